@@ -1,0 +1,19 @@
+"""LatentFrame: the controller's output for one video frame, the input of the generator and the effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LatentFrame:
+    """Everything needed to draw frame k at time t, and nothing that depends on the generator's output."""
+
+    time: float  # s, k / fps in export, wall-clock audio time live
+    z: np.ndarray = field(repr=False)  # [z_dim] float32
+    c: np.ndarray = field(repr=False)  # [c_dim] float32; c_dim may be 0
+    truncation: float = 1.0
+    amplitudes: Mapping[str, float] = field(default_factory=dict)  # effect name -> 0..1, e.g. {"flash": 0.8}

@@ -1,0 +1,1 @@
+"""Image generators: the built-in procedural style, StyleGAN2, user callables."""

@@ -1,0 +1,189 @@
+"""The parameter table: every tunable declared once, with its default, range, unit and help.
+
+CLI flags, YAML preset keys, OSC addresses, the Python API and the help text are all
+derived from PARAMS, so a default or a range is never written twice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from livedream.errors import LivedreamError
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable.
+
+    kind is "float", "int", "bool" or "int_list"; lo/hi bound numbers (and list items);
+    nullable parameters accept None ("off"); max_len bounds int_list lengths.
+    """
+
+    name: str
+    default: Any
+    kind: str
+    help: str
+    group: str
+    unit: str = ""
+    lo: float | None = None
+    hi: float | None = None
+    nullable: bool = False
+    max_len: int | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def range_text(self) -> str:
+        """What is allowed, in words, for error messages and help."""
+        if self.kind == "bool":
+            text = "true or false"
+        elif self.kind == "int_list":
+            text = f"a list of up to {self.max_len} integers in [{_num(self.lo)}, {_num(self.hi)}]"
+        else:
+            text = f"a {'whole ' if self.kind == 'int' else ''}number in [{_num(self.lo)}, {_num(self.hi)}]"
+        return text + (" or null" if self.nullable else "")
+
+    def validate(self, value: Any) -> Any:
+        """Return value converted to this parameter's type, or raise LivedreamError naming it."""
+        if value is None:
+            if self.nullable:
+                return None
+            raise self._refuse(value)
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, (int, float)) and value in (0, 1):
+                return bool(value)
+            if isinstance(value, str) and value.lower() in _BOOL_WORDS:
+                return _BOOL_WORDS[value.lower()]
+            raise self._refuse(value)
+        if self.kind == "int_list":
+            items = _split_list(value)
+            if items is None or (self.max_len is not None and len(items) > self.max_len):
+                raise self._refuse(value)
+            out = [self._number(v, whole=True, original=value) for v in items]
+            return out or (None if self.nullable else out)
+        return self._number(value, whole=self.kind == "int", original=value)
+
+    def _number(self, value: Any, whole: bool, original: Any) -> float | int:
+        if isinstance(value, bool):
+            raise self._refuse(original)
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise self._refuse(original) from None
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self._refuse(original)
+        if whole:
+            if float(value) != int(value):
+                raise self._refuse(original)
+            value = int(value)
+        else:
+            value = float(value)
+        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            raise self._refuse(original)
+        return value
+
+    def _refuse(self, value: Any) -> LivedreamError:
+        return LivedreamError(f"{self.name}: {value!r} is not allowed; expected {self.range_text()}")
+
+
+_BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "-inf"
+    return f"{x:g}"
+
+
+def _split_list(value: Any) -> list | None:
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.replace(" ", ",").split(",")]
+        return [p for p in parts if p]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [value]
+    return None
+
+
+# fmt: off
+PARAMS: tuple[Param, ...] = (
+    # Base motion
+    Param("speed_fpm", 12.0, "float", "Random anchor images per minute that the picture drifts between; 0 stands still.",
+          "motion", "anchors/min", 0.0, 240.0),
+    Param("truncation", 1.0, "float", "Scale of the latent vectors: lower is calmer and more typical, higher is wilder.",
+          "motion", "", 0.05, 2.0),
+    # Pulse: added for one frame only
+    Param("pulse_react", 0.5, "float", "How far the picture jumps with each hit of the pulse audio.",
+          "pulse", "", 0.0, 3.0),
+    Param("pulse_percussive", True, "bool", "Pulse follows the percussive part of the audio.", "pulse"),
+    Param("pulse_harmonic", False, "bool", "Pulse follows the harmonic part of the audio.", "pulse"),
+    # Motion: accumulated
+    Param("motion_react", 0.5, "float", "How fast the picture travels with the loudness of the motion audio.",
+          "motion", "", 0.0, 3.0),
+    Param("motion_randomness", 0.5, "float", "How unevenly the latent dimensions travel: 0 all alike, 1 very uneven.",
+          "motion", "", 0.0, 1.0),
+    Param("motion_percussive", False, "bool", "Motion follows the percussive part of the audio.", "motion"),
+    Param("motion_harmonic", True, "bool", "Motion follows the harmonic part of the audio.", "motion"),
+    # Class: pitch classes drive classes
+    Param("classes", None, "int_list", "The classes (up to 12) that the 12 pitch classes C..B drive; null picks at random.",
+          "class", "class ids", 0, 100_000, nullable=True, max_len=12),
+    Param("dominant_classes_first", False, "bool", "Give the first classes to the pitches heard most in the song.",
+          "class"),
+    Param("class_pitch_react", 0.5, "float", "How strongly the pitches heard set the class mix.", "class", "", 0.0, 3.0),
+    Param("class_smooth_seconds", 1.0, "float", "Smoothing of the class mix over time.", "class", "s", 0.0, 30.0),
+    Param("class_complexity", 1.0, "float", "How many classes mix at once: low lets only the strongest through.",
+          "class", "", 0.0, 1.0),
+    Param("class_shuffle_seconds", None, "float", "Shuffle the pitch-to-class mapping this often; null never.",
+          "class", "s", 0.05, 3600.0, nullable=True),
+    Param("class_shuffle_strength", 0.5, "float", "How much of the mapping each shuffle changes.", "class", "", 0.0, 1.0),
+    # Effects
+    Param("contrast_strength", 0.5, "float", "Contrast boost at each hit of the contrast audio; 0 is off.",
+          "effects", "", 0.0, 1.0),
+    Param("contrast_percussive", True, "bool", "Contrast follows the percussive part (else the whole signal).",
+          "effects"),
+    Param("flash_strength", 0.5, "float", "Brightness flash at each hit of the flash audio; 0 is off.",
+          "effects", "", 0.0, 1.0),
+    Param("flash_percussive", True, "bool", "Flash follows the percussive part (else the whole signal).", "effects"),
+)
+# fmt: on
+
+BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
+
+
+def defaults() -> dict[str, Any]:
+    """Every parameter at its default."""
+    return {p.name: (list(p.default) if isinstance(p.default, list) else p.default) for p in PARAMS}
+
+
+def validate_values(values: Mapping[str, Any], source: str = "") -> dict[str, Any]:
+    """Check names and values; return the converted values. source prefixes errors (a preset path)."""
+    out = {}
+    prefix = f"{source}: " if source else ""
+    for key, value in values.items():
+        param = BY_NAME.get(key)
+        if param is None:
+            raise LivedreamError(f"{prefix}unknown parameter {key!r}; known: {', '.join(BY_NAME)}")
+        try:
+            out[key] = param.validate(value)
+        except LivedreamError as exc:
+            raise LivedreamError(prefix + str(exc)) from None
+    return out
+
+
+def resolve(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults overridden by each layer in turn (preset, then flags); layers must be validated."""
+    values = defaults()
+    for layer in layers:
+        values.update(layer)
+    return values
+
+
+def names(group: str | None = None) -> Iterable[str]:
+    return [p.name for p in PARAMS if group is None or p.group == group]

@@ -1,0 +1,1 @@
+"""GL rendering: headless or window contexts and the shader effect chain."""

@@ -1,0 +1,1 @@
+"""Where frames go: MP4 files (and, live, the window)."""
