@@ -1,0 +1,66 @@
+"""`livedream analyze SONG --json OUT [--plot OUT.png]`: what the analyzer heard, as data and as a picture."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from livedream.commands import options
+from livedream.errors import LivedreamError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("analyze", help="write what the analyzer hears in a song (JSON, plot)",
+                       description="Analyse a song as export and live mode do, and write onsets, chroma, RMS, "
+                                   "tempo and beats as JSON, and optionally a plot with the controller's curves.")
+    p.add_argument("song")
+    p.add_argument("--json", default=None, metavar="OUT", help="write the analysis here (default: standard output)")
+    p.add_argument("--plot", default=None, metavar="OUT.png",
+                   help="draw waveform, onsets, chroma and the pulse/motion/class curves to a PNG")
+    options.add_audio_window(p)
+    options.add_analysis_options(p)
+    options.add_look_options(p)
+    p.set_defaults(run=run)
+
+
+def write_atomically(path: Path, write) -> None:
+    """write(tmp_path) then rename, so a failure leaves nothing under path."""
+    if not path.parent.is_dir():
+        raise LivedreamError(f"{path.parent}: output directory does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def run(args: argparse.Namespace) -> int:
+    from livedream.audio.report import analyze_file
+
+    song = Path(args.song).expanduser()
+    params = options.resolve_params(args)
+    for out in (args.json, args.plot):
+        if out and not Path(out).expanduser().parent.is_dir():
+            raise LivedreamError(f"{Path(out).parent}: output directory does not exist")
+    kwargs = {} if args.onset_method is None else {"onset_method": args.onset_method}
+    report, features = analyze_file(song, start=args.start, duration=args.duration, normalize=args.normalize,
+                                     **kwargs)
+    text = json.dumps(report, indent=1)
+    if args.json:
+        write_atomically(Path(args.json).expanduser(), lambda tmp: tmp.write_text(text + "\n"))
+    elif not args.plot:
+        sys.stdout.write(text + "\n")
+    if args.plot:
+        from livedream.plot import plot_analysis
+
+        plot_out = Path(args.plot).expanduser()
+        write_atomically(plot_out, lambda tmp: plot_analysis(song, args.start, report, features, params,
+                                                             args.seed, tmp))
+    return 0

@@ -1,0 +1,88 @@
+"""`livedream export SONG`: render a song to an MP4 with the song muxed in."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from livedream.commands import options
+from livedream.errors import LivedreamError
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="render a song to an MP4",
+                       description="Render a song to an MP4 (H.264 + AAC) whose pictures move with the music.")
+    p.add_argument("song", help="any audio or video file with sound (mp3, wav, flac, ogg, m4a, mp4, ...)")
+    p.add_argument("-o", "--output", default=None, metavar="PATH", help="output file (default: <song name>.mp4 here)")
+    p.add_argument("--fps", default="30", help="frames per second, exactly (default 30)")
+    p.add_argument("--size", default=None, metavar="WxH", help="output size, e.g. 1920x1080 (default: square)")
+    p.add_argument("--fit", choices=options.FIT_MODES, default="contain",
+                   help="how a square picture fits another shape: contain (bars), fill (crop), mirror (reflections)")
+    p.add_argument("--audio", default=None, metavar="FILE", help="mux this soundtrack instead of the song")
+    p.add_argument("--style", default=None, metavar="PATH|NAME",
+                   help="a StyleGAN2 model file or catalogue name (see `livedream styles`); default: built-in style")
+    p.add_argument("--model-resolution", type=int, default=None, metavar="N",
+                   help="stop StyleGAN2 synthesis at this resolution (faster)")
+    p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when present)")
+    p.add_argument("--batch-size", type=int, default=4, metavar="N", help="frames generated per generator call")
+    p.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (worst); default 18")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    options.add_audio_window(p)
+    options.add_analysis_options(p)
+    options.add_stem_options(p)
+    options.add_look_options(p)
+    p.set_defaults(run=run)
+
+
+def output_path(song: Path, output: str | None) -> Path:
+    """-o as given (".mp4" added when it has no suffix), else <song stem>.mp4 in the current directory."""
+    path = Path(output).expanduser() if output else Path.cwd() / f"{song.stem}.mp4"
+    if path.suffix == "":
+        path = path.with_name(path.name + ".mp4")
+    if path.suffix.lower() != ".mp4":
+        raise LivedreamError(f"{path}: livedream writes MP4 files; use a name ending in .mp4")
+    if path.is_dir():
+        raise LivedreamError(f"{path}: is a directory; give a file name with -o")
+    if not path.parent.is_dir():
+        raise LivedreamError(f"{path.parent}: output directory does not exist")
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    from livedream.pipeline import ExportSettings, export
+    from livedream.progress import ProgressBar
+
+    song = Path(args.song).expanduser()
+    out = output_path(song, args.output)
+    inputs = [song, *(Path(p) for p in options.stems(args).values()), *([Path(args.audio)] if args.audio else [])]
+    for src in inputs:
+        if src.exists() and out.exists() and out.resolve() == src.resolve():
+            raise LivedreamError(f"{out}: the output would overwrite an input; choose another name with -o")
+    if args.batch_size < 1 or not 0 <= args.crf <= 51:
+        raise LivedreamError("--batch-size must be >= 1 and --crf between 0 and 51")
+    settings = ExportSettings(
+        song=song, output=out, params=options.resolve_params(args), seed=args.seed,
+        fps=options.parse_fps(args.fps), size=options.parse_size(args.size), fit=args.fit,
+        start=args.start, duration=args.duration, audio=Path(args.audio) if args.audio else None,
+        stems={role: Path(p) for role, p in options.stems(args).items()}, style=args.style,
+        model_resolution=args.model_resolution, device=args.device, batch_size=args.batch_size,
+        normalize=args.normalize, onset_method=args.onset_method, crf=args.crf,
+    )
+    bar: ProgressBar | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        bar = bar or ProgressBar(total, label=out.name, quiet=args.quiet)
+        bar.update(done)
+
+    try:
+        export(settings, progress)
+    finally:
+        if bar:
+            bar.close()
+    if not args.quiet:
+        print(f"wrote {out}")
+    return 0

@@ -1,0 +1,81 @@
+"""The analysis as a picture: waveform and onsets, chroma, and the curves the controller makes from them."""
+
+from __future__ import annotations
+
+import bisect
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from livedream.audio.decode import read_audio
+from livedream.audio.features import CHROMA_NAMES, AudioFeatures
+from livedream.control.amplitudes import by_role, effect_amounts
+from livedream.control.controller import Controller
+from livedream.errors import LivedreamError
+
+PLOT_FPS = 30  # controller steps per second in the plot, as in an export at 30 fps
+PLOT_RATE = 2000  # samples per second kept for drawing the waveform
+
+
+def controller_curves(features: Sequence[AudioFeatures], params: Mapping[str, Any], seed: int,
+                      duration: float) -> dict[str, np.ndarray]:
+    """Step a controller over the features at PLOT_FPS: times, pulse, motion, flash, contrast and the class mix."""
+    controller = Controller(z_dim=8, c_dim=12, params=params, seed=seed)
+    times = np.arange(0.0, max(duration, 1.0 / PLOT_FPS), 1.0 / PLOT_FPS)
+    hop_times = [f.time for f in features]
+    rows: dict[str, list] = {"pulse": [], "motion": [], "flash": [], "contrast": [], "classes": []}
+    for t in times:
+        i = bisect.bisect_right(hop_times, t) - 1
+        feats = features[i] if i >= 0 else AudioFeatures.silent(t)
+        frame = controller.step(float(t), by_role(feats))
+        amounts = effect_amounts(frame.amplitudes, params)
+        rows["pulse"].append(frame.amplitudes["pulse"] * params["pulse_react"])
+        rows["motion"].append(frame.amplitudes["motion"] * params["motion_react"])
+        rows["flash"].append(amounts["flash"])
+        rows["contrast"].append(amounts["contrast"])
+        rows["classes"].append(frame.c)
+    return {"times": times, **{k: np.asarray(v) for k, v in rows.items()}}
+
+
+def plot_analysis(song: Path, start: float, report: Mapping[str, Any], features: Sequence[AudioFeatures],
+                  params: Mapping[str, Any], seed: int, out: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise LivedreamError("--plot needs matplotlib: pip install 'livedream[plot]'") from None
+
+    duration = report["duration_s"]
+    samples, rate = read_audio(song, start=start, duration=duration, sample_rate=PLOT_RATE, channels=1)
+    curves = controller_curves(features, params, seed, duration)
+    fig, axes = plt.subplots(4, 1, figsize=(14, 10), sharex=True, gridspec_kw={"height_ratios": [1.2, 1.2, 1.2, 1]})
+    ax = axes[0]
+    ax.plot(np.arange(len(samples)) / rate, samples[:, 0], color="0.35", lw=0.4)
+    for t in report["onsets"]:
+        ax.axvline(t, color="tab:red", lw=0.6, alpha=0.7)
+    for t in report["beats"]:
+        ax.axvline(t, color="tab:blue", lw=0.8, ls=":", alpha=0.8)
+    ax.set_title(f"{song.name}: waveform, onsets (red, delay {report['onset_delay_s'] * 1000:.0f} ms corrected), "
+                 f"beats (blue, {report['tempo_bpm']:.1f} bpm)")
+    ax.set_ylim(-1, 1)
+    chroma = np.asarray(report["chroma"]["values"]).T  # [12, hops]
+    times = report["chroma"]["times"]
+    extent = (times[0] if times else 0, times[-1] if times else duration, -0.5, 11.5)
+    axes[1].imshow(chroma, aspect="auto", origin="lower", extent=extent, cmap="magma", interpolation="nearest")
+    axes[1].set_yticks(range(12), CHROMA_NAMES)
+    axes[1].set_title("chroma")
+    ax = axes[2]
+    for name, color in (("pulse", "tab:orange"), ("motion", "tab:green"), ("flash", "gold"), ("contrast", "tab:purple")):
+        ax.plot(curves["times"], curves[name], color=color, lw=1, label=name)
+    ax.legend(loc="upper right", ncol=4)
+    ax.set_title("controller: pulse and motion (amplitude x react), flash and contrast (amplitude x strength)")
+    axes[3].imshow(curves["classes"].T, aspect="auto", origin="lower", cmap="viridis", interpolation="nearest",
+                   extent=(0, curves["times"][-1], -0.5, 11.5))
+    axes[3].set_title("controller: class mix (12 chosen classes)")
+    axes[3].set_xlabel("time (s)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=80, format="png")
+    plt.close(fig)

@@ -1,0 +1,51 @@
+"""A one-line progress bar on stderr for long renders: frames done, frames per second, time left."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class ProgressBar:
+    """Redraws at most a few times a second; silent when quiet or when stderr is not a terminal and quiet is None."""
+
+    def __init__(self, total: int, label: str = "render", quiet: bool = False, stream: TextIO | None = None):
+        self.total = max(total, 1)
+        self.label = label
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self._t0 = time.perf_counter()
+        self._last_draw = 0.0
+        self.done = 0
+
+    def update(self, done: int) -> None:
+        self.done = done
+        now = time.perf_counter()
+        if not self.quiet and (now - self._last_draw >= 0.25 or done >= self.total):
+            self._last_draw = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        elapsed = now - self._t0
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        width = 30
+        filled = int(width * self.done / self.total)
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(
+            f"\r{self.label} [{bar}] {self.done}/{self.total} frames  {rate:5.1f} fps  "
+            f"elapsed {_clock(elapsed)}  ETA {_clock(left)} "
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if not self.quiet and self.done:
+            self._draw(time.perf_counter())
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
