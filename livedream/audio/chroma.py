@@ -1,0 +1,34 @@
+"""Chroma filterbank weights: how much each FFT bin's power counts towards each of the 12 pitch classes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Tuned on the shared eval clips (bench/README-analysis.md): 60 Hz - 2 kHz keeps the fundamentals of
+# bass to melody and drops most upper harmonics, which otherwise smear energy onto fifths and thirds.
+CHROMA_FMIN = 60.0
+CHROMA_FMAX = 2000.0
+CHROMA_WIDTH = 0.5  # semitones: gaussian std at high frequencies; low bins use their own (wider) width
+
+
+def chroma_weights(
+    sample_rate: int, win_size: int, fmin: float = CHROMA_FMIN, fmax: float = CHROMA_FMAX, width: float = CHROMA_WIDTH
+) -> np.ndarray:
+    """[12, win_size // 2 + 1] weights, C..B, A4 = 440 Hz.
+
+    Each bin inside [fmin, fmax] spreads onto the pitch classes with a gaussian in semitones
+    (circular distance), its width the larger of `width`/2 and half the bin's own width in
+    semitones, so that coarse low bins are not assigned to one pitch class with false precision.
+    """
+    n_bins = win_size // 2 + 1
+    freqs = np.arange(n_bins) * sample_rate / win_size  # [bins] Hz
+    df = sample_rate / win_size
+    safe = np.maximum(freqs, df / 2)
+    midi = 69.0 + 12.0 * np.log2(safe / 440.0)  # [bins]
+    bin_semitones = 12.0 * np.log2((safe + df / 2) / np.maximum(safe - df / 2, 1e-6))  # [bins]
+    sigma = np.maximum(width * 0.5, bin_semitones * 0.5)
+    pcs = np.arange(12)[:, None]  # [12, 1]
+    dist = (midi[None, :] - pcs + 6.0) % 12.0 - 6.0  # [12, bins] semitones, -6..6
+    weights = np.exp(-0.5 * (dist / sigma[None, :]) ** 2)
+    weights *= ((freqs >= fmin) & (freqs <= fmax))[None, :]
+    return weights.astype(np.float32)

@@ -1,0 +1,83 @@
+"""OpenGL plumbing shared by the effect passes: a headless context, shader loading, the full-screen draw."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import moderngl
+
+from livedream.errors import LivedreamError
+from livedream.resources import data_dir
+
+log = logging.getLogger(__name__)
+
+VERTEX_SHADER = "fullscreen.vert"
+
+
+def headless_context() -> moderngl.Context:
+    """A GL 3.3 context with no window (EGL), for export and tests.
+
+    Mesa's llvmpipe provides one on machines without a GPU, so this works on servers too.
+    """
+    try:
+        ctx = moderngl.create_standalone_context(backend="egl", require=330)
+    except Exception as exc:  # moderngl/glcontext raise plain Exception subclasses that vary by platform
+        raise LivedreamError(
+            f"no OpenGL: could not create a headless EGL context ({exc}); "
+            "install Mesa's EGL drivers (e.g. apt install libegl1 libgl1-mesa-dri) or a GPU driver"
+        ) from exc
+    log.info("headless GL: %s, %s", ctx.info.get("GL_RENDERER"), ctx.info.get("GL_VERSION"))
+    return ctx
+
+
+def shader_path(name: str) -> Path:
+    """The file of shader `name`: a path to a .frag/.vert/.glsl file, or a file name in livedream's shaders/."""
+    candidate = Path(name).expanduser()
+    if candidate.suffix and candidate.is_file():
+        return candidate
+    path = data_dir("shaders") / name
+    if not path.is_file():
+        raise LivedreamError(f"shader not found: {name} (looked for {path})")
+    return path
+
+
+def effect_path(effect: str) -> Path:
+    """An effect's fragment shader: `effect` is a built-in name ("contrast") or a path to the user's .frag file."""
+    candidate = Path(effect).expanduser()
+    if candidate.suffix == ".frag":
+        if not candidate.is_file():
+            raise LivedreamError(f"effect shader not found: {candidate}")
+        return candidate
+    path = data_dir("shaders") / f"{effect}.frag"
+    if not path.is_file():
+        known = sorted(p.stem for p in data_dir("shaders").glob("*.frag") if p.stem != "fit")
+        raise LivedreamError(f"unknown effect {effect!r}; built in: {', '.join(known)} (or give a path to a .frag)")
+    return path
+
+
+def effect_name(effect: str) -> str:
+    """The key under which an effect's amount is looked up: the file stem for a path, else the name itself."""
+    path = Path(effect)
+    return path.stem if path.suffix == ".frag" else effect
+
+
+def compile_program(ctx: moderngl.Context, fragment: Path) -> moderngl.Program:
+    """The shared full-screen vertex shader linked with `fragment`; a GLSL error names the file."""
+    vertex = shader_path(VERTEX_SHADER)
+    try:
+        return ctx.program(vertex_shader=vertex.read_text(), fragment_shader=fragment.read_text())
+    except moderngl.Error as exc:
+        detail = " ".join(str(exc).split())  # GL logs span lines; the user gets one
+        raise LivedreamError(f"shader {fragment} does not compile: {detail[:300]}") from exc
+
+
+def fullscreen_vao(ctx: moderngl.Context, program: moderngl.Program) -> moderngl.VertexArray:
+    """A vertex array with no buffers: fullscreen.vert makes its triangle from gl_VertexID."""
+    return ctx.vertex_array(program, [])
+
+
+def set_uniform(program: moderngl.Program, name: str, value: object) -> None:
+    """Set a uniform if the shader declares (and uses) it; user effects may ignore any of the contract."""
+    if name in program:
+        program[name].value = value

@@ -1,0 +1,225 @@
+"""Encode frames and the song into an MP4 (H.264 + AAC) with PyAV, streaming, renamed into place only when complete."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+
+from livedream.audio.decode import AudioBlock, iter_blocks, probe
+from livedream.errors import LivedreamError
+
+log = logging.getLogger(__name__)
+
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+# BT.709 matrix, limited range: what players assume for HD, tagged explicitly so that none has to guess.
+_COLOR_TAG = 1  # AVCOL_SPC_BT709 = AVCOL_PRI_BT709 = AVCOL_TRC_BT709
+_MPEG_RANGE = 1  # AVCOL_RANGE_MPEG
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    """The soundtrack to mux: `duration` seconds (None: to the end) of the file at `path` from `start`."""
+
+    path: str
+    start: float = 0.0
+    duration: float | None = None
+
+
+def exact_rate(fps: float | Fraction) -> Fraction:
+    """fps as an exact fraction: 30 -> 30, 29.97 -> 2997/100, 30000/1001 as a float -> 30000/1001."""
+    rate = fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(1001)
+    if rate <= 0:
+        raise LivedreamError(f"fps must be positive, got {fps}")
+    return rate
+
+
+def aac_layout(sample_rate: int, channels: int) -> tuple[int, int]:
+    """(rate, channels) for the AAC stream: the source rate if AAC has it else 48000; mono stays mono, else stereo."""
+    rates = av.codec.Codec("aac", "w").audio_rates or ()
+    return (sample_rate if sample_rate in rates else 48000), (1 if channels == 1 else 2)
+
+
+class Mp4Writer:
+    """An MP4 being written: frames in with write(), out as a complete file at `path` on close().
+
+    The file is built as a hidden `.name.part-XXXX` beside `path` and renamed on success, so `path`
+    only ever holds a finished video; abort() (or an exception inside `with`) removes the partial file.
+    The soundtrack is decoded and encoded as the frames arrive, so memory stays flat for any length.
+    Odd sizes are padded to even ones (libx264's 4:2:0 needs even sides) by repeating the last
+    row/column: the file is then one pixel wider/taller than `size`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        size: tuple[int, int],
+        fps: float | Fraction,
+        audio: AudioTrack | None = None,
+        crf: int = 18,
+        preset: str = "veryfast",
+    ) -> None:
+        self.path = Path(path)
+        self.size = (int(size[0]), int(size[1]))
+        self.fps = exact_rate(fps)
+        _check_args(self.path, self.size, crf, preset)
+        self.frames_written = 0
+        self._done = False
+        self._audio_blocks: Iterator[AudioBlock] | None = None
+        self._audio_stream = None
+        self._audio_samples = 0
+        audio_plan = None
+        if audio is not None:  # probe first: a bad soundtrack fails before any file exists
+            info = probe(audio.path)
+            if audio.start >= info.duration_s > 0:
+                raise LivedreamError(f"{audio.path}: start {audio.start:g} s is past its end ({info.duration_s:g} s)")
+            audio_plan = aac_layout(info.sample_rate, info.channels)
+        # Hidden, beside the target (so the rename is atomic), created with the user's usual permissions.
+        self._tmp = self.path.parent / f".{self.path.name}.part-{secrets.token_hex(4)}"
+        try:
+            self._guarded(lambda: self._open(crf, preset, audio, audio_plan))
+        except BaseException:
+            self.abort()
+            raise
+        log.info("writing %s: %dx%d at %s fps%s", self.path, *self.size, self.fps, " with audio" if audio else "")
+
+    def _open(self, crf: int, preset: str, audio: AudioTrack | None, audio_plan: tuple[int, int] | None) -> None:
+        self._container = av.open(str(self._tmp), "w", format="mp4", container_options={"movflags": "+faststart"})
+        self._video = self._add_video(crf, preset)
+        if audio is not None:
+            self._add_audio(audio, *audio_plan)
+
+    def _add_video(self, crf: int, preset: str) -> av.video.stream.VideoStream:
+        stream = self._container.add_stream("libx264", rate=self.fps)
+        stream.width = self.size[0] + self.size[0] % 2  # pad odd sizes to even (see the class docstring)
+        stream.height = self.size[1] + self.size[1] % 2
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = 1 / self.fps  # one tick per frame (PyAV derives the same from rate): exact rates
+        stream.options = {"crf": str(crf), "preset": preset}
+        ctx = stream.codec_context
+        ctx.colorspace = ctx.color_primaries = ctx.color_trc = _COLOR_TAG
+        ctx.color_range = _MPEG_RANGE
+        return stream
+
+    def _add_audio(self, track: AudioTrack, rate: int, channels: int) -> None:
+        stream = self._container.add_stream("aac", rate=rate)
+        stream.layout = "mono" if channels == 1 else "stereo"
+        stream.bit_rate = 128_000 * channels
+        self._audio_stream = stream
+        self._audio_blocks = iter_blocks(track.path, track.start, track.duration, rate, channels)
+
+    @property
+    def audio_seconds(self) -> float:
+        """Seconds of soundtrack encoded so far: it keeps pace with the frames written."""
+        return self._audio_samples / self._audio_stream.rate if self._audio_stream is not None else 0.0
+
+    def write(self, frame: np.ndarray) -> None:
+        """Encode one frame [h, w, 3] uint8 (h, w = size) and the soundtrack up to its end time."""
+        if self._done:
+            raise RuntimeError("Mp4Writer is closed")
+        width, height = self.size
+        if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
+            raise ValueError(f"expected a [{height}, {width}, 3] uint8 frame, got {frame.shape} {frame.dtype}")
+        if width % 2 or height % 2:
+            frame = np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+        video = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        video = video.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
+        video.pts = self.frames_written
+        self._guarded(lambda: self._container.mux(self._video.encode(video)))
+        self.frames_written += 1
+        self._pump_audio(self.frames_written / self.fps)
+
+    def close(self) -> None:
+        """Encode the rest of the soundtrack, flush both encoders, finish the file and rename it into place."""
+        if self._done:
+            return
+        try:
+            self._pump_audio(None)
+            self._guarded(self._finish)
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
+        log.info("wrote %s: %d frames", self.path, self.frames_written)
+
+    def abort(self) -> None:
+        """Stop and delete the partial file; whatever was at `path` before is left as it was."""
+        if self._done:
+            return
+        self._done = True
+        if self._audio_blocks is not None:
+            self._audio_blocks.close()  # closes the soundtrack's decoder
+        container = getattr(self, "_container", None)
+        if container is not None:
+            try:
+                container.close()
+            except (av.error.FFmpegError, OSError) as exc:  # a broken half-file: only removal matters now
+                log.debug("closing the aborted %s: %s", self._tmp, exc)
+        self._tmp.unlink(missing_ok=True)
+        log.info("aborted %s; removed the partial file", self.path)
+
+    def __enter__(self) -> Mp4Writer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # KeyboardInterrupt included: never leave a half-written video
+            self.abort()
+
+    def _finish(self) -> None:
+        if self._audio_stream is not None:
+            self._container.mux(self._audio_stream.encode(None))
+        self._container.mux(self._video.encode(None))
+        self._container.close()
+
+    def _pump_audio(self, until: Fraction | None) -> None:
+        """Encode soundtrack blocks until `until` seconds are encoded (None: all), interleaved with the video."""
+        if self._audio_blocks is None:
+            return
+        stream = self._audio_stream
+        rate = stream.rate
+        while until is None or self._audio_samples < until * rate:
+            block = next(self._audio_blocks, None)
+            if block is None:
+                self._audio_blocks = None
+                return
+            samples = np.ascontiguousarray(block.samples.T)  # [n, ch] -> planar [ch, n]
+            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=stream.layout.name)
+            frame.sample_rate = rate
+            frame.time_base = Fraction(1, rate)
+            frame.pts = self._audio_samples
+            self._guarded(lambda f=frame: self._container.mux(stream.encode(f)))
+            self._audio_samples += samples.shape[1]
+
+    def _guarded(self, step) -> None:
+        """Run an encoding step; FFmpeg's failures (disk full, bad options) become one line for the user."""
+        try:
+            step()
+        except av.error.FFmpegError as exc:
+            raise LivedreamError(f"writing {self.path} failed: {exc}") from exc
+
+
+def _check_args(path: Path, size: tuple[int, int], crf: int, preset: str) -> None:
+    """Every argument error, raised before a file is created or any work is done."""
+    if not path.parent.is_dir():
+        raise LivedreamError(f"output directory does not exist: {path.parent}")
+    if path.is_dir():
+        raise LivedreamError(f"output path is a directory: {path}")
+    if min(size) < 1:
+        raise LivedreamError(f"video size must be positive, got {size[0]}x{size[1]}")
+    if not 0 <= crf <= 51:
+        raise LivedreamError(f"crf must be in 0..51 (lower is better quality), got {crf}")
+    if preset not in X264_PRESETS:
+        raise LivedreamError(f"unknown x264 preset {preset!r}; choose one of {', '.join(X264_PRESETS)}")

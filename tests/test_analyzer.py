@@ -1,0 +1,186 @@
+"""The streaming Analyzer on synthetic signals with known answers, and analyze_file's report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from livedream.audio.analyzer import ANALYSIS_RATE, ONSET_METHODS, Analyzer, global_stats
+from livedream.audio.encode import write_audio
+from livedream.audio.normalize import GlobalStats
+from livedream.audio.report import analyze_file
+from livedream.errors import LivedreamError
+
+SR = ANALYSIS_RATE
+
+
+def click_track(times, seconds, sr=SR, seed=0) -> np.ndarray:
+    """[n] short decaying noise bursts (drum-like clicks) at `times`."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros(int(seconds * sr), np.float32)
+    burst = (rng.standard_normal(int(0.03 * sr)) * np.exp(-np.arange(int(0.03 * sr)) / (0.005 * sr))).astype(np.float32)
+    for t in times:
+        i = int(round(t * sr))
+        x[i : i + len(burst)] += 0.7 * burst[: len(x) - i]
+    return x
+
+
+def chord(midis, seconds, sr=SR) -> np.ndarray:
+    """[n] a sustained chord of harmonic tones (4 harmonics each)."""
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(
+        a * np.sin(2 * np.pi * k * 440 * 2 ** ((m - 69) / 12) * t)
+        for m in midis
+        for k, a in ((1, 1), (2, 0.4), (3, 0.2), (4, 0.1))
+    )
+    return (0.2 * y / len(midis)).astype(np.float32)
+
+
+def run(x, **kw):
+    an = Analyzer(**kw)
+    return an, an.feed(x)
+
+
+def test_clicks_onset_times_after_delay_correction():
+    truth = np.arange(0.3, 3.0, 0.37)
+    an, feats = run(click_track(truth, 3.3))
+    got = np.array([f.onset_time for f in feats if f.onset])
+    assert len(got) == len(truth)
+    assert np.max(np.abs(got - truth)) <= an.hop_s  # within one hop of the truth
+    assert 0.0 < an.onset_delay_s < 0.06  # reported within tens of milliseconds
+    for f in feats:
+        if f.onset:  # detected in a sub-hop of this hop, onset_delay_s before that sub-hop's end
+            assert f.time - an.hop_s - an.onset_delay_s < f.onset_time <= f.time - an.onset_delay_s + 1e-9
+    # hop times: the end of each hop since the first sample
+    assert [f.time for f in feats[:3]] == pytest.approx([an.hop_s, 2 * an.hop_s, 3 * an.hop_s])
+    assert len(feats) == len(click_track(truth, 3.3)) // an.hop_size
+
+
+def test_onset_env_jumps_and_decays():
+    an, feats = run(click_track([0.5], 1.5))
+    env = np.array([f.onset_env for f in feats])
+    t = np.array([f.time for f in feats])
+    k = int(np.argmax(env))
+    assert env[k] >= 0.5 and feats[k].onset
+    later = env[(t > t[k] + 0.25)]
+    assert later.max() < 0.1 * env[k]  # gone within ~0.2 s
+
+
+def test_silence_gives_nothing():
+    an, feats = run(np.zeros(SR * 2, np.float32))
+    assert not any(f.onset for f in feats)
+    for f in feats:
+        assert f.level_env == 0 and f.onset_env == 0 and f.percussive_env < 1e-6 and f.harmonic_env < 1e-6
+        assert np.all(f.chroma_norm == 0)
+    # very quiet noise (-80 dBFS) is not amplified into activity
+    noise = (1e-4 * np.random.default_rng(3).standard_normal(SR * 2)).astype(np.float32)
+    _, feats = run(noise)
+    assert not any(f.onset for f in feats)
+    assert max(f.level_env for f in feats) < 0.05 and max(float(f.chroma_norm.max()) for f in feats) < 0.05
+    assert Analyzer().latest.time == 0 and Analyzer().latest.rms == 0
+
+
+@pytest.mark.parametrize(
+    "notes,pcs",
+    [
+        ((60, 64, 67), {0, 4, 7}),
+        ((57, 60, 64), {9, 0, 4}),
+        ((50, 54, 57), {2, 6, 9}),
+        ((43, 47, 50, 53), {7, 11, 2, 5}),
+    ],
+)
+def test_chord_chroma(notes, pcs):
+    _, feats = run(chord(notes, 1.5))
+    c = np.mean([f.chroma_norm for f in feats[40:]], axis=0)  # after the window has filled
+    top = set(np.argsort(c)[-len(pcs) :].tolist())
+    assert top == pcs, (c.round(2), pcs)
+    assert c.max() == pytest.approx(1.0, abs=0.05)
+    others = [c[i] for i in range(12) if i not in pcs]
+    assert max(others) < 0.5 * min(c[i] for i in pcs)
+
+
+def test_chunk_size_independence():
+    x = np.concatenate([click_track([0.1, 0.4], 0.6), chord((60, 64, 67), 0.6)])
+    _, whole = run(x)
+    for chunk in (1, 100, 4097):
+        an = Analyzer()
+        parts = [f for i in range(0, len(x), chunk) for f in an.feed(x[i : i + chunk])]
+        assert len(parts) == len(whole)
+        assert an.feed(np.zeros(0, np.float32)) == []
+        for a, b in zip(parts, whole, strict=True):
+            assert a.time == b.time and a.onset == b.onset and a.beat == b.beat
+            assert a.rms == pytest.approx(b.rms) and a.percussive_env == pytest.approx(b.percussive_env)
+            np.testing.assert_allclose(a.chroma, b.chroma, rtol=1e-5)
+        assert an.latest.time == whole[-1].time
+
+
+def test_percussive_vs_harmonic():
+    _, clicks = run(click_track(np.arange(0.2, 2.0, 0.25), 2.0))
+    _, pad = run(chord((60, 64, 67), 2.0))
+    pc = np.array([(f.percussive, f.harmonic) for f in clicks[20:]]).sum(0)
+    ph = np.array([(f.percussive, f.harmonic) for f in pad[20:]]).sum(0)
+    assert pc[0] > 2 * pc[1]  # clicks: mostly percussive
+    assert ph[1] > 4 * ph[0]  # sustained chord: mostly harmonic (amplitudes: > 16x in energy)
+    assert np.mean([f.percussive_env for f in clicks[20:]]) > 2 * np.mean([f.harmonic_env for f in clicks[20:]])
+    assert np.mean([f.harmonic_env for f in pad[40:]]) > 3 * np.mean([f.percussive_env for f in pad[40:]])
+    # energies are in RMS units: together they account for the signal's RMS
+    rms = np.sqrt(np.mean(np.square(pad[40].rms)))
+    assert np.hypot(pad[40].percussive, pad[40].harmonic) == pytest.approx(rms, rel=0.25)
+
+
+def test_global_normalization_and_methods(tmp_path):
+    x = np.concatenate([0.1 * chord((60, 64, 67), 1.0), chord((60, 64, 67), 1.0)])
+    p = tmp_path / "ramp.wav"
+    write_audio(p, x, SR)
+    stats = global_stats(p)
+    assert isinstance(stats, GlobalStats) and stats.rms == pytest.approx(float(np.sqrt(np.mean(x[SR:] ** 2))), rel=0.2)
+    _, g = run(x, normalization=stats)
+    _, a = run(x)
+    # adaptive: the quiet first second reads as loud (nothing louder heard yet); global: it reads quiet
+    assert a[80].level_env > 0.8 and g[80].level_env < 0.2
+    assert g[-1].level_env > 0.8
+    for m in ONSET_METHODS:
+        Analyzer(onset_method=m).feed(x[:2048])
+    with pytest.raises(LivedreamError):
+        Analyzer(onset_method="nope")
+
+
+def test_beats_on_a_steady_click_track():
+    truth = np.arange(0.0, 8.0, 0.5)  # 120 bpm
+    an, feats = run(click_track(truth, 8.0))
+    assert feats[-1].tempo_bpm == pytest.approx(120, rel=0.03)
+    beats = np.array([f.time for f in feats if f.beat and f.time > 3.0])
+    assert len(beats) >= 8
+    assert np.median([np.min(np.abs(truth - b)) for b in beats]) < 0.03
+    phases = np.array([f.beat_phase for f in feats])
+    assert phases.min() >= 0 and phases.max() < 1
+
+
+def test_analyze_file_report(tmp_path):
+    truth = [0.25, 0.75, 1.25]
+    x = click_track(truth, 1.6, sr=44100) + np.concatenate([np.zeros(44100 // 2), chord((57, 60, 64), 1.1, 44100)])
+    p = tmp_path / "r.flac"
+    write_audio(p, np.stack([x, x], 1), 44100)
+    rep, feats = analyze_file(p, start=0.2, duration=1.3)
+    assert set(rep) == {
+        "sample_rate",
+        "hop_s",
+        "duration_s",
+        "onsets",
+        "onset_delay_s",
+        "chroma",
+        "rms",
+        "tempo_bpm",
+        "beats",
+    }
+    assert rep["sample_rate"] == 44100 and rep["duration_s"] == pytest.approx(1.3, abs=1e-3)
+    assert len(feats) == len(rep["chroma"]["times"]) == len(rep["rms"]["values"]) == len(rep["chroma"]["values"])
+    assert all(len(v) == 12 for v in rep["chroma"]["values"])
+    # times from `start`: the clicks, and the chord's entry at 0.5 s
+    expect = np.array([0.25, 0.5, 0.75, 1.25]) - 0.2
+    got = np.array(rep["onsets"])
+    assert all(np.min(np.abs(got - e)) < 0.02 for e in expect), got
+    rep2, _ = analyze_file(p, normalize="global")
+    assert all(np.min(np.abs(np.array(rep2["onsets"]) - e)) < 0.02 for e in expect + 0.2)
+    with pytest.raises(LivedreamError):
+        analyze_file(p, normalize="bogus")
