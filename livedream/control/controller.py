@@ -14,7 +14,7 @@ from livedream.control.latent import LatentFrame
 from livedream.params import validate_values
 
 # Motion speed, in z units per second, at motion_react 1 and full amplitude.
-MOTION_UNITS_PER_S = 2.0
+MOTION_UNITS_PER_S = 1.0
 # How often the per-dimension motion speeds are redrawn (Lucid Sonic Dreams redraws them every few seconds).
 RANDOMNESS_EVERY_S = 4.0
 

@@ -1,0 +1,215 @@
+"""The built-in style: a procedural, weight-free generator that paints marbled liquid light from (z, c)."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import torch
+import torch.nn.functional as F
+
+from livedream.models.builtin_looks import LOOKS, ramp_table
+
+log = logging.getLogger(__name__)
+
+Z_DIM = 128
+WARP_LAYERS = 4
+WARP_WAVES = 12  # sinusoids per warp layer
+RAMP_SIZE = 1024
+PHASE_SCALE = 0.35 * math.pi  # radians of wave phase per unit of z: a pulse of 0.5 moves the picture, random z differ
+CLASS_PHASE = 1.0  # radians of wave phase that a class shifts: each class its own arrangement
+SHARPEN = 2.0  # exponent on class weights: the leading classes set the look
+LOW_FACTOR = 2  # the warp is computed at resolution / LOW_FACTOR
+
+
+class BuiltinStyle:
+    """A GAN-like generator with no weights to download.
+
+    The picture is a stack of curl-noise domain warps (smooth, divergence-free swirls, like marbled
+    ink) applied to coordinates, then stripes of the warped coordinates mapped through a colour
+    ramp and lit as a glossy surface. z sets the phases, orientation and strength of every warp
+    (linearly, so small steps in z are small motions of the liquid); c blends per-class looks:
+    colour ramp, rotational symmetry, zoom, swirl strength. The swirls are smooth, so the warp is
+    computed at half the resolution and upsampled; only the stripes and lighting run at
+    full resolution, which keeps a 256 x 256 frame to a few milliseconds on a CPU.
+    """
+
+    def __init__(self, resolution: int = 256, seed: int = 0, device: str | torch.device = "cpu") -> None:
+        if resolution < 16:
+            raise ValueError(f"resolution must be at least 16, got {resolution}")
+        self.z_dim = Z_DIM
+        self.c_dim = len(LOOKS)
+        self.resolution = int(resolution)
+        self.device = torch.device(device)
+        self.seed = int(seed)
+        self._low = max(16, self.resolution // LOW_FACTOR)
+        gen = torch.Generator().manual_seed(self.seed)
+
+        def randn(*shape: int) -> torch.Tensor:
+            return torch.randn(*shape, generator=gen, dtype=torch.float32)
+
+        # Warp layers: wave vectors with growing frequency, curl amplitudes, and z -> phase projections.
+        freqs, amps = [], []
+        for layer in range(WARP_LAYERS):
+            angle = torch.rand(WARP_WAVES, generator=gen) * 2 * math.pi
+            mag = (1.6 + 1.4 * layer) * (0.7 + 0.6 * torch.rand(WARP_WAVES, generator=gen))  # [K]
+            wave = torch.stack([mag * torch.cos(angle), mag * torch.sin(angle)], dim=1)  # [K, 2]
+            amp = (0.75 * 0.62**layer) / (mag * math.sqrt(WARP_WAVES / 2))  # [K]: |displacement| ~ 0.75 * 0.62^l
+            freqs.append(wave)
+            amps.append(torch.stack([wave[:, 1], -wave[:, 0]]) * amp)  # [2, K]: the gradient turned 90 degrees
+        self._warp_w = torch.stack(freqs)  # [L, K, 2]
+        self._warp_v = torch.stack(amps)  # [L, 2, K]; a curl field has no divergence: swirls, no sinks
+        self._warp_p = randn(Z_DIM, WARP_LAYERS * WARP_WAVES)  # [Z, L*K]
+        self._warp_base = torch.rand(WARP_LAYERS * WARP_WAVES, generator=gen) * 2 * math.pi  # [L*K]
+        self._class_phase = randn(self.c_dim, WARP_LAYERS * WARP_WAVES)  # [C, L*K]: each class its own arrangement
+        # Stripes: two wave vectors whose phases follow z.
+        angle = torch.rand(2, generator=gen) * math.pi
+        self._stripe_w = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1) * torch.tensor([[4.2], [3.0]])
+        self._stripe_p = randn(Z_DIM, 2)  # [Z, 2]
+        self._global_p = randn(Z_DIM, 3)  # [Z, 3]: rotation, zoom, light angle
+        # Per-class tables.
+        self._ramps = torch.stack([ramp_table(look, RAMP_SIZE) for look in LOOKS]).transpose(1, 2)  # [C, 3, R]
+        shown = self._ramps.sqrt()  # [C, 3, R] display space
+        self._chroma = (shown - shown.mean(dim=1, keepdim=True)).norm(dim=1)  # [C, R]: colourfulness per level
+        self._knobs = torch.tensor(
+            [[look.scale, look.warp, look.bands, look.gloss] for look in LOOKS], dtype=torch.float32
+        )  # [C, 4]
+        orders = sorted({look.symmetry for look in LOOKS} - {1})
+        self._orders = orders
+        self._folds = torch.tensor(
+            [[look.fold if look.symmetry == k else 0.0 for k in orders] for look in LOOKS], dtype=torch.float32
+        )  # [C, orders]
+        grid = (torch.arange(self._low, dtype=torch.float32) + 0.5) / self._low * 2 - 1
+        yy, xx = torch.meshgrid(grid, grid, indexing="ij")
+        self._grid = torch.stack([xx, -yy]).reshape(2, -1)  # [2, N], y up
+        for name in [n for n in vars(self) if n.startswith("_") and isinstance(getattr(self, n), torch.Tensor)]:
+            setattr(self, name, getattr(self, name).to(self.device))
+
+    def class_weights(self, c: torch.Tensor) -> torch.Tensor:
+        """A soft class mix [B, C] -> convex weights [B, C] that favour the strongest classes.
+
+        Negatives are dropped, sums above 1 normalised, and what is missing from 1 goes to class 0
+        (so an all-zero c is class 0, continuously). Then the weights are sharpened (w^2,
+        renormalised): a chroma-driven mix of twelve classes still shows its leading one or two
+        looks instead of an average of all of them, which is grey; near-equal classes still blend.
+        """
+        w = c.clamp(min=0)  # [B, C]
+        total = w.sum(dim=1, keepdim=True)  # [B, 1]
+        w = w / total.clamp(min=1.0)
+        w[:, 0] += (1 - total[:, 0]).clamp(min=0)
+        w = w.pow(SHARPEN)
+        return w / w.sum(dim=1, keepdim=True)
+
+    @torch.no_grad()
+    def __call__(self, z: torch.Tensor, c: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
+        """z [B, z_dim], c [B, c_dim] (a soft class mix) -> images [B, 3, resolution, resolution] in [-1, 1]."""
+        z = z.to(self.device, torch.float32)  # [B, Z]
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z must be [B, {self.z_dim}], got {list(z.shape)}")
+        batch = z.shape[0]
+        if c.numel() == 0:  # a caller with no classes: the default look
+            c = torch.zeros(batch, self.c_dim)
+        c = c.to(self.device, torch.float32)
+        if c.shape != (batch, self.c_dim):
+            raise ValueError(f"c must be [{batch}, {self.c_dim}], got {list(c.shape)}")
+        w = self.class_weights(c)  # [B, C]
+        scale, warp, bands, gloss = (w @ self._knobs).unbind(dim=1)  # each [B]
+        psi = float(truncation)
+        zs = z * (psi / math.sqrt(Z_DIM))  # [B, Z]: truncation pulls every phase toward the class's mean picture
+        glob = zs @ self._global_p  # [B, 3], each ~N(0, psi^2)
+
+        # Coordinates at low resolution: rotate and zoom, then fold into kaleidoscopic symmetry.
+        rot = 0.8 * glob[:, 0]
+        zoom = scale * torch.exp(0.25 * glob[:, 1])  # [B]
+        cos, sin = torch.cos(rot) * zoom, torch.sin(rot) * zoom
+        rmat = torch.stack([torch.stack([cos, -sin], 1), torch.stack([sin, cos], 1)], 1)  # [B, 2, 2]
+        p = self._symmetrise(rmat @ self._grid, w @ self._folds)  # [B, 2, N]
+
+        # Curl-noise warps: each layer pushes the coordinates along the swirl of a sum of sinusoids.
+        phase = self._warp_base + (w @ self._class_phase) * CLASS_PHASE + (zs @ self._warp_p) * PHASE_SCALE  # [B, L*K]
+        phase = phase.view(batch, WARP_LAYERS, WARP_WAVES, 1)
+        strength = (warp * (0.55 + 0.45 * min(psi, 2.0)))[:, None, None]  # [B, 1, 1]
+        for layer in range(WARP_LAYERS):
+            arg = torch.baddbmm(phase[:, layer], self._warp_w[layer].expand(batch, -1, -1), p).cos_()  # [B, K, N]
+            p = torch.baddbmm(p, self._warp_v[layer] * strength, arg)  # [B, 2, N]
+
+        # Upsample the warped coordinates (smooth) and paint at full resolution.
+        q = p.view(batch, 2, self._low, self._low)  # [B, 2, n, n]
+        q = F.interpolate(q, size=(self.resolution, self.resolution), mode="bilinear", align_corners=False)
+        return self._paint(q, w, zs, bands, gloss, glob[:, 2])
+
+    def _blend_ramps(self, w: torch.Tensor) -> torch.Tensor:
+        """The weighted mix of the class ramps, in display space [B, 3, R], as colourful as its parts.
+
+        Averaging colours of different hues drifts toward grey; the mix's distance from grey is
+        restored to the weighted average of the parts' (at most x2.5, where hues nearly cancel).
+        """
+        ramp = torch.einsum("bc,ckr->bkr", w, self._ramps).sqrt_()  # [B, 3, R]
+        grey = ramp.mean(dim=1, keepdim=True)  # [B, 1, R]
+        tint = ramp - grey
+        target = w @ self._chroma  # [B, R]
+        gain = (target / tint.norm(dim=1).clamp(min=1e-4)).clamp(max=2.5)  # [B, R]
+        return tint.mul_(gain[:, None]).add_(grey).clamp_(0, 1)
+
+    def _symmetrise(self, p: torch.Tensor, folds: torch.Tensor) -> torch.Tensor:
+        """Fold p [B, 2, N] into kaleidoscopes (mirrored wedges), by fold amount per order [B, orders].
+
+        The wedge angles of the orders in the mix are averaged (each is a continuous triangle wave
+        of the angle) and the result blended with p by the total amount: a mix of classes is one
+        continuous picture, and it costs one cos/sin pair whatever the mix.
+        """
+        total = folds.sum(dim=1)  # [B]
+        if not bool((total > 1e-4).any()):
+            return p
+        theta = torch.atan2(p[:, 1], p[:, 0])  # [B, N]
+        angle = torch.zeros_like(theta)
+        share = folds / total.clamp(min=1e-4)[:, None]  # [B, orders]
+        for j, k in enumerate(self._orders):
+            if bool((share[:, j] > 1e-4).any()):
+                seg = 2 * math.pi / k
+                wedge = torch.remainder(theta, seg).sub_(seg / 2).abs_()  # [B, N] in [0, seg/2]
+                angle.add_(wedge.mul_(share[:, j, None]))
+        r = torch.hypot(p[:, 0], p[:, 1])  # [B, N]
+        sym = torch.stack([r * torch.cos(angle), r * torch.sin(angle)], dim=1)  # [B, 2, N]
+        return torch.lerp(p, sym, total.clamp(max=1)[:, None, None])
+
+    def _paint(
+        self,
+        q: torch.Tensor,
+        w: torch.Tensor,
+        zs: torch.Tensor,
+        bands: torch.Tensor,
+        gloss: torch.Tensor,
+        light: torch.Tensor,
+    ) -> torch.Tensor:
+        """Stripes of the warped coordinates q [B, 2, H, W] -> colour ramp -> glossy lighting -> [B, 3, H, W].
+
+        Every step here runs once per output pixel, so it is a short list of fused, in-place tensor ops.
+        """
+        batch, _, res, _ = q.shape
+        sw = self._stripe_w * bands[:, None, None]  # [B, 2 stripes, 2 coords]
+        offs = (zs @ self._stripe_p) * PHASE_SCALE  # [B, 2]
+        h = torch.baddbmm(offs[:, :, None], sw, q.reshape(batch, 2, res * res)).sin_()  # [B, 2, HW]
+        field = torch.add(h[:, 0], h[:, 1], alpha=0.6).view(batch, res, res)  # [B, H, W] in [-1.6, 1.6]
+
+        # Colour: quantise the field into the blended ramp (RAMP_SIZE levels: finer than 8-bit output).
+        ramp = self._blend_ramps(w).mul_(2)  # [B, 3, R], x2 for the [-1, 1] output
+        idx = field.mul(0.5 * (RAMP_SIZE - 1) / 1.6).add_(0.5 * RAMP_SIZE).clamp_(0, RAMP_SIZE - 1)
+        idx = idx.to(torch.int32).view(batch, -1)  # [B, HW]
+        rgb = torch.empty(batch, 3, res, res, device=q.device)
+        for b in range(batch):
+            torch.index_select(ramp[b], 1, idx[b], out=rgb[b].view(3, -1))
+
+        # Light the field as a glossy height map: diffuse shading plus a highlight.
+        fp = F.pad(field.unsqueeze(1), (1, 1, 1, 1), mode="replicate")[:, 0]  # [B, H+2, W+2]
+        dx = fp[:, 1:-1, 2:] - fp[:, 1:-1, :-2]  # [B, H, W]
+        dy = fp[:, :-2, 1:-1] - fp[:, 2:, 1:-1]
+        k = 1.7 * res / 256
+        kx = (-k * torch.cos(light))[:, None, None]
+        ky = (-k * torch.sin(light))[:, None, None]
+        ndl = torch.addcmul(dx.mul_(kx).add_(0.7), dy, ky).clamp_(0, 1)  # [B, H, W]: n . l
+        spec = ndl * ndl
+        spec.mul_(spec).mul_(spec).mul_(spec).mul_((0.7 * gloss)[:, None, None]).sub_(1)  # 2 * gloss * ndl^16 - 1
+        shade = ndl.mul_(0.45).add_(0.55)
+        out = torch.addcmul(spec.unsqueeze(1), rgb, shade.unsqueeze(1))  # [B, 3, H, W]
+        return out.clamp_(-1, 1)
