@@ -1,0 +1,123 @@
+"""`livedream still`: one PNG per seed, pixel for pixel what NVIDIA's generate.py makes from the same model."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from livedream.errors import LivedreamError
+
+log = logging.getLogger(__name__)
+
+NOISE_MODES = ("const", "random", "none")
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'1,2,5-7' -> [1, 2, 5, 6, 7]; seeds must fit numpy's RandomState (0 .. 2**32-1)."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        lo, sep, hi = part.partition("-")
+        try:
+            a = int(lo)
+            b = int(hi) if sep else a
+        except ValueError:
+            raise LivedreamError(f"--seeds {text!r}: expected numbers and ranges like 1,2,5-7") from None
+        if not 0 <= a <= b < 2**32:
+            raise LivedreamError(
+                f"--seeds {text!r}: {part!r} is not a seed or an increasing range of seeds in 0..4294967295"
+            )
+        if b - a >= 100_000:
+            raise LivedreamError(f"--seeds {text!r}: range {part!r} is too long (at most 100000 images)")
+        seeds.extend(range(a, b + 1))
+    return seeds
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "still",
+        help="render still images from a StyleGAN2 model, one PNG per seed",
+        description="Render DIR/seed0001.png, ... with the same pixels as NVIDIA's generate.py "
+        "(z = RandomState(seed).randn(1, z_dim)) for the same model, seed, truncation, class and noise mode.",
+    )
+    p.add_argument(
+        "--style",
+        default=None,
+        metavar="PATH|NAME",
+        help="StyleGAN2 model file (.pkl, .pt) or catalogue name (see `livedream styles`); default: built-in style",
+    )
+    p.add_argument("--seeds", required=True, help="seeds, e.g. 1,2,5-7")
+    p.add_argument("--trunc", type=float, default=1.0, metavar="PSI", help="truncation psi (default 1: none)")
+    p.add_argument(
+        "--truncation-cutoff",
+        type=int,
+        default=None,
+        metavar="N",
+        help="truncate only the first N layers of w (default: all)",
+    )
+    p.add_argument(
+        "--class", dest="class_idx", type=int, default=None, metavar="N", help="class index, for conditional models"
+    )
+    p.add_argument("--noise-mode", choices=NOISE_MODES, default="const", help="per-pixel noise (default const)")
+    p.add_argument("--outdir", default=".", metavar="DIR", help="output directory (default: here)")
+    p.add_argument(
+        "--model-resolution",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop synthesis at this resolution (skip-architecture models)",
+    )
+    p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when present)")
+    p.set_defaults(run=run)
+
+
+def _save_png(array, path: Path) -> None:
+    """Write through a temporary name, so an interrupted run leaves no half-written PNG."""
+    from PIL import Image
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        Image.fromarray(array, "RGB").save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from livedream.models.base import to_uint8
+    from livedream.models.registry import load_generator
+
+    seeds = parse_seeds(args.seeds)
+    outdir = Path(args.outdir).expanduser()
+    if outdir.exists() and not outdir.is_dir():
+        raise LivedreamError(f"--outdir {outdir}: exists and is not a directory")
+    gen = load_generator(args.style, device=args.device, model_resolution=args.model_resolution)
+    if hasattr(gen, "noise_mode"):
+        gen.noise_mode = args.noise_mode
+    if args.truncation_cutoff is not None:
+        if not hasattr(gen, "truncation_cutoff"):
+            raise LivedreamError("--truncation-cutoff applies to StyleGAN2 models only")
+        gen.truncation_cutoff = args.truncation_cutoff
+    c = torch.zeros([1, gen.c_dim], device=gen.device)
+    if gen.c_dim:
+        if args.class_idx is None:
+            raise LivedreamError(f"this model is conditional ({gen.c_dim} classes): give --class 0..{gen.c_dim - 1}")
+        if not 0 <= args.class_idx < gen.c_dim:
+            raise LivedreamError(f"--class {args.class_idx}: this model has classes 0..{gen.c_dim - 1}")
+        c[:, args.class_idx] = 1
+    elif args.class_idx is not None:
+        log.warning("--class %d ignored: the model is not conditional", args.class_idx)
+    outdir.mkdir(parents=True, exist_ok=True)
+    for seed in seeds:
+        z = torch.from_numpy(np.random.RandomState(seed).randn(1, gen.z_dim)).to(gen.device)  # [1, z_dim] float64
+        torch.manual_seed(seed)  # only read by --noise-mode random
+        img = gen(z, c, truncation=args.trunc)  # [1, 3, R, R]
+        path = outdir / f"seed{seed:04d}.png"
+        _save_png(to_uint8(img)[0], path)
+        print(path)
+    return 0
