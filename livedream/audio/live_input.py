@@ -79,6 +79,7 @@ class LiveInput:
         self.ring: RingBuffer | None = None
         self.generation = 0  # bumped at each (re)open: readers restart from the new ring's start
         self._stream = None
+        self._abandoned: list = []  # streams of vanished devices, never touched again
         self._opened_at = 0.0
 
     def open(self) -> None:
@@ -149,8 +150,28 @@ class LiveInput:
         last = self.ring.stamp or self._opened_at
         return active and now - last < STALL_S
 
+    def abandon(self) -> None:
+        """Forget a stream whose device vanished, without calling into PortAudio (which may block or abort then).
+
+        PortAudio's JACK host API cannot be torn down after its server died (stopping the stream waits forever,
+        Pa_Terminate asserts), so its stream is left as it is and sounddevice's exit handler is disarmed.
+        """
+        import atexit
+
+        import sounddevice as sd
+
+        self._abandoned.append(self._stream)
+        self._stream = None
+        if self.device is not None and "JACK" in self.device.host_api:
+            atexit.unregister(sd._exit_handler)
+
+    @property
+    def can_reconnect(self) -> bool:
+        """False once a JACK stream has been abandoned: PortAudio cannot re-initialise JACK in this process."""
+        return not any(self.device is not None and "JACK" in self.device.host_api for _ in self._abandoned)
+
     def close(self) -> None:
-        """Stop and close the stream, ignoring errors from a device that has already vanished."""
+        """Stop and close a working stream (a lost one is abandoned instead: see abandon())."""
         stream, self._stream = self._stream, None
         if stream is None:
             return
@@ -161,15 +182,11 @@ class LiveInput:
                 log.debug("closing the input stream: %s", exc)
 
     def reopen(self) -> bool:
-        """One reconnection attempt: re-enumerate devices and open again; True when it worked."""
-        self.close()
+        """One reconnection attempt: re-enumerate devices and open again; True when it worked. May block."""
         try:
             rescan()
             self.open()
-        except LivedreamError as exc:
-            log.debug("audio input still unavailable: %s", exc)
-            return False
-        except Exception as exc:  # noqa: BLE001 - PortAudio re-initialisation may fail in many ways
+        except Exception as exc:  # noqa: BLE001 - LivedreamError or PortAudio re-initialisation failing
             log.debug("audio input still unavailable: %s", exc)
             return False
         return True

@@ -1,0 +1,113 @@
+"""Click -> flash latency of `livedream live`: jack_metro clicks into the input, the flash is read back from GL.
+
+Starts its own Xvfb and `jackd -d dummy`, runs the live loop in this process with a per-frame hook, and for each
+click finds the first displayed frame whose brightness jumps. A click's time is when its first sample was
+captured: the ring buffer's newest block arrival minus the samples after it, minus one JACK period (the input
+buffering before PortAudio's callback gets the block). A frame's time is when its swap returned.
+
+    .venv/bin/python bench/bench_live_latency.py [--seconds 12] [--out bench/results/live-latency.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import live_harness as h  # noqa: E402
+
+from livedream.live import LiveSettings, run_live  # noqa: E402
+from livedream.params import defaults  # noqa: E402
+
+PERIOD = 512
+RATE = 48000
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=12.0)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    frames = []  # (index, hook time, brightness, swap time of the previous frame, ring written, ring stamp)
+    clicks: list[float] = []
+    state = {"pos": 0}
+
+    def hook(info) -> None:
+        pixels = info.window.read()
+        h_, w_ = pixels.shape[:2]
+        centre = pixels[h_ // 4 : 3 * h_ // 4, w_ // 4 : 3 * w_ // 4]
+        ring = info.source.ring
+        written, stamp = ring.written, ring.stamp
+        samples, pos, _ = ring.read_from(state["pos"])
+        loud = np.flatnonzero(np.abs(samples[:, 0]) > 0.05)
+        if len(loud):
+            first = state["pos"] + int(loud[0])
+            captured = stamp - (written - first) / RATE - PERIOD / RATE
+            if not clicks or captured - clicks[-1] > 0.3:
+                clicks.append(captured)
+        state["pos"] = pos
+        frames.append((info.index, float(centre.mean()), info.last_swap_at))
+
+    with h.xvfb() as (display, _), h.jackd(RATE, PERIOD) as server, h.metronome(server, bpm=60) as metro:
+        os.environ.update(DISPLAY=display, JACK_DEFAULT_SERVER=server)
+
+        def connect() -> None:
+            for port in h.wait_for_ports(server, "PortAudio:in"):
+                h.connect(server, metro, port)
+
+        threading.Thread(target=connect, daemon=True).start()
+        params = {
+            **defaults(),
+            "flash_strength": 1.0,
+            "contrast_strength": 0.0,
+            "pulse_react": 0.0,
+            "speed_fpm": 0.0,
+            "motion_react": 0.0,
+        }
+        run_live(LiveSettings(params=params, size=(256, 256), duration=args.seconds), on_frame=hook)
+        import sounddevice as sd
+
+        sd._terminate()  # release PortAudio's JACK client while the server is still up
+
+    # Frame k was shown by the swap whose return is recorded as frame k+1's last_swap_at.
+    shown = [(frames[i][1], frames[i + 1][2]) for i in range(len(frames) - 1)]
+    latencies = []
+    for click in clicks[1:]:  # the first may have started before the connection was complete
+        before = [b for b, t in shown if t < click]
+        if len(before) < 3:
+            continue
+        base = np.median(before[-10:])
+        flash = next((t for b, t in shown if t >= click and b > base + 20), None)
+        if flash is not None:
+            latencies.append(1000 * (flash - click))
+    result = {
+        "clicks": len(clicks),
+        "measured": len(latencies),
+        "latency_ms": {
+            "median": float(np.median(latencies)),
+            "min": float(np.min(latencies)),
+            "max": float(np.max(latencies)),
+        }
+        if latencies
+        else None,
+        "all_ms": [round(x, 1) for x in latencies],
+        "jack_period": PERIOD,
+        "rate": RATE,
+        "size": "256x256",
+        "style": "builtin 256",
+    }
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

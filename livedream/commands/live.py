@@ -1,0 +1,106 @@
+"""`livedream live`: a line-in or microphone drives the picture in a window, live."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from livedream.commands import options
+from livedream.errors import LivedreamError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "live",
+        help="turn a line-in or microphone into moving pictures in a window",
+        description="Listen to an audio input and show the pictures it drives, at the display's "
+        "rate. Keys: F full screen, H heads-up display, Esc or Q quit.",
+    )
+    p.add_argument(
+        "--device",
+        default=None,
+        metavar="N|NAME",
+        help="input device: index or part of the name (see `livedream devices`); default: the default",
+    )
+    p.add_argument(
+        "--channels",
+        default=None,
+        metavar="N,N",
+        help="input channels to mix to mono, counted from 1 (default: 1,2, or 1 on a mono input)",
+    )
+    p.add_argument("--samplerate", type=int, default=None, metavar="HZ", help="default: the device's own rate")
+    p.add_argument("--size", default="768x768", metavar="WxH", help="window size (default 768x768)")
+    p.add_argument("--fullscreen", action="store_true", help="start full screen (F toggles)")
+    p.add_argument("--monitor", type=int, default=0, metavar="N", help="monitor for full screen, from 0")
+    p.add_argument(
+        "--fit",
+        choices=options.FIT_MODES,
+        default="contain",
+        help="how the square picture fits the window: contain, fill or mirror",
+    )
+    p.add_argument("--hud", action="store_true", help="start with the heads-up display on (H toggles)")
+    p.add_argument("--no-vsync", dest="vsync", action="store_false", help="do not wait for the display's refresh")
+    p.add_argument(
+        "--style",
+        default=None,
+        metavar="PATH|NAME",
+        help="a StyleGAN2 model file or catalogue name; default: the built-in style",
+    )
+    p.add_argument(
+        "--model-resolution",
+        type=int,
+        default=None,
+        metavar="N",
+        help="render at this resolution (StyleGAN2 stops synthesis early; built-in default 256)",
+    )
+    p.add_argument("--torch-device", default=None, metavar="DEV", help="torch device, e.g. cpu or cuda")
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+    p.add_argument("--stats-file", default=None, metavar="F", help="write one JSON line of statistics a second")
+    p.add_argument("--record", default=None, metavar="OUT.mp4", help="also record the window, with the input audio")
+    options.add_analysis_options(p)
+    options.add_look_options(p)
+    p.set_defaults(run=run)
+
+
+def parse_channels(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        chans = [int(c) for c in text.replace(" ", "").split(",") if c]
+    except ValueError:
+        chans = []
+    if not chans or min(chans) < 1:
+        raise LivedreamError(f"--channels {text!r}: expected channel numbers from 1, e.g. 1 or 1,2")
+    return chans
+
+
+def run(args: argparse.Namespace) -> int:
+    from livedream.live import LiveSettings, run_live
+
+    if args.normalize != "adaptive":
+        raise LivedreamError("live mode normalises adaptively; --normalize global needs the whole song in advance")
+    size = options.parse_size(args.size)
+    record = Path(args.record).expanduser() if args.record else None
+    if record is not None and not record.parent.is_dir():
+        raise LivedreamError(f"--record {record}: directory does not exist")
+    settings = LiveSettings(
+        params=options.resolve_params(args),
+        seed=args.seed,
+        device=args.device,
+        channels=parse_channels(args.channels),
+        sample_rate=args.samplerate,
+        size=size,
+        fullscreen=args.fullscreen,
+        monitor=args.monitor,
+        fit=args.fit,
+        style=args.style,
+        model_resolution=args.model_resolution,
+        torch_device=args.torch_device,
+        onset_method=args.onset_method,
+        duration=args.duration,
+        stats_file=Path(args.stats_file).expanduser() if args.stats_file else None,
+        record=record,
+        hud=args.hud,
+        vsync=args.vsync,
+    )
+    return run_live(settings)

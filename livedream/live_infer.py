@@ -1,0 +1,135 @@
+"""The live inference thread: the newest LatentFrame wins; images come back with their frame, errors never stop it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from livedream.control.latent import LatentFrame
+from livedream.models.base import Generator
+from livedream.pipeline import generate_frames
+
+log = logging.getLogger(__name__)
+
+ERROR_LOG_EVERY_S = 5.0  # a generator failing every frame logs once per this many seconds
+MIN_RESOLUTION = 32
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One generated image and the request it answers."""
+
+    seq: int  # the number given to submit()
+    frame: LatentFrame
+    image: np.ndarray  # [H, W, 3] uint8
+    gen_ms: float
+
+
+class InferenceWorker:
+    """Runs the generator on its own thread so that the display never waits for it.
+
+    submit() replaces any request not yet started (counted in `dropped`); `latest` is the newest
+    finished image. A generator error is logged (at most every few seconds) and the last good image
+    stays. Out of GPU memory, `shrink(generator) -> smaller generator or None` is asked for a
+    generator at a lower resolution.
+    """
+
+    def __init__(self, gen: Generator, shrink: Callable[[Generator], Generator | None] | None = None):
+        self.gen = gen
+        self.shrink = shrink
+        self.latest: Rendered | None = None
+        self.dropped = 0
+        self.errors = 0
+        self.finished = -1  # seq of the newest request handled, image or error
+        self._pending: tuple[int, LatentFrame] | None = None
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._last_error_log = -1e9
+        self._thread = threading.Thread(target=self._run, name="livedream-inference", daemon=True)
+
+    def start(self) -> InferenceWorker:
+        self._thread.start()
+        return self
+
+    def submit(self, seq: int, frame: LatentFrame) -> None:
+        """Ask for frame; an older request still waiting is dropped."""
+        with self._cond:
+            if self._pending is not None:
+                self.dropped += 1
+            self._pending = (seq, frame)
+            self._cond.notify()
+
+    def wait_for(self, seq: int, timeout: float = 30.0) -> Rendered | None:
+        """Block until the image of request seq (or a later one) is done: for a simulated clock."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self.finished < seq and not self._stopped:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            return self.latest
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10.0)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                seq, frame = self._pending
+                self._pending = None
+            done = self._generate(seq, frame)
+            with self._cond:
+                self.latest = done or self.latest
+                self.finished = seq
+                self._cond.notify_all()
+
+    def _generate(self, seq: int, frame: LatentFrame) -> Rendered | None:
+        t0 = time.perf_counter()
+        try:
+            image = generate_frames(self.gen, [frame])[0]  # [H, W, 3] uint8
+        except torch.cuda.OutOfMemoryError:
+            self._out_of_memory()
+            return None
+        except Exception as exc:  # noqa: BLE001 - any generator failure: keep the last good frame
+            self._report(exc)
+            return None
+        return Rendered(seq, frame, image, 1000.0 * (time.perf_counter() - t0))
+
+    def _report(self, exc: Exception) -> None:
+        self.errors += 1
+        now = time.monotonic()
+        if now - self._last_error_log >= ERROR_LOG_EVERY_S:
+            self._last_error_log = now
+            log.error(
+                "generator failed (%d so far); keeping the last good frame: %s: %s",
+                self.errors,
+                type(exc).__name__,
+                exc,
+            )
+
+    def _out_of_memory(self) -> None:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        smaller = self.shrink(self.gen) if self.shrink else None
+        if smaller is None:
+            self._report(RuntimeError("out of GPU memory and no lower resolution to fall back to"))
+            return
+        log.warning(
+            "out of GPU memory at %d px; rendering at %d px from now on", self.gen.resolution, smaller.resolution
+        )
+        self.gen = smaller

@@ -1,0 +1,88 @@
+"""Live statistics: counters kept per displayed frame, one JSON line a second to the stats file, and the HUD text."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from livedream.errors import LivedreamError
+
+log = logging.getLogger(__name__)
+
+
+class LiveStats:
+    """Counts what the live loop does and, once a second, writes one JSON object per line:
+
+    {"t": seconds since start, "fps": frames displayed in that second / its length, "frames": displayed
+    since start, "dropped": controller frames never generated since start (a newer one won), "gen_ms":
+    mean generator time of the images finished that second, "rms": input RMS now, "onsets": onsets heard
+    in that second, "latency_ms": mean estimated input-to-screen latency that second, "params": every
+    parameter in force}.
+    """
+
+    def __init__(self, path: str | Path | None, start: float | None = None, period_s: float = 1.0):
+        self.start = time.monotonic() if start is None else start
+        self.period_s = period_s
+        self.frames = 0
+        self._file = None
+        if path is not None:
+            path = Path(path).expanduser()
+            if not path.parent.is_dir():
+                raise LivedreamError(f"--stats-file {path}: directory does not exist")
+            self._file = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the run
+        self._window_start = self.start
+        self._window_frames = 0
+        self._gen_ms: list[float] = []
+        self._latency_ms: list[float] = []
+        self._onsets_at_window = 0
+        self.last: dict[str, Any] = {"fps": 0.0, "gen_ms": 0.0, "latency_ms": 0.0}
+
+    def begin(self, start: float) -> None:
+        """Count from start (time.monotonic()): the moment the picture starts."""
+        self.start = self._window_start = start
+
+    def frame(self, latency_ms: float | None = None, gen_ms: float | None = None) -> None:
+        """One frame displayed; gen_ms when a new image arrived with it."""
+        self.frames += 1
+        self._window_frames += 1
+        if latency_ms is not None:
+            self._latency_ms.append(latency_ms)
+        if gen_ms is not None:
+            self._gen_ms.append(gen_ms)
+
+    def due(self, now: float) -> bool:
+        return now - self._window_start >= self.period_s
+
+    def flush(
+        self, now: float, rms: float, onsets_total: int, dropped_total: int, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Close the current second: the record (also written to the file, if any)."""
+        span = max(now - self._window_start, 1e-9)
+        record = {
+            "t": round(now - self.start, 3),
+            "fps": round(self._window_frames / span, 2),
+            "frames": self.frames,
+            "dropped": int(dropped_total),
+            "gen_ms": round(sum(self._gen_ms) / len(self._gen_ms), 2) if self._gen_ms else None,
+            "rms": round(float(rms), 5),
+            "onsets": int(onsets_total - self._onsets_at_window),
+            "latency_ms": round(sum(self._latency_ms) / len(self._latency_ms), 1) if self._latency_ms else None,
+            "params": dict(params),
+        }
+        self._window_start = now
+        self._window_frames = 0
+        self._gen_ms, self._latency_ms = [], []
+        self._onsets_at_window = onsets_total
+        self.last = record
+        if self._file is not None:
+            self._file.write(json.dumps(record) + "\n")
+        return record
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

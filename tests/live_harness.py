@@ -1,0 +1,158 @@
+"""Real Xvfb, jackd and jack_metro processes for the live tests and benchmarks, started and always stopped here."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+TOOLS = ("Xvfb", "jackd", "jack_metro", "jack_connect", "jack_lsp")
+
+
+def missing_tools(*names: str) -> list[str]:
+    """The programs among names (default: all the live tests need) that are not installed."""
+    return [n for n in (names or TOOLS) if shutil.which(n) is None]
+
+
+def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _free_display() -> int:
+    for n in range(90 + os.getpid() % 400, 1000):
+        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+@contextlib.contextmanager
+def xvfb(size: tuple[int, int] = (1024, 768)) -> Iterator[tuple[str, Path]]:
+    """An Xvfb server: yields (DISPLAY, the file that mirrors its screen as an XWD image)."""
+    fbdir = Path(tempfile.mkdtemp(prefix="livedream-xvfb-"))
+    for _ in range(5):
+        n = _free_display()
+        proc = subprocess.Popen(
+            ["Xvfb", f":{n}", "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp", "-fbdir", str(fbdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while proc.poll() is None and not Path(f"/tmp/.X11-unix/X{n}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if proc.poll() is None and Path(f"/tmp/.X11-unix/X{n}").exists():
+            break
+        _stop(proc)
+    else:
+        raise RuntimeError("Xvfb did not start")
+    try:
+        yield f":{n}", fbdir / "Xvfb_screen0"
+    finally:
+        _stop(proc)
+        shutil.rmtree(fbdir, ignore_errors=True)
+
+
+def screenshot(xwd_file: Path) -> np.ndarray:
+    """The X server's screen now, read from Xvfb's -fbdir file: [h, w, 3] uint8 (24-bit TrueColor, 32 bpp)."""
+    data = xwd_file.read_bytes()
+    fields = struct.unpack(">25I", data[:100])
+    header_size, width, height = fields[0], fields[4], fields[5]
+    byte_order, bpp, bytes_per_line, ncolors = fields[7], fields[11], fields[12], fields[19]
+    assert bpp == 32, f"expected 32 bits per pixel, got {bpp}"
+    start = header_size + 12 * ncolors
+    pixels = np.frombuffer(data, np.uint8, height * bytes_per_line, start).reshape(height, bytes_per_line)
+    pixels = pixels[:, : width * 4].reshape(height, width, 4)
+    bgr = pixels[..., :3] if byte_order == 0 else pixels[..., 1:][..., ::-1]  # LSB first: B, G, R, pad
+    return np.ascontiguousarray(bgr[..., ::-1])
+
+
+@contextlib.contextmanager
+def jackd(rate: int = 48000, period: int = 512, name: str | None = None) -> Iterator[str]:
+    """A JACK server with the dummy backend under a unique name; yields the name (for JACK_DEFAULT_SERVER)."""
+    name = name or f"livedream-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"}
+    proc = subprocess.Popen(
+        ["jackd", "-n", name, "-d", "dummy", "-r", str(rate), "-p", str(period)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not ports(name):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"jackd {name} did not start")
+            time.sleep(0.1)
+        _servers[name] = proc
+        yield name
+    finally:
+        _servers.pop(name, None)
+        _stop(proc)
+
+
+_servers: dict[str, subprocess.Popen] = {}
+
+
+def kill_server(name: str) -> None:
+    """Stop a server started by jackd() under its clients' feet.
+
+    SIGTERM, not SIGKILL: a SIGKILLed jackd leaves its slot in JACK's shared-memory registry, and after
+    eight of them no server can start on the machine ("Too many servers already active").
+    """
+    _stop(_servers[name])
+
+
+def jack_env(server: str) -> dict[str, str]:
+    return {**os.environ, "JACK_DEFAULT_SERVER": server}
+
+
+def ports(server: str) -> list[str]:
+    """The server's port names ([] when it is not up)."""
+    out = subprocess.run(["jack_lsp", "-s", server], capture_output=True, text=True, timeout=10)
+    return [] if out.returncode else [line.strip() for line in out.stdout.splitlines() if line.strip()]
+
+
+def wait_for_ports(server: str, prefix: str, timeout: float = 20.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [p for p in ports(server) if p.startswith(prefix)]
+        if found:
+            return found
+        time.sleep(0.1)
+    raise RuntimeError(f"no JACK port {prefix}* on {server} after {timeout} s")
+
+
+def connect(server: str, src: str, dst: str) -> None:
+    subprocess.run(["jack_connect", "-s", server, src, dst], check=True, timeout=10)
+
+
+@contextlib.contextmanager
+def metronome(server: str, bpm: int = 120, click_ms: int = 30) -> Iterator[str]:
+    """jack_metro on the server; yields its output port. (30 ms clicks: one onset each to the analyzer.)"""
+    name = f"metro{uuid.uuid4().hex[:6]}"
+    proc = subprocess.Popen(
+        ["jack_metro", "-b", str(bpm), "-D", str(click_ms), "-n", name],
+        env=jack_env(server),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        port = wait_for_ports(server, f"{name}:")[0]
+        yield port
+    finally:
+        _stop(proc)

@@ -1,0 +1,122 @@
+"""`livedream live` end to end: a real window under Xvfb, a real JACK server, jack_metro playing into the input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import av
+import live_harness as h
+import numpy as np
+import pytest
+from PIL import Image
+
+from livedream.params import PARAMS
+
+pytestmark = [pytest.mark.gl, pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def _tools():
+    missing = h.missing_tools()
+    if missing:
+        pytest.skip(f"not installed: {', '.join(missing)}")
+
+
+def start_live(display: str, server: str, *args: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "livedream", "-v", "live", "--size", "256x256", *args]
+    return subprocess.Popen(
+        cmd, env={**h.jack_env(server), "DISPLAY": display}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(proc: subprocess.Popen, timeout: float = 40.0) -> tuple[int, str]:
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        pytest.fail(f"livedream live did not exit by itself; stderr:\n{err}")
+    return proc.returncode, err
+
+
+def read_stats(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_live_window_metronome_stats_and_record(tmp_path):
+    stats, out = tmp_path / "stats.jsonl", tmp_path / "rec.mp4"
+    with h.xvfb() as (display, screen_file), h.jackd() as server, h.metronome(server, bpm=120) as metro:
+        proc = start_live(
+            display,
+            server,
+            "--duration",
+            "8",
+            "--stats-file",
+            str(stats),
+            "--record",
+            str(out),
+            "--flash-strength",
+            "1",
+        )
+        try:
+            inputs = h.wait_for_ports(server, "PortAudio:in")
+            for port in inputs:
+                h.connect(server, metro, port)
+            time.sleep(2.0)
+            shots = [h.screenshot(screen_file)]
+            time.sleep(0.5)
+            shots.append(h.screenshot(screen_file))
+        finally:
+            rc, err = finish(proc)
+    for i, shot in enumerate(shots):
+        Image.fromarray(shot).save(tmp_path / f"screen{i}.png")
+    assert rc == 0, err
+
+    # The window shows moving pictures: a colourful 256x256 area that changed in half a second.
+    window = [s[:256, :256].astype(int) for s in shots]
+    assert window[0].std() > 20 and len(np.unique(window[0].reshape(-1, 3), axis=0)) > 500, "no picture on screen"
+    assert np.abs(window[0] - window[1]).mean() > 2, "the picture did not move"
+
+    # One line a second, every parameter in force; the metronome's 2 clicks a second are counted.
+    lines = read_stats(stats)
+    assert 6 <= len(lines) <= 9, lines
+    assert set(lines[-1]["params"]) == {p.name for p in PARAMS}
+    assert {"t", "fps", "frames", "dropped", "gen_ms", "rms", "onsets", "latency_ms"} <= set(lines[-1])
+    # The seconds after the one with the first onset: the metronome played through all of them.
+    first = next(i for i, line in enumerate(lines) if line["onsets"])
+    steady = [line["onsets"] for line in lines[first + 1 : -1]]
+    assert len(steady) >= 3, lines
+    assert all(1 <= n <= 3 for n in steady) and 1.6 <= np.mean(steady) <= 2.4, steady
+    assert np.median([line["fps"] for line in lines[1:]]) >= 20
+
+    # The recording: the window's pictures at 30 fps with the input audio (the clicks) muxed in.
+    with av.open(str(out)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.width, video.height) == (256, 256)
+        sound = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio)])  # first channel
+    seconds = len(sound) / audio.rate
+    assert 7.5 <= seconds <= 8.5, seconds  # the audio covers the video's 8 s, not more
+    assert np.abs(sound).max() > 0.1, "the clicks are not in the recording"
+
+
+def test_killing_jack_does_not_stop_the_picture(tmp_path):
+    stats = tmp_path / "stats.jsonl"
+    with h.xvfb() as (display, _), h.jackd() as server:
+        proc = start_live(display, server, "--duration", "6", "--stats-file", str(stats))
+        try:
+            h.wait_for_ports(server, "PortAudio:in")
+            time.sleep(1.0)
+            h.kill_server(server)
+            time.sleep(1.5)
+            alive = proc.poll() is None
+        finally:
+            rc, err = finish(proc)
+    assert alive, err
+    assert rc == 0, err
+    assert err.count("audio input lost") == 1, err
+    lines = read_stats(stats)
+    assert len(lines) >= 5, lines
+    assert lines[-1]["frames"] - lines[-3]["frames"] >= 20, "frames stopped after the server went away"
