@@ -212,7 +212,8 @@ def test_analyze_writes_the_json_and_the_plot(song, tmp_path):
     assert set(report) >= {"sample_rate", "hop_s", "duration_s", "onsets", "onset_delay_s", "chroma", "rms",
                            "tempo_bpm", "beats"}
     onsets = np.array(report["onsets"])
-    assert all(np.min(np.abs(onsets - b)) < 0.03 for b in beats)
+    assert all(np.min(np.abs(onsets - b)) < 0.05 for b in beats)  # the eval window; sharp clicks report early
+    assert len(onsets) <= len(beats) + 1  # nothing on the held chord (the first hop may fire on its attack)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
 
 

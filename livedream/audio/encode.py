@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 
 import av
 import numpy as np
 
+from livedream.atomic import atomic_output
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -66,11 +66,8 @@ def write_audio(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) 
         ch = 2
     x = np.ascontiguousarray(np.clip(x, -1.0, 1.0))  # [n, ch]
 
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=ext, dir=folder)
-    os.close(fd)
     try:
-        with av.open(tmp, "w", format=fmt) as out:
+        with atomic_output(path, suffix=ext) as tmp, av.open(str(tmp), "w", format=fmt) as out:
             stream = out.add_stream(codec_name, rate=sample_rate)
             stream.layout = _LAYOUTS[ch]
             if codec_name == "vorbis":
@@ -87,10 +84,6 @@ def write_audio(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) 
                     out.mux(packet)
             for packet in stream.encode(None):
                 out.mux(packet)
-        os.replace(tmp, path)
     except av.error.FFmpegError as e:
         raise LivedreamError(f"{path}: could not encode audio ({e})") from e
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     log.debug("wrote %s: %d frames, %d Hz, %d ch, codec %s", path, n, sample_rate, ch, codec_name)

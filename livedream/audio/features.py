@@ -40,7 +40,7 @@ class AudioFeatures:
     chroma_norm: np.ndarray = field(default_factory=lambda: np.zeros(12, np.float32), repr=False)  # [12], max 1
 
     @staticmethod
-    def silent(time: float = 0.0) -> "AudioFeatures":
+    def silent(time: float = 0.0) -> AudioFeatures:
         """What silence sounds like: the features before any audio has arrived."""
         return AudioFeatures(time=time, rms=0.0, onset_strength=0.0, onset=False, onset_time=None,
                              percussive=0.0, harmonic=0.0, chroma=np.zeros(12, np.float32))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from livedream.atomic import atomic_output
 from livedream.commands import options
 from livedream.errors import LivedreamError
 
@@ -29,16 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def write_atomically(path: Path, write) -> None:
     """write(tmp_path) then rename, so a failure leaves nothing under path."""
-    if not path.parent.is_dir():
-        raise LivedreamError(f"{path.parent}: output directory does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(path) as tmp:
+        write(tmp)
 
 
 def run(args: argparse.Namespace) -> int:

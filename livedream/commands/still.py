@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 
+from livedream.atomic import atomic_output
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -77,12 +77,8 @@ def _save_png(array, path: Path) -> None:
     """Write through a temporary name, so an interrupted run leaves no half-written PNG."""
     from PIL import Image
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         Image.fromarray(array, "RGB").save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def run(args: argparse.Namespace) -> int:

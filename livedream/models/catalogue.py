@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from livedream.atomic import atomic_output
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -143,29 +144,28 @@ def fetch(name: str, progress: TextIO | None | bool = None, timeout: float = 60.
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise LivedreamError(f"cannot create the style cache {dest.parent} ({e.strerror})") from None
-    part = dest.with_name(f"{dest.name}.{os.getpid()}.part")
     log.info("downloading style %s from %s to %s", name, style.url, dest)
     digest = hashlib.sha256()
     done = 0
     try:
-        request = urllib.request.Request(style.url, headers={"User-Agent": "livedream"})
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as f:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            bar = _Bar(name, total, stream)
-            while chunk := response.read(1 << 20):
-                f.write(chunk)
-                digest.update(chunk)
-                done += len(chunk)
-                bar.update(done)
-            bar.update(done, final=True)
-        if total is not None and done != total:
-            raise LivedreamError(f"download of style {name} stopped after {done} of {total} bytes; try again")
-        if style.sha256 and digest.hexdigest() != style.sha256:
-            raise LivedreamError(
-                f"download of style {name} has the wrong checksum (sha256 {digest.hexdigest()[:12]}..., expected {style.sha256[:12]}...)"
-            )
-        os.replace(part, dest)
+        with atomic_output(dest) as part:
+            request = urllib.request.Request(style.url, headers={"User-Agent": "livedream"})
+            with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as f:
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                bar = _Bar(name, total, stream)
+                while chunk := response.read(1 << 20):
+                    f.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+                    bar.update(done)
+                bar.update(done, final=True)
+            if total is not None and done != total:
+                raise LivedreamError(f"download of style {name} stopped after {done} of {total} bytes; try again")
+            if style.sha256 and digest.hexdigest() != style.sha256:
+                raise LivedreamError(
+                    f"download of style {name} has the wrong checksum (sha256 {digest.hexdigest()[:12]}..., expected {style.sha256[:12]}...)"
+                )
     except (urllib.error.URLError, OSError, ValueError) as e:
         if isinstance(e, urllib.error.HTTPError):
             reason = f"HTTP {e.code} {e.reason}"
@@ -174,6 +174,4 @@ def fetch(name: str, progress: TextIO | None | bool = None, timeout: float = 60.
         raise LivedreamError(
             f"could not download style {name} from {style.url} ({reason}); download it yourself and save it as {dest}"
         ) from None
-    finally:
-        part.unlink(missing_ok=True)
     return dest
