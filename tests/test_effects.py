@@ -9,20 +9,10 @@ from PIL import Image, ImageEnhance, ImageStat
 from livedream.errors import LivedreamError
 from livedream.render.effects import EffectChain, mean_grey
 from livedream.render.fit import fit_rect
-from livedream.render.gl import compile_program, headless_context
+from livedream.render.gl import compile_program
 from livedream.resources import data_dir
 
 pytestmark = pytest.mark.gl
-
-
-@pytest.fixture(scope="module")
-def ctx():
-    try:
-        context = headless_context()
-    except LivedreamError as exc:
-        pytest.skip(str(exc))
-    yield context
-    context.release()
 
 
 @pytest.fixture

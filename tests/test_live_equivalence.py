@@ -22,7 +22,6 @@ from livedream.audio.synth import demo_song
 from livedream.audio.timeline import FeatureTimeline
 from livedream.control.amplitudes import by_role, effect_amounts
 from livedream.control.controller import Controller
-from livedream.errors import LivedreamError
 from livedream.live_analysis import AnalysisThread, FeatureFeed
 from livedream.live_core import LiveCore
 from livedream.live_infer import InferenceWorker
@@ -30,7 +29,6 @@ from livedream.models.builtin import BuiltinStyle
 from livedream.params import defaults
 from livedream.pipeline import generate_frames
 from livedream.render.effects import EffectChain
-from livedream.render.gl import headless_context
 
 pytestmark = pytest.mark.gl
 
@@ -38,16 +36,6 @@ FPS = 30
 N_FRAMES = 75
 OUT = (96, 96)
 SEED = 3
-
-
-@pytest.fixture(scope="module")
-def ctx():
-    try:
-        context = headless_context()
-    except LivedreamError as exc:
-        pytest.skip(str(exc))
-    yield context
-    context.release()
 
 
 @pytest.fixture(scope="module")

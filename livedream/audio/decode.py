@@ -205,40 +205,34 @@ def _blocks(path, container, stream, start, duration, sample_rate, channels, blo
             if f.samples:
                 yield f.to_ndarray().reshape(-1, out_ch)  # packed flt: [1, m*ch] -> [m, ch]
 
-    try:
+    def decoded() -> Iterator[np.ndarray]:
+        """Every converted part, the resampler's tail included; fixes `skip` at the first frame."""
+        nonlocal skip
         for frame in container.decode(stream):
             if skip is None:
                 has_pts = frame.pts is not None and start > 0 and seekable
                 t_first = float(frame.pts * stream.time_base) - origin if has_pts else 0.0
                 skip = max(0, int(round((start - t_first) * out_rate)))
             frame.pts = None  # let the resampler count samples; trimming is done here
-            for part in convert(resampler.resample(frame)):
-                if skip:
-                    drop = min(skip, len(part))
-                    part, skip = part[drop:], skip - drop
-                if total is not None:
-                    part = part[: total - emitted - pending_n]
-                if len(part):
-                    pending.append(part)
-                    pending_n += len(part)
-                while pending_n >= block_frames:
-                    block, pending, pending_n = _take(pending, block_frames)
-                    yield AudioBlock(samples=block, t0=emitted / out_rate, sample_rate=out_rate)
-                    emitted += block_frames
-                if total is not None and emitted + pending_n >= total:
-                    break
+            yield from convert(resampler.resample(frame))
+        yield from convert(resampler.resample(None))
+
+    try:
+        for part in decoded():
+            if skip:
+                drop = min(skip, len(part))
+                part, skip = part[drop:], skip - drop
+            if total is not None:
+                part = part[: total - emitted - pending_n]
+            if len(part):
+                pending.append(part)
+                pending_n += len(part)
+            while pending_n >= block_frames:
+                block, pending, pending_n = _take(pending, block_frames)
+                yield AudioBlock(samples=block, t0=emitted / out_rate, sample_rate=out_rate)
+                emitted += block_frames
             if total is not None and emitted + pending_n >= total:
                 break
-        else:
-            for part in convert(resampler.resample(None)):
-                if skip:
-                    drop = min(skip, len(part))
-                    part, skip = part[drop:], skip - drop
-                if total is not None:
-                    part = part[: total - emitted - pending_n]
-                if len(part):
-                    pending.append(part)
-                    pending_n += len(part)
     except av.error.FFmpegError as e:
         raise LivedreamError(f"{path}: audio data is damaged ({e.strerror or e})") from e
     while pending_n:
