@@ -5,7 +5,9 @@
               Controller.step(t, features by role)        -> LatentFrame (z, c, truncation, amplitudes)
               Generator(z [B, z_dim], c [B, c_dim])       -> images [B, 3, H, W], in batches
               EffectChain (GLSL, headless EGL)            -> frame [out_h, out_w, 3] uint8
+              CpuEffects (numpy, each on its own audio)   -> frame [out_h, out_w, 3] uint8 (only if any)
               Mp4Writer (H.264 + the song as AAC)         -> output.mp4, renamed into place when complete
+              FrameFolder (optional)                      -> <folder>/000000.png, ... the same frames
 
 Live mode (livedream live) swaps the Source for a sound card, the frame clock for the
 display, and the MP4 for a window; the stages in between are these same objects.
@@ -14,10 +16,11 @@ display, and the MP4 for a window; the stages in between are these same objects.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,6 +32,7 @@ from livedream.control.controller import Controller
 from livedream.control.latent import LatentFrame
 from livedream.errors import LivedreamError
 from livedream.models.base import Generator, to_uint8
+from livedream.render.cpu_effects import CpuEffects, FrameEffect
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,10 @@ class ExportSettings:
     start: float = 0.0
     duration: float | None = None
     audio: Path | None = None  # another soundtrack to mux instead of the song
+    audio_start: float | None = None  # soundtrack start in its file; None: 0 for `audio`, `start` for the song
     stems: Mapping[str, Path] = field(default_factory=dict)  # role -> file driving that role
     style: str | None = None  # None: the built-in style
+    generator: Generator | None = None  # a ready generator (e.g. a user's function, wrapped); overrides style
     model_resolution: int | None = None
     device: str | None = None
     batch_size: int = 4
@@ -60,6 +66,8 @@ class ExportSettings:
     onset_method: str | None = None
     crf: int = 18
     encoder_preset: str = "veryfast"
+    cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
+    save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG
 
 
 def song_duration(path: Path, start: float, duration: float | None) -> float:
@@ -87,43 +95,53 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     from livedream.models.registry import load_generator
     from livedream.render.effects import EffectChain
     from livedream.render.gl import headless_context
+    from livedream.sinks.frames import FrameFolder
     from livedream.sinks.mp4 import AudioTrack, Mp4Writer
 
     duration = song_duration(s.song, s.start, s.duration)
-    for path in [*s.stems.values(), *([s.audio] if s.audio else [])]:
+    for path in [*s.stems.values(), *([s.audio] if s.audio else []), *(e.audio for e in s.cpu_effects if e.audio)]:
         probe(path)
     n_frames = max(1, round(duration * s.fps))
     unknown = set(s.stems) - set(ROLES)
     if unknown:
         raise LivedreamError(f"unknown stem role(s) {sorted(unknown)}; roles are {', '.join(ROLES)}")
 
-    gen = load_generator(s.style, device=s.device, model_resolution=s.model_resolution, seed=s.seed)
+    gen = s.generator
+    if gen is None:
+        gen = load_generator(s.style, device=s.device, model_resolution=s.model_resolution, seed=s.seed)
     size = s.size or (max(gen.resolution, MIN_DEFAULT_SIZE),) * 2
-    soundtrack = AudioTrack(str(s.audio or s.song), start=0.0 if s.audio else s.start, duration=duration)
-    log.info("export %s: %d frames at %s fps, %dx%d, generator %s", s.song, n_frames, s.fps, *size,
-             type(gen).__name__)
+    audio_start = s.audio_start if s.audio_start is not None else 0.0 if s.audio else s.start
+    soundtrack = AudioTrack(str(s.audio or s.song), start=audio_start, duration=duration)
+    log.info("export %s: %d frames at %s fps, %dx%d, generator %s", s.song, n_frames, s.fps, *size, type(gen).__name__)
 
     def timeline(path: Path) -> FeatureTimeline:
         return FeatureTimeline(path, s.start, duration, s.onset_method, s.normalize)
 
     main = timeline(s.song)
     stems = {role: timeline(path) for role, path in s.stems.items()}
+    cpu_effects = CpuEffects(s.cpu_effects, lambda path: main if path in (None, s.song.resolve()) else timeline(path))
+    frame_folder = FrameFolder(s.save_frames_dir) if s.save_frames_dir else None
     controller = Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed)
     ctx = headless_context()
     chain = EffectChain(ctx, (gen.resolution, gen.resolution), size, fit=s.fit)
     try:
         with Mp4Writer(s.output, size, s.fps, audio=soundtrack, crf=s.crf, preset=s.encoder_preset) as writer:
             for first in range(0, n_frames, s.batch_size):
-                batch = []
+                batch, cpu_amplitudes = [], []
                 for k in range(first, min(first + s.batch_size, n_frames)):
                     t = k / s.fps
                     # Features from the middle of the frame's display interval.
                     tf = float(t + 0.5 / s.fps)
                     feats = by_role(main.at(tf), {role: tl.at(tf) for role, tl in stems.items()})
                     batch.append(controller.step(float(t), feats))
-                for frame, image in zip(batch, generate_frames(gen, batch)):
+                    cpu_amplitudes.append(cpu_effects.amplitudes(tf))
+                images = generate_frames(gen, batch)
+                for k, (frame, image, amps) in enumerate(zip(batch, images, cpu_amplitudes, strict=True), start=first):
                     amounts = effect_amounts(frame.amplitudes, s.params)
-                    writer.write(chain.process(image, amounts, frame.time))
+                    out = cpu_effects.apply(chain.process(image, amounts, frame.time), amps)
+                    writer.write(out)
+                    if frame_folder:
+                        frame_folder.write(k, out)
                 if progress:
                     progress(first + len(batch), n_frames)
     finally:
