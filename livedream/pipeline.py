@@ -66,6 +66,7 @@ class ExportSettings:
     onset_method: str | None = None
     crf: int = 18
     encoder_preset: str = "veryfast"
+    shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), run after contrast and flash
     cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
     save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG
 
@@ -94,7 +95,7 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     """Render the song to an MP4 at exactly s.fps with the audio muxed in; returns the output path."""
     from livedream.models.registry import load_generator
     from livedream.render.effects import EffectChain
-    from livedream.render.gl import headless_context
+    from livedream.render.gl import effect_name, headless_context
     from livedream.sinks.frames import FrameFolder
     from livedream.sinks.mp4 import AudioTrack, Mp4Writer
 
@@ -123,7 +124,9 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     frame_folder = FrameFolder(s.save_frames_dir) if s.save_frames_dir else None
     controller = Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed)
     ctx = headless_context()
-    chain = EffectChain(ctx, (gen.resolution, gen.resolution), size, fit=s.fit)
+    user_shaders = {effect_name(path): strength for path, strength in s.shader_effects}
+    effects = ("contrast", "flash", *(path for path, _ in s.shader_effects))
+    chain = EffectChain(ctx, (gen.resolution, gen.resolution), size, fit=s.fit, effects=effects)
     try:
         with Mp4Writer(s.output, size, s.fps, audio=soundtrack, crf=s.crf, preset=s.encoder_preset) as writer:
             for first in range(0, n_frames, s.batch_size):
@@ -138,6 +141,8 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
                 images = generate_frames(gen, batch)
                 for k, (frame, image, amps) in enumerate(zip(batch, images, cpu_amplitudes, strict=True), start=first):
                     amounts = effect_amounts(frame.amplitudes, s.params)
+                    # A user's shader gets its strength times the percussive hits that drive the flash.
+                    amounts.update({name: strength * frame.amplitudes["flash"] for name, strength in user_shaders.items()})
                     out = cpu_effects.apply(chain.process(image, amounts, frame.time), amps)
                     writer.write(out)
                     if frame_folder:

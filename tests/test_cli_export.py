@@ -97,10 +97,10 @@ def test_flashes_land_on_the_beats_and_the_picture_moves(song, tmp_path):
 def test_same_seed_same_video_other_seed_other_video(song, tmp_path):
     path, _ = song
     outs = [tmp_path / f"{name}.mp4" for name in "abc"]
-    for out, seed in zip(outs, (3, 3, 4)):
+    for out, seed in zip(outs, (3, 3, 4), strict=True):
         assert run_cli("export", path, "-o", out, "--duration", "0.5", "--size", "64x64", "--seed", seed, "-q") == 0
     a, b, c = (read_video(o)[0] for o in outs)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert np.abs(a[0].astype(int) - c[0].astype(int)).mean() > 5
 
 
@@ -221,3 +221,30 @@ def test_presets_lists_one_line_each(capsys):
     assert run_cli("presets") == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) >= 4 and any(line.startswith("default ") for line in lines)
+
+
+GREEN_FRAG = """#version 330
+in vec2 v_uv;
+uniform sampler2D u_image;
+uniform float u_amount;
+out vec4 f_color;
+void main() { f_color = vec4(mix(texture(u_image, v_uv).rgb, vec3(0.0, 1.0, 0.0), clamp(u_amount, 0.0, 1.0)), 1.0); }
+"""
+
+
+def test_a_users_glsl_effect_runs_on_the_hits(song, tmp_path, capsys):
+    path, beats = song
+    frag = tmp_path / "green.frag"
+    frag.write_text(GREEN_FRAG)
+    out = tmp_path / "green.mp4"
+    assert run_cli("export", path, "-o", out, "--size", "64x64", "--flash-strength", "0", "--contrast-strength", "0",
+                   "--effect", f"{frag}:1", "-q") == 0
+    frames, _ = read_video(out)
+    greenness = np.array([f[..., 1].astype(int).mean() - f[..., [0, 2]].astype(int).mean() for f in frames])
+    on = [int(round(b * 30)) for b in beats]
+    assert np.mean(greenness[on]) > np.mean(greenness[[k + 7 for k in on if k + 7 < len(frames)]]) + 40
+    broken = tmp_path / "broken.frag"
+    broken.write_text("#version 330\nvoid main() { this is not glsl }\n")
+    assert run_cli("export", path, "-o", tmp_path / "b.mp4", "--effect", broken, "-q") == 2
+    err = capsys.readouterr().err
+    assert "broken.frag" in err and "\n" not in err.strip() and not (tmp_path / "b.mp4").exists()

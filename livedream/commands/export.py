@@ -28,6 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="stop StyleGAN2 synthesis at this resolution (faster)")
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when present)")
     p.add_argument("--batch-size", type=int, default=4, metavar="N", help="frames generated per generator call")
+    p.add_argument("--effect", action="append", default=[], metavar="FILE.frag[:STRENGTH]",
+                   help="your own GLSL effect after contrast and flash (repeatable); its u_amount is STRENGTH "
+                        "(default 1) times the envelope that drives the flash; see shaders/contrast.frag for the contract")
     p.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (worst); default 18")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     options.add_audio_window(p)
@@ -51,6 +54,22 @@ def output_path(song: Path, output: str | None) -> Path:
     return path
 
 
+def shader_effect(text: str) -> tuple[str, float]:
+    """"wobble.frag:0.5" -> ("wobble.frag", 0.5); the file must exist."""
+    path, sep, strength = text.rpartition(":")
+    if not sep or not path.endswith(".frag"):
+        path, strength = text, "1"
+    try:
+        value = float(strength)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 10.0:
+        raise LivedreamError(f"--effect {text!r}: the strength after ':' must be a number in [0, 10]")
+    if not path.endswith(".frag") or not Path(path).expanduser().is_file():
+        raise LivedreamError(f"--effect {text!r}: expected an existing GLSL file ending in .frag")
+    return str(Path(path).expanduser()), value
+
+
 def run(args: argparse.Namespace) -> int:
     from livedream.pipeline import ExportSettings, export
     from livedream.progress import ProgressBar
@@ -70,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         stems={role: Path(p) for role, p in options.stems(args).items()}, style=args.style,
         model_resolution=args.model_resolution, device=args.device, batch_size=args.batch_size,
         normalize=args.normalize, onset_method=args.onset_method, crf=args.crf,
+        shader_effects=[shader_effect(text) for text in args.effect],
     )
     bar: ProgressBar | None = None
 
