@@ -1,8 +1,9 @@
 """`livedream live`: a sound-card input drives the picture in a window, at the display's rate, until told to stop.
 
 sound card --callback--> RingBuffer --analysis thread--> Analyzer -> newest AudioFeatures
-main thread, each display frame: keys -> Controller.step(now, freshest features) -> InferenceWorker
+main thread, each display frame: keys, OSC inbox -> Controller.step(now, freshest features) -> InferenceWorker
              (newest request wins) -> newest image -> EffectChain into the window -> HUD -> swap (vsync)
+OSC thread: UDP -> validated commands -> OscInbox (bounded, newest value per parameter wins)
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ class LiveSettings:
     record: Path | None = None
     hud: bool = False
     vsync: bool = True
+    preset: str = "default"  # the startup preset (name or path): watched for edits, the base for OSC switches
+    osc_host: str = "127.0.0.1"
+    osc_port: int | None = 9000  # None: no OSC
+    osc_port_given: bool = False  # False: a taken default port is a warning, not an error
+    osc_reply: tuple[str, int] | None = None
+    stats_interval: float = 1.0
 
 
 @dataclass
@@ -66,6 +73,8 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     from livedream.live_infer import MIN_RESOLUTION, InferenceWorker
     from livedream.live_record import LiveRecorder
     from livedream.models.registry import load_generator
+    from livedream.osc_control import LiveControl
+    from livedream.presets import PresetLibrary
     from livedream.render.hud import Hud
     from livedream.render.window import Window
     from livedream.stats import LiveStats
@@ -74,9 +83,18 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         raise LivedreamError("--duration must be > 0 seconds")
     if s.record is not None and s.record.suffix.lower() != ".mp4":
         raise LivedreamError(f"--record {s.record}: livedream records MP4 files; use a name ending in .mp4")
-    source = LiveInput(s.device, s.channels, s.sample_rate)
-    source.open()  # a wrong device fails here, before any window opens
-    cleanup: list[Callable[[], None]] = [source.close]
+    library = PresetLibrary()
+    preset = library.add(s.preset)
+    cleanup: list[Callable[[], None]] = []
+    inbox = _start_osc(s, cleanup)  # a taken port fails here, before the sound card or a window opens
+    try:
+        source = LiveInput(s.device, s.channels, s.sample_rate)
+        source.open()  # a wrong device fails here, before any window opens
+    except BaseException:
+        for step in reversed(cleanup):
+            step()
+        raise
+    cleanup.append(source.close)
     try:
         gen = load_generator(s.style, device=s.torch_device, model_resolution=s.model_resolution, seed=s.seed)
 
@@ -86,7 +104,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
                 return None
             return load_generator(s.style, device=s.torch_device, model_resolution=half, seed=s.seed)
 
-        stats = LiveStats(s.stats_file)
+        stats = LiveStats(s.stats_file, period_s=s.stats_interval)
         cleanup.append(stats.close)
         window = Window(s.size, fullscreen=s.fullscreen, monitor=s.monitor, vsync=s.vsync)
         cleanup.append(window.close)
@@ -97,6 +115,13 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         cleanup.append(core.release)
         hud = Hud(window.ctx)
         cleanup.append(hud.release)
+        reply = None
+        if s.osc_reply is not None:
+            from livedream.osc_reply import OscReply
+
+            reply = OscReply(*s.osc_reply)
+        control = LiveControl(core, library, preset, inbox=inbox.inbox if inbox else None, reply=reply, seed=s.seed)
+        cleanup.append(control.close)
         feed = FeatureFeed(s.onset_method)
         start = time.monotonic()
         recorder = None
@@ -107,7 +132,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         analysis.start()
         cleanup.append(lambda: (analysis.stop(), analysis.join(timeout=5.0)))
         stats.begin(start)
-        _loop(s, window, core, feed, source, worker, hud, stats, recorder, start, on_frame)
+        _loop(s, window, core, control, inbox, feed, source, worker, hud, stats, recorder, start, on_frame)
         if recorder is not None:
             analysis.stop()
             analysis.join(timeout=5.0)
@@ -120,7 +145,27 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     return 0
 
 
-def _loop(s: LiveSettings, window, core, feed, source, worker, hud, stats, recorder, start: float, on_frame) -> None:
+def _start_osc(s: LiveSettings, cleanup: list[Callable[[], None]]):
+    """The OSC server, started; None when off, or when the default port is taken (a warning says so)."""
+    from livedream.osc_server import OscInbox, OscServer
+
+    if s.osc_port is None:
+        return None
+    server = OscServer(s.osc_host, s.osc_port, OscInbox())
+    try:
+        server.start()
+    except LivedreamError as exc:
+        if s.osc_port_given:
+            raise
+        log.warning("OSC is off: %s", exc)
+        return None
+    cleanup.append(server.stop)
+    return server
+
+
+def _loop(
+    s: LiveSettings, window, core, control, osc, feed, source, worker, hud, stats, recorder, start: float, on_frame
+) -> None:
     """The main thread's frame loop; GLFW and GL stay on this thread."""
     show_hud = s.hud
     pace = 1.0 / window.refresh_rate
@@ -143,6 +188,7 @@ def _loop(s: LiveSettings, window, core, feed, source, worker, hud, stats, recor
         t = now - start
         if s.duration is not None and t >= s.duration:
             break
+        control.update(t)
         amounts = core.tick(t, feed.latest, target=window.screen)
         if show_hud:
             hud.set_text(_hud_lines(stats.last, feed.level, worker, window.size))
@@ -165,10 +211,13 @@ def _loop(s: LiveSettings, window, core, feed, source, worker, hud, stats, recor
         if new_image:
             last_image_seq = shown.seq
         stats.frame(
-            latency_ms=1000.0 * (now - feed.arrived_at + source.latency_s), gen_ms=shown.gen_ms if new_image else None
+            latency_ms=1000.0 * (now - feed.arrived_at + source.latency_s),
+            gen_ms=shown.gen_ms if new_image else None,
+            at=now,
         )
         if stats.due(now):
-            stats.flush(now, feed.level, feed.onsets, worker.dropped, core.step.params)
+            state = {**control.state, "osc": osc.counters if osc is not None else None}
+            stats.flush(now, feed.level, feed.onsets, worker.dropped, core.step.params, state)
 
 
 def _hud_lines(last: Mapping[str, Any], level: float, worker, size: tuple[int, int]) -> list[str]:

@@ -7,8 +7,9 @@ derived from PARAMS, so a default or a range is never written twice.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from livedream.errors import LivedreamError
 
@@ -67,6 +68,28 @@ class Param:
             out = [self._number(v, whole=True, original=value) for v in items]
             return out or (None if self.nullable else out)
         return self._number(value, whole=self.kind == "int", original=value)
+
+    def from_norm(self, x: float) -> Any:
+        """A 0..1 fader position -> a value of this parameter: linear over [lo, hi]; a switch above 0.5.
+
+        Raises LivedreamError when x is not a finite number in [0, 1] or the parameter has no range (lists).
+        """
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or not 0.0 <= x <= 1.0:
+            raise LivedreamError(f"{self.name}: normalised value {x!r} is not allowed; expected a number in [0, 1]")
+        if self.kind == "bool":
+            return x >= 0.5
+        if self.kind == "int_list" or self.lo is None or self.hi is None:
+            raise LivedreamError(f"{self.name}: has no range to map a 0..1 value onto; send the value itself")
+        value = self.lo + float(x) * (self.hi - self.lo)
+        return self.validate(round(value) if self.kind == "int" else min(max(value, self.lo), self.hi))
+
+    def to_norm(self, value: Any) -> float | None:
+        """The 0..1 fader position of value (the inverse of from_norm); None where there is none (lists, null)."""
+        if self.kind == "bool":
+            return 1.0 if value else 0.0
+        if value is None or self.kind == "int_list" or self.lo is None or self.hi is None or self.hi <= self.lo:
+            return None
+        return min(1.0, max(0.0, (float(value) - self.lo) / (self.hi - self.lo)))
 
     def _number(self, value: Any, whole: bool, original: Any) -> float | int:
         if isinstance(value, bool):
@@ -151,6 +174,9 @@ PARAMS: tuple[Param, ...] = (
     Param("flash_strength", 0.5, "float", "Brightness flash at each hit of the flash audio; 0 is off.",
           "effects", "", 0.0, 1.0),
     Param("flash_percussive", True, "bool", "Flash follows the percussive part (else the whole signal).", "effects"),
+    # Live sets
+    Param("preset_fade_s", 2.0, "float", "Crossfade time when the preset changes during a live set; 0 cuts.",
+          "live", "s", 0.0, 60.0),
 )
 # fmt: on
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,8 +12,10 @@ from typing import Any
 import yaml
 
 from livedream.errors import LivedreamError
-from livedream.params import validate_values
+from livedream.params import BY_NAME, validate_values
 from livedream.resources import data_dir
+
+log = logging.getLogger(__name__)
 
 # Keys a preset may hold besides parameters.
 META_KEYS = ("description",)
@@ -63,3 +68,126 @@ def load(name_or_path: str) -> Preset:
         raise LivedreamError(f"{path}: description must be text")
     values = validate_values(data, source=str(path))
     return Preset(name=path.stem, path=path, description=description.strip(), values=values)
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+class PresetLibrary:
+    """Presets by name during a live set: each file is watched, reloaded when it changes, and a broken edit is
+    reported once while the last good version stays in force.
+
+    Names sent over OSC are plain names (no paths, so a tablet on the network cannot make livedream read
+    arbitrary files): looked up in user_dir (the startup preset's folder) first, then among the shipped ones.
+    """
+
+    def __init__(self, user_dir: Path | None = None):
+        self.user_dir = user_dir
+        self._good: dict[Path, Preset] = {}  # the last good version of each preset used
+        self._seen: dict[Path, tuple[int, int] | None] = {}  # the file signature last looked at
+
+    def add(self, name_or_path: str) -> Preset:
+        """The startup preset (a shipped name or a path); its folder becomes user_dir when it is a file."""
+        path = find(name_or_path).resolve()
+        if self.user_dir is None and path.parent != data_dir("presets").resolve():
+            self.user_dir = path.parent
+        return self._get(path)
+
+    def get(self, name: str) -> Preset:
+        """A preset by plain name (raises LivedreamError: unknown name, or broken and never good)."""
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name) or ".." in name:
+            raise LivedreamError(f"preset name {name!r}: expected a plain name such as rave (no paths)")
+        stem = name[: -len(Path(name).suffix)] if Path(name).suffix in (".yaml", ".yml") else name
+        for folder in (self.user_dir, data_dir("presets")):
+            for suffix in (".yaml", ".yml"):
+                if folder is not None and (folder / f"{stem}{suffix}").is_file():
+                    return self._get((folder / f"{stem}{suffix}").resolve())
+        known = sorted({p.stem for p in shipped()} | {p.stem for p in self._user_files()})
+        raise LivedreamError(f"unknown preset {name!r}; known: {', '.join(known)}")
+
+    def poll(self) -> list[Preset]:
+        """Presets used so far whose file changed and reloaded well; a broken edit is logged once."""
+        changed = []
+        for path in list(self._good):
+            sig = _signature(path)
+            if sig == self._seen.get(path):
+                continue
+            self._seen[path] = sig
+            if sig is None:
+                log.error("preset %s: the file is gone; keeping the last good version", path)
+                continue
+            try:
+                preset = load(str(path))
+            except LivedreamError as exc:
+                log.error("preset reload failed, keeping the last good version: %s", exc)
+                continue
+            if preset != self._good[path]:
+                log.info("preset %s reloaded", path)
+                self._good[path] = preset
+                changed.append(preset)
+        return changed
+
+    def _get(self, path: Path) -> Preset:
+        sig = _signature(path)
+        if path in self._good and sig == self._seen.get(path):
+            return self._good[path]
+        try:
+            preset = load(str(path))
+        except LivedreamError:
+            if path in self._good:  # broken now: poll() reports it; the last good version serves
+                return self._good[path]
+            raise
+        self._good[path], self._seen[path] = preset, sig
+        return preset
+
+    def _user_files(self) -> list[Path]:
+        if self.user_dir is None:
+            return []
+        return sorted([*self.user_dir.glob("*.yaml"), *self.user_dir.glob("*.yml")])
+
+
+class Crossfade:
+    """A preset switch spread over time: numbers glide linearly from the values in force to the preset's;
+    switches, lists and changes to or from null happen at the midpoint (so a fade never passes through an
+    in-between value a parameter does not have).
+    """
+
+    def __init__(self, start: Mapping[str, Any], target: Mapping[str, Any], duration_s: float, now: float):
+        self.start = dict(start)
+        self.target = {k: v for k, v in target.items() if start.get(k) != v}
+        self.duration_s = max(0.0, float(duration_s))
+        self.began = now
+
+    def progress(self, now: float) -> float:
+        if self.duration_s <= 0:
+            return 1.0
+        return min(1.0, max(0.0, (now - self.began) / self.duration_s))
+
+    def done(self, now: float) -> bool:
+        return not self.target or self.progress(now) >= 1.0
+
+    def drop(self, names: Iterable[str]) -> None:
+        """These parameters were set by hand during the fade: the fade lets go of them."""
+        for name in names:
+            self.target.pop(name, None)
+
+    def values(self, now: float) -> dict[str, Any]:
+        """The fading parameters' values at now."""
+        u = self.progress(now)
+        out = {}
+        for name, end in self.target.items():
+            begin = self.start.get(name)
+            kind = BY_NAME[name].kind
+            if u >= 1.0:
+                out[name] = end
+            elif kind in ("float", "int") and begin is not None and end is not None:
+                value = begin + u * (end - begin)
+                out[name] = round(value) if kind == "int" else float(value)
+            else:
+                out[name] = end if u >= 0.5 else begin
+        return out

@@ -20,8 +20,9 @@ class LiveStats:
     {"t": seconds since start, "fps": frames displayed in that second / its length, "frames": displayed
     since start, "dropped": controller frames never generated since start (a newer one won), "gen_ms":
     mean generator time of the images finished that second, "rms": input RMS now, "onsets": onsets heard
-    in that second, "latency_ms": mean estimated input-to-screen latency that second, "params": every
-    parameter in force}.
+    in that second, "latency_ms": mean estimated input-to-screen latency that second, "max_frame_ms": the
+    longest time between two displayed frames that second, "params": every parameter in force, and
+    whatever `state` the loop adds (preset, freeze, blackout, OSC counters)}.
     """
 
     def __init__(self, path: str | Path | None, start: float | None = None, period_s: float = 1.0):
@@ -38,6 +39,8 @@ class LiveStats:
         self._window_frames = 0
         self._gen_ms: list[float] = []
         self._latency_ms: list[float] = []
+        self._max_frame_s = 0.0
+        self._last_frame_at: float | None = None
         self._onsets_at_window = 0
         self.last: dict[str, Any] = {"fps": 0.0, "gen_ms": 0.0, "latency_ms": 0.0}
 
@@ -45,8 +48,12 @@ class LiveStats:
         """Count from start (time.monotonic()): the moment the picture starts."""
         self.start = self._window_start = start
 
-    def frame(self, latency_ms: float | None = None, gen_ms: float | None = None) -> None:
-        """One frame displayed; gen_ms when a new image arrived with it."""
+    def frame(self, latency_ms: float | None = None, gen_ms: float | None = None, at: float | None = None) -> None:
+        """One frame displayed (at: time.monotonic() of its swap); gen_ms when a new image arrived with it."""
+        if at is not None:
+            if self._last_frame_at is not None:
+                self._max_frame_s = max(self._max_frame_s, at - self._last_frame_at)
+            self._last_frame_at = at
         self.frames += 1
         self._window_frames += 1
         if latency_ms is not None:
@@ -58,7 +65,13 @@ class LiveStats:
         return now - self._window_start >= self.period_s
 
     def flush(
-        self, now: float, rms: float, onsets_total: int, dropped_total: int, params: Mapping[str, Any]
+        self,
+        now: float,
+        rms: float,
+        onsets_total: int,
+        dropped_total: int,
+        params: Mapping[str, Any],
+        state: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Close the current second: the record (also written to the file, if any)."""
         span = max(now - self._window_start, 1e-9)
@@ -71,8 +84,11 @@ class LiveStats:
             "rms": round(float(rms), 5),
             "onsets": int(onsets_total - self._onsets_at_window),
             "latency_ms": round(sum(self._latency_ms) / len(self._latency_ms), 1) if self._latency_ms else None,
+            "max_frame_ms": round(1000.0 * self._max_frame_s, 1),
             "params": dict(params),
+            **(state or {}),
         }
+        self._max_frame_s = 0.0
         self._window_start = now
         self._window_frames = 0
         self._gen_ms, self._latency_ms = [], []

@@ -156,3 +156,46 @@ def metronome(server: str, bpm: int = 120, click_ms: int = 30) -> Iterator[str]:
         yield port
     finally:
         _stop(proc)
+
+
+def free_udp_port() -> int:
+    """A UDP port nobody listens on now on 127.0.0.1 (the kernel's pick)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def oscsend(port: int, address: str, types: str = "", *values: object) -> None:
+    """One OSC message to 127.0.0.1:port with liblo's oscsend: a real client, not ours."""
+    subprocess.run(
+        ["oscsend", "127.0.0.1", str(port), address, *([types] if types else []), *map(str, values)],
+        check=True,
+        timeout=10,
+    )
+
+
+@contextlib.contextmanager
+def oscdump(port: int) -> Iterator[Path]:
+    """liblo's oscdump listening on port; yields the file it writes one line per message to."""
+    out = Path(tempfile.mkstemp(prefix="livedream-oscdump-", suffix=".txt")[1])
+    with open(out, "w") as sink:
+        proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=sink, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.2)
+        yield out
+    finally:
+        _stop(proc)
+        out.unlink(missing_ok=True)
+
+
+def udp_bound_addresses(port: int) -> list[str]:
+    """The local IPv4 addresses a UDP socket is bound to on this port, from /proc/net/udp ("127.0.0.1")."""
+    found = []
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        local = line.split()[1]
+        hex_ip, hex_port = local.split(":")
+        if int(hex_port, 16) == port:
+            found.append(".".join(str(b) for b in reversed(bytes.fromhex(hex_ip))))
+    return found

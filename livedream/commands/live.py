@@ -8,13 +8,16 @@ from pathlib import Path
 from livedream.commands import options
 from livedream.errors import LivedreamError
 
+DEFAULT_OSC_PORT = 9000
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "live",
         help="turn a line-in or microphone into moving pictures in a window",
         description="Listen to an audio input and show the pictures it drives, at the display's "
-        "rate. Keys: F full screen, H heads-up display, Esc or Q quit.",
+        "rate. Keys: F full screen, H heads-up display, Esc or Q quit. OSC messages (faders on a tablet, "
+        "Ableton clips) change every parameter, switch presets and freeze or black out the picture.",
     )
     p.add_argument(
         "--device",
@@ -57,6 +60,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
     p.add_argument("--stats-file", default=None, metavar="F", help="write one JSON line of statistics a second")
     p.add_argument("--record", default=None, metavar="OUT.mp4", help="also record the window, with the input audio")
+    p.add_argument(
+        "--stats-interval",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="seconds between two lines of the stats file (default 1)",
+    )
+    osc = p.add_argument_group("OSC control (addresses: `livedream docs osc`)")
+    osc.add_argument(
+        "--osc-port",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"UDP port to listen for OSC on (default {DEFAULT_OSC_PORT})",
+    )
+    osc.add_argument(
+        "--osc-host",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="address to listen on: 127.0.0.1 (default) is this machine only; 0.0.0.0 accepts a tablet",
+    )
+    osc.add_argument(
+        "--osc-reply",
+        default=None,
+        metavar="HOST:PORT",
+        help="send the values in force there after each change, so the controller's faders follow",
+    )
+    osc.add_argument("--no-osc", dest="osc", action="store_false", help="do not listen for OSC")
     options.add_analysis_options(p)
     options.add_look_options(p)
     p.set_defaults(run=run)
@@ -76,10 +107,15 @@ def parse_channels(text: str | None) -> list[int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from livedream.live import LiveSettings, run_live
+    from livedream.osc_reply import parse_target
 
     if args.normalize != "adaptive":
         raise LivedreamError("live mode normalises adaptively; --normalize global needs the whole song in advance")
     size = options.parse_size(args.size)
+    if args.osc_port is not None and not 0 <= args.osc_port <= 65535:
+        raise LivedreamError(f"--osc-port {args.osc_port}: expected a UDP port number from 1 to 65535")
+    if not args.stats_interval > 0:
+        raise LivedreamError(f"--stats-interval {args.stats_interval}: expected a number of seconds above 0")
     record = Path(args.record).expanduser() if args.record else None
     if record is not None and not record.parent.is_dir():
         raise LivedreamError(f"--record {record}: directory does not exist")
@@ -102,5 +138,11 @@ def run(args: argparse.Namespace) -> int:
         record=record,
         hud=args.hud,
         vsync=args.vsync,
+        preset=args.preset,
+        osc_host=args.osc_host,
+        osc_port=(DEFAULT_OSC_PORT if args.osc_port is None else args.osc_port) if args.osc else None,
+        osc_port_given=args.osc_port is not None,
+        osc_reply=parse_target(args.osc_reply) if args.osc_reply else None,
+        stats_interval=args.stats_interval,
     )
     return run_live(settings)

@@ -1,0 +1,264 @@
+"""The OSC thread: UDP datagrams -> validated commands on a bounded, coalescing inbox the main thread drains."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pythonosc.osc_packet import OscPacket
+
+from livedream.errors import LivedreamError
+from livedream.osc import COMMANDS, NORM, PREFIX, Command, Refused, decode
+from livedream.params import PARAMS
+
+log = logging.getLogger(__name__)
+
+RECV_BUFFER = 4 * 1024 * 1024  # bytes of kernel buffer: a burst waits there instead of being lost
+MAX_TAPS = 16
+MAX_BATCH = 1024  # datagrams read in one go before any is decoded
+YIELD_AFTER = 64  # after a batch this big, sleep a moment: the main thread gets the interpreter lock
+YIELD_S = 0.002
+MAX_TRIES = 8  # refused messages decoded per parameter address and batch before older ones are skipped
+# Parameter addresses: within one batch only the newest message to each is decoded (the newest value wins anyway).
+_COMMANDS = frozenset(c.encode() for c in COMMANDS if "<" not in c)
+_COALESCE = frozenset(f"{base}/{p.name}".encode() for p in PARAMS for base in (PREFIX, NORM))
+LOG_EVERY_S = 1.0
+
+
+class RateLimitedLog:
+    """At most one warning a second per key (an address); the count of those held back goes with the next one.
+
+    The table of keys is bounded, so a flood of made-up addresses cannot grow memory.
+    """
+
+    def __init__(self, every_s: float = LOG_EVERY_S, max_keys: int = 1024):
+        self.every_s, self.max_keys = every_s, max_keys
+        self._last: dict[str, float] = {}
+        self._held: collections.Counter[str] = collections.Counter()
+
+    def warn(self, key: str, text: str) -> None:
+        now = time.monotonic()
+        if now - self._last.get(key, -1e9) < self.every_s:
+            self._held[key] += 1
+            return
+        if len(self._last) >= self.max_keys:
+            self._last.clear()
+            self._held.clear()
+        held = self._held.pop(key, 0)
+        self._last[key] = now
+        text = text if len(text) <= 300 else text[:300] + "..."
+        log.warning("OSC: %s%s", text, f" (and {held} more like it)" if held else "")
+
+
+@dataclass
+class Drained:
+    """What arrived since the last drain: at most one value per parameter, the newest."""
+
+    preset: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    freeze: bool | None = None
+    blackout: bool | None = None
+    taps: list[float] = field(default_factory=list)  # time.monotonic() of each tap, as received
+    reseed: bool = False
+    sync: bool = False
+
+    def __bool__(self) -> bool:
+        return (
+            bool(self.preset or self.params or self.taps or self.reseed or self.sync)
+            or self.freeze is not None
+            or self.blackout is not None
+        )
+
+
+class OscInbox:
+    """Bounded and coalescing: the newest value per parameter wins, so a flood cannot grow it or slow the drain.
+
+    A preset switch forgets the parameter changes queued before it (the preset would override them);
+    those sent after it are applied after it.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pending = Drained()
+        self._taps: collections.deque[float] = collections.deque(maxlen=MAX_TAPS)
+
+    def put(self, cmd: Command, at: float) -> None:
+        with self._lock:
+            d = self._pending
+            if cmd.kind == "param":
+                d.params[cmd.name] = cmd.value
+            elif cmd.kind == "preset":
+                d.preset, d.params = cmd.name, {}
+            elif cmd.kind in ("freeze", "blackout"):
+                setattr(d, cmd.kind, cmd.value)
+            elif cmd.kind == "tap":
+                self._taps.append(at)
+            elif cmd.kind == "reseed":
+                d.reseed = True
+            elif cmd.kind == "sync":
+                d.sync = True
+
+    def drain(self) -> Drained:
+        with self._lock:
+            out, self._pending = self._pending, Drained()
+            out.taps = list(self._taps)
+            self._taps.clear()
+        return out
+
+
+class OscServer:
+    """Listens on host:port in its own thread; handlers only decode, validate and put on the inbox.
+
+    Junk datagrams, unknown addresses and refused values are logged (at most once a second per address)
+    and dropped; nothing a sender does can stop the thread.
+    """
+
+    def __init__(self, host: str, port: int, inbox: OscInbox):
+        self.host, self.port, self.inbox = host, port, inbox
+        self.received = self.refused = self.junk = self.coalesced = 0
+        self._limiter = RateLimitedLog()
+        self._stop = threading.Event()
+        self._sock: socket.socket | None = None
+        self._thread = threading.Thread(target=self._run, name="livedream-osc", daemon=True)
+
+    def start(self) -> OscServer:
+        """Bind (raises LivedreamError with one clear line when the port is taken) and start the thread."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_BUFFER)
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            why = exc.strerror or str(exc)
+            raise LivedreamError(
+                f"--osc-port {self.port}: cannot listen for OSC on {self.host}:{self.port}: {why} "
+                "(another livedream or OSC program may use it; pick another port with --osc-port)"
+            ) from None
+        sock.settimeout(0.2)
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        if self.host in ("127.0.0.1", "localhost", "::1"):
+            log.info(
+                "OSC: listening on %s:%d (this machine only; --osc-host 0.0.0.0 for a tablet)", self.host, self.port
+            )
+        else:
+            log.warning("OSC: listening on %s:%d: accepting control messages from the network", self.host, self.port)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    @property
+    def counters(self) -> dict[str, int]:
+        return {"received": self.received, "refused": self.refused, "junk": self.junk, "coalesced": self.coalesced}
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._receive()
+            self.handle_batch(batch)
+            if len(batch) >= YIELD_AFTER:  # a flood: let the display thread run
+                time.sleep(YIELD_S)
+
+    def _receive(self) -> list[tuple[bytes, Any]]:
+        """Wait for a datagram, then take whatever else is already there (up to MAX_BATCH)."""
+        sock = self._sock
+        try:
+            batch = [sock.recvfrom(65536)]
+        except TimeoutError:
+            return []
+        except OSError as exc:  # the socket was closed under us, or the network went away
+            if not self._stop.is_set():
+                self._limiter.warn("socket", f"receive failed: {exc}")
+                time.sleep(0.05)
+            return []
+        flags = getattr(socket, "MSG_DONTWAIT", 0)
+        while flags and len(batch) < MAX_BATCH:
+            try:
+                batch.append(sock.recvfrom(65536, flags))
+            except OSError:  # nothing more waiting (BlockingIOError), or an error the next wait will report
+                break
+        return batch
+
+    def handle_batch(self, batch: list[tuple[bytes, Any]]) -> None:
+        """Datagrams in arrival order. For each parameter address, messages older than the newest valid one
+        in the batch (or than its newest MAX_TRIES refused ones) are skipped undecoded: the newest value wins
+        anyway, and a flood costs a few decodes a batch.
+        """
+        decoded: dict[int, _Decoded] = {}
+        tries: collections.Counter[bytes] = collections.Counter()
+        for i in range(len(batch) - 1, -1, -1):  # newest first: find each address's newest valid value
+            address = _address(batch[i][0])
+            if address in _COALESCE and tries[address] < MAX_TRIES:
+                decoded[i] = _decode(batch[i][0])
+                valid = decoded[i] and isinstance(decoded[i][0][1], Command)
+                tries[address] = MAX_TRIES if valid else tries[address] + 1
+        now = time.monotonic()
+        for i, (data, sender) in enumerate(batch):
+            if i in decoded:
+                self._apply(decoded[i], data, sender, now)
+            elif (address := _address(data)) in _COALESCE:
+                self.received += 1
+                self.coalesced += 1
+            elif address and not _known(address):  # refused without parsing: a flood of them stays cheap
+                self._apply([(address.decode("latin-1"), Refused(f"unknown address {address.decode('latin-1')!r}"))],
+                            data, sender, now)  # fmt: skip
+            else:
+                self._apply(_decode(data), data, sender, now)
+
+    def handle(self, data: bytes, sender: Any = None) -> None:
+        """One datagram: a message or a bundle (its messages are applied now; time tags are not honoured)."""
+        self._apply(_decode(data), data, sender, time.monotonic())
+
+    def _apply(self, decoded: _Decoded | None, data: bytes, sender: Any, now: float) -> None:
+        if decoded is None:
+            self.junk += 1
+            self._limiter.warn("<junk>", f"ignored a datagram that is not OSC ({len(data)} bytes from {sender})")
+            return
+        for address, result in decoded:
+            self.received += 1
+            if isinstance(result, Refused):
+                self.refused += 1
+                self._limiter.warn(address[:200], f"refused: {result}")
+            elif result is not None:
+                self.inbox.put(result, now)
+
+
+_Decoded = list[tuple[str, "Command | Refused | None"]]
+
+
+def _address(data: bytes) -> bytes:
+    """The address of a single message, without parsing it (b"" for a bundle or junk)."""
+    return data[: data.find(b"\0")] if data[:1] == b"/" else b""
+
+
+def _known(address: bytes) -> bool:
+    tail = address[len(PREFIX) + 1 :]
+    return address.startswith(PREFIX.encode() + b"/") and (
+        address in _COALESCE or tail in _COMMANDS or tail.startswith(b"preset/")
+    )
+
+
+def _decode(data: bytes) -> _Decoded | None:
+    """(address, command, refusal or None for a button's release) per message; None when it is not OSC."""
+    try:
+        messages = [m.message for m in OscPacket(data).messages]
+    except Exception:  # noqa: BLE001 - any malformed datagram: the parser may raise anything on junk
+        return None
+    out: _Decoded = []
+    for msg in messages:
+        try:
+            out.append((msg.address, decode(msg.address, list(msg.params))))
+        except Refused as exc:
+            out.append((msg.address, exc))
+    return out
