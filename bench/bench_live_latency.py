@@ -3,9 +3,12 @@
 Starts its own Xvfb and `jackd -d dummy`, runs the live loop in this process with a per-frame hook, and for each
 click finds the first displayed frame whose brightness jumps. A click's time is when its first sample was
 captured: the ring buffer's newest block arrival minus the samples after it, minus one JACK period (the input
-buffering before PortAudio's callback gets the block). A frame's time is when its swap returned.
+buffering before PortAudio's callback gets the block). A frame's time is when its swap returned (the window's
+swap is timed; Xvfb shows a frame when the swap returns). `after_pacing` also gives the older, pessimistic
+reading that took the end of the frame loop's pacing sleep after the swap as the frame's time.
+`--fall 512` analyses with the symmetric (Hann) percussive window, for before/after comparisons.
 
-    .venv/bin/python bench/bench_live_latency.py [--seconds 12] [--out bench/results/live-latency.json]
+    .venv/bin/python bench/bench_live_latency.py [--seconds 12] [--fall N] [--out bench/results/live-latency.json]
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import live_harness as h  # noqa: E402
 
+from livedream.audio import analyzer  # noqa: E402
 from livedream.live import LiveSettings, run_live  # noqa: E402
 from livedream.params import defaults  # noqa: E402
 
@@ -32,13 +38,25 @@ RATE = 48000
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=12.0)
+    ap.add_argument("--fall", type=int, default=analyzer.SPEC_FALL, help="percussive window's fall (samples)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
-    frames = []  # (index, hook time, brightness, swap time of the previous frame, ring written, ring stamp)
+    analyzer.SPEC_FALL = args.fall
+    frames = []  # (brightness, swap time of the previous frame after the pacing sleep)
+    swaps: list[float] = []  # when each frame's swap returned
     clicks: list[float] = []
     state = {"pos": 0}
 
+    def timed_swap(swap):
+        def run_swap() -> None:
+            swap()
+            swaps.append(time.monotonic())
+
+        return run_swap
+
     def hook(info) -> None:
+        if not frames:
+            info.window.swap = timed_swap(info.window.swap)
         pixels = info.window.read()
         h_, w_ = pixels.shape[:2]
         centre = pixels[h_ // 4 : 3 * h_ // 4, w_ // 4 : 3 * w_ // 4]
@@ -52,7 +70,7 @@ def main() -> int:
             if not clicks or captured - clicks[-1] > 0.3:
                 clicks.append(captured)
         state["pos"] = pos
-        frames.append((info.index, float(centre.mean()), info.last_swap_at))
+        frames.append((float(centre.mean()), info.last_swap_at))
 
     with h.xvfb() as (display, _), h.jackd(RATE, PERIOD) as server, h.metronome(server, bpm=60) as metro:
         os.environ.update(DISPLAY=display, JACK_DEFAULT_SERVER=server)
@@ -71,13 +89,35 @@ def main() -> int:
             "motion_react": 0.0,
         }
         run_live(LiveSettings(params=params, size=(256, 256), duration=args.seconds), on_frame=hook)
-        import sounddevice as sd
 
-        sd._terminate()  # release PortAudio's JACK client while the server is still up
+    swapped = [(frames[i][0], swaps[i]) for i in range(min(len(frames), len(swaps)))]
+    # The older reading: frame k's time taken as frame k+1's last_swap_at (after the pacing sleep).
+    paced = [(frames[i][0], frames[i + 1][1]) for i in range(len(frames) - 1)]
+    latencies, legacy = _latencies(clicks, swapped), _latencies(clicks, paced)
+    result = {
+        "clicks": len(clicks),
+        "measured": len(latencies),
+        "latency_ms": _summary(latencies),
+        "all_ms": [round(x, 1) for x in latencies],
+        "after_pacing_ms": _summary(legacy),
+        "percussive_window_fall": args.fall,
+        "jack_period": PERIOD,
+        "rate": RATE,
+        "size": "256x256",
+        "style": "builtin 256",
+        "machine": f"{platform.node()}, {os.cpu_count()} cores, no GPU (Xvfb + llvmpipe), jackd -d dummy",
+        "command": "python bench/bench_live_latency.py " + " ".join(sys.argv[1:]),
+    }
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
 
-    # Frame k was shown by the swap whose return is recorded as frame k+1's last_swap_at.
-    shown = [(frames[i][1], frames[i + 1][2]) for i in range(len(frames) - 1)]
-    latencies = []
+
+def _latencies(clicks: list[float], shown: list[tuple[float, float]]) -> list[float]:
+    """ms from each click to the first frame shown after it whose brightness jumps (shown: brightness, time)."""
+    out = []
     for click in clicks[1:]:  # the first may have started before the connection was complete
         before = [b for b, t in shown if t < click]
         if len(before) < 3:
@@ -85,28 +125,18 @@ def main() -> int:
         base = np.median(before[-10:])
         flash = next((t for b, t in shown if t >= click and b > base + 20), None)
         if flash is not None:
-            latencies.append(1000 * (flash - click))
-    result = {
-        "clicks": len(clicks),
-        "measured": len(latencies),
-        "latency_ms": {
-            "median": float(np.median(latencies)),
-            "min": float(np.min(latencies)),
-            "max": float(np.max(latencies)),
-        }
-        if latencies
-        else None,
-        "all_ms": [round(x, 1) for x in latencies],
-        "jack_period": PERIOD,
-        "rate": RATE,
-        "size": "256x256",
-        "style": "builtin 256",
+            out.append(1000 * (flash - click))
+    return out
+
+
+def _summary(ms: list[float]) -> dict[str, float] | None:
+    if not ms:
+        return None
+    return {
+        "median": round(float(np.median(ms)), 1),
+        "min": round(float(np.min(ms)), 1),
+        "max": round(float(np.max(ms)), 1),
     }
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    return 0
 
 
 if __name__ == "__main__":

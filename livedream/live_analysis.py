@@ -96,13 +96,7 @@ class AnalysisThread(threading.Thread):
             self._lost_since = self._last_silence = self._last_try = time.monotonic()
             self.lost_count += 1
             src.abandon()
-            if src.can_reconnect:
-                log.warning("audio input lost; going on with silence and trying to reconnect every %g s", RETRY_S)
-            else:
-                log.warning(
-                    "audio input lost (the JACK server went away); going on with silence. PortAudio "
-                    "cannot reconnect to JACK in a running process: restart livedream to hear it again"
-                )
+            log.warning("audio input lost; going on with silence and trying to reconnect every %g s", RETRY_S)
         if self._lost_since is not None:
             self._silence()
             return
@@ -128,13 +122,13 @@ class AnalysisThread(threading.Thread):
             self.feed.feed(silence, ANALYSIS_RATE, now)
             if self.tap:
                 self.tap(silence, ANALYSIS_RATE)
-        if self.source.can_reconnect and now - self._last_try >= RETRY_S and not self._reconnecting.is_set():
+        if now - self._last_try >= RETRY_S and not self._reconnecting.is_set():
             self._last_try = now
             self._reconnecting.set()
             threading.Thread(target=self._reconnect, name="livedream-reconnect", daemon=True).start()
 
     def _reconnect(self) -> None:
-        """One attempt, on its own thread: PortAudio calls may block, and the analysis must not."""
+        """One attempt, on its own thread: starting a capture process takes a while, and the analysis must not wait."""
         try:
             if self.source.reopen():
                 log.warning("audio input back after %.1f s", time.monotonic() - self._lost_since)

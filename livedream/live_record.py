@@ -5,70 +5,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 from PIL import Image
 
-from livedream.sinks.mp4 import Mp4Writer, aac_layout
+from livedream.sinks.mp4 import Mp4Writer, PushedAudio
 
 log = logging.getLogger(__name__)
 
 RECORD_FPS = 30
 MAX_QUEUED_FRAMES = 30  # beyond this the encoder is behind: the newest picture is repeated instead of read back
-
-
-class _LiveMp4Writer(Mp4Writer):
-    """Mp4Writer whose soundtrack is pushed as it is heard (write_audio) instead of read from a file.
-
-    Proposed for Mp4Writer itself (see the report); until then this adds the AAC stream the same way.
-    """
-
-    def __init__(self, path: Path, size: tuple[int, int], fps: int, audio_rate: int, audio_channels: int):
-        super().__init__(path, size, fps, audio=None, preset="veryfast")
-        rate, channels = aac_layout(audio_rate, audio_channels)
-        stream = self._container.add_stream("aac", rate=rate)
-        stream.layout = "mono" if channels == 1 else "stereo"
-        stream.bit_rate = 128_000 * channels
-        self._audio_stream = stream
-        self._resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=rate)
-        self._in_rate = 0
-
-    def write_audio(self, samples: np.ndarray, rate: int) -> None:
-        """samples [n, ch] float32 at `rate`, appended to the soundtrack (resampled and remixed as needed)."""
-        stream = self._audio_stream
-        want = stream.layout.nb_channels
-        if samples.shape[1] != want:
-            mono = samples.mean(axis=1, keepdims=True)
-            samples = np.repeat(mono, want, axis=1)
-        if rate != self._in_rate:
-            if self._in_rate:
-                self._flush_resampler()
-            self._resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=stream.rate)
-            self._in_rate = rate
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples.T, np.float32), format="fltp", layout=stream.layout.name
-        )
-        frame.sample_rate = rate
-        self._encode(self._resampler.resample(frame))
-
-    def _flush_resampler(self) -> None:
-        self._encode(self._resampler.resample(None))
-
-    def _encode(self, frames) -> None:
-        stream = self._audio_stream
-        for f in frames:
-            f.pts = self._audio_samples
-            f.time_base = Fraction(1, stream.rate)
-            self._guarded(lambda f=f: self._container.mux(stream.encode(f)))
-            self._audio_samples += f.samples
-
-    def close(self) -> None:
-        if not self._done and self._in_rate:
-            self._flush_resampler()
-        super().close()
 
 
 class LiveRecorder:
@@ -92,7 +39,8 @@ class LiveRecorder:
         self.fps = fps
         self.start = start
         self.written = 0  # video frames handed over
-        self._writer = _LiveMp4Writer(path, self.size, fps, audio_rate, min(2, max(1, audio_channels)))
+        audio = PushedAudio(audio_rate, min(2, max(1, audio_channels)))
+        self._writer = Mp4Writer(path, self.size, fps, audio=audio, preset="veryfast")
         self._queue: queue.Queue = queue.Queue()
         self._video_queued = 0
         self._failed: BaseException | None = None

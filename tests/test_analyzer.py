@@ -184,3 +184,12 @@ def test_analyze_file_report(tmp_path):
     assert all(np.min(np.abs(np.array(rep2["onsets"]) - e)) < 0.02 for e in expect + 0.2)
     with pytest.raises(LivedreamError):
         analyze_file(p, normalize="bogus")
+
+
+def test_percussive_env_reacts_within_a_hop():
+    """The flash reads percussive_env: a hit counts fully in the first hop that holds 6 ms of it (not 2 hops on)."""
+    times = np.arange(0.5, 3.0, 0.5) + 0.003  # mid-hop starts
+    an, feats = run(click_track(times, 3.2))
+    for t in times:
+        first = next(f for f in feats if f.time >= t + 128 / SR)
+        assert first.percussive_env > 0.5, (t, first.percussive_env)

@@ -27,7 +27,7 @@ def run(params=None, seed=0, fps=30.0, seconds=2.0, make=lambda t: feat(t)):
 
 def test_same_seed_same_frames_other_seed_other_frames():
     a, b, c = run(seed=1), run(seed=1), run(seed=2)
-    assert all(np.array_equal(x.z, y.z) and np.array_equal(x.c, y.c) for x, y in zip(a, b))
+    assert all(np.array_equal(x.z, y.z) and np.array_equal(x.c, y.c) for x, y in zip(a, b, strict=True))
     assert not np.allclose(a[-1].z, c[-1].z)
 
 
@@ -41,7 +41,7 @@ def test_base_motion_follows_speed_fpm():
 def test_pulse_is_added_for_that_frame_only():
     hit = lambda t: feat(t, perc=1.0 if abs(t - 1.0) < 1e-6 else 0.0)  # noqa: E731
     quiet, pulsed = run({"speed_fpm": 0}), run({"speed_fpm": 0, "pulse_react": 0.8}, make=hit)
-    diffs = [np.abs(p.z - q.z).max() for p, q in zip(pulsed, quiet)]
+    diffs = [np.abs(p.z - q.z).max() for p, q in zip(pulsed, quiet, strict=True)]
     assert diffs[30] == pytest.approx(0.8, rel=1e-5)  # the frame at t = 1 s, +-0.8 in every dimension
     assert max(diffs[:30] + diffs[31:]) < 1e-6
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from livedream.errors import LivedreamError
-from livedream.sinks.mp4 import AudioTrack, Mp4Writer, exact_rate
+from livedream.sinks.mp4 import AudioTrack, Mp4Writer, PushedAudio, exact_rate
 
 STEP_AT = 1.0  # the test soundtrack's amplitude steps from 0.2 to 0.6 here (seconds)
 
@@ -189,3 +189,35 @@ def test_exact_rate():
     assert exact_rate(Fraction(24000, 1001)) == Fraction(24000, 1001)
     with pytest.raises(LivedreamError):
         exact_rate(0)
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "aac"), [(44100, 2, (44100, 2)), (22050, 1, (22050, 1)), (47000, 3, (48000, 2))]
+)
+def test_pushed_audio_is_encoded_where_it_was_pushed(tmp_path, rate, channels, aac):
+    out, fps, seconds, click_at = tmp_path / "live.mp4", 30, 2.0, 1.25
+    sound = np.zeros((int(seconds * rate), channels), np.float32)  # [n, ch]
+    i = int(click_at * rate)
+    sound[i : i + rate // 100] = 0.8  # a 10 ms click
+    with Mp4Writer(out, (32, 32), fps, audio=PushedAudio(rate, channels)) as writer:
+        block = rate // fps  # pushed in frame-sized pieces, interleaved with the video, as live does
+        for k in range(int(seconds * fps)):
+            writer.write(pattern(k, 32, 32))
+            writer.write_audio(sound[k * block : (k + 1) * block], rate)
+        writer.write_audio(sound[int(seconds * fps) * block :], rate)
+        assert writer.audio_seconds > seconds - 0.1  # encoded as pushed, not held back to the end
+    with av.open(str(out)) as container:
+        audio = container.streams.audio[0]
+        assert audio.codec_context.name == "aac"
+        assert (audio.rate, audio.channels) == aac
+    got, got_rate = decode_audio(out)
+    assert len(got) / got_rate == pytest.approx(seconds, abs=0.05)
+    loud = np.flatnonzero(np.abs(got) > 0.3)
+    assert len(loud) and abs(loud[0] / got_rate - click_at) < 0.03  # the click is where it was pushed
+    assert np.abs(got[: int((click_at - 0.05) * got_rate)]).max() < 0.05  # silence before it stays silence
+
+
+def test_write_audio_needs_pushed_audio(tmp_path, tone):
+    with Mp4Writer(tmp_path / "a.mp4", (32, 32), 30, audio=AudioTrack(str(tone))) as writer:
+        with pytest.raises(RuntimeError, match="PushedAudio"):
+            writer.write_audio(np.zeros((10, 2), np.float32), 44100)

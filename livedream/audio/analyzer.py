@@ -10,7 +10,7 @@ import numpy as np
 
 from livedream.audio.chroma import chroma_weights
 from livedream.audio.features import AudioFeatures
-from livedream.audio.hpss import CausalHPSS
+from livedream.audio.hpss import CausalHPSS, leading_edge_window
 from livedream.audio.normalize import Envelope, GlobalStats, PeakTracker
 from livedream.errors import LivedreamError
 
@@ -20,6 +20,7 @@ ANALYSIS_RATE = 22050  # Hz: what the pipeline decodes to (mono) before feeding 
 HOP = 256  # samples at ANALYSIS_RATE: 11.6 ms, finer than a 60 fps video frame
 ONSET_WIN, ONSET_HOP = 512, 128  # the onset detector runs twice per hop: an earlier, finer report
 SPEC_WIN = 1024  # percussive/harmonic split: 21.5 Hz bins resolve the partials of chords
+SPEC_FALL = 128  # its window falls over the newest 5.8 ms only: attacks count at once
 CHROMA_WIN = 4096  # 186 ms: enough frequency resolution for pitch classes down to ~60 Hz
 CHROMA_EVERY = 2  # hops per chroma update (23 ms)
 ONSET_METHODS = ("specflux", "kl", "complex", "mkl", "phase", "hfc", "wphase", "specdiff", "energy")
@@ -69,8 +70,11 @@ class Analyzer:
         self._onset.set_silence(SILENCE_DB)
         self._onset.set_delay(0)
         self._tempo = aubio.tempo("default", p2(1024), self.hop_size, self.sample_rate)
-        self._spec = aubio.pvoc(p2(SPEC_WIN), self.hop_size)
         self._spec_n = p2(SPEC_WIN)
+        self._spec_buf = np.zeros(self._spec_n, np.float32)  # [spec_n] the newest samples, oldest first
+        self._spec_win = leading_edge_window(self._spec_n, min(p2(SPEC_FALL), self._spec_n // 2))  # [spec_n]
+        # one-sided power spectrum -> mean square of the signal (Parseval, for this window)
+        self._spec_to_ms = 2.0 / (self._spec_n * float(np.dot(self._spec_win, self._spec_win)))
         self._hpss = CausalHPSS(self._spec_n // 2 + 1)
         chroma_n = p2(CHROMA_WIN)
         # Chroma moves slowly: one update every CHROMA_EVERY hops halves the cost of its long FFT.
@@ -141,11 +145,13 @@ class Analyzer:
             phase = ((t - self._last_beat) * bpm / 60.0) % 1.0
 
         rms = float(np.sqrt(np.dot(hop, hop) / self.hop_size))
-        mag = self._spec(hop).norm  # [spec_n/2+1] float32
+        buf = self._spec_buf
+        buf[: -self.hop_size] = buf[self.hop_size :]
+        buf[-self.hop_size :] = hop
+        mag = np.abs(np.fft.rfft(buf * self._spec_win)).astype(np.float32)  # [spec_n/2+1]
         perc_e, harm_e = self._hpss(mag)
-        to_ms = 16.0 / (3.0 * self._spec_n**2)  # one-sided Hann FFT power -> mean square of the signal
-        perc = float(np.sqrt(max(perc_e, 0.0) * to_ms))
-        harm = float(np.sqrt(max(harm_e, 0.0) * to_ms))
+        perc = float(np.sqrt(max(perc_e, 0.0) * self._spec_to_ms))
+        harm = float(np.sqrt(max(harm_e, 0.0) * self._spec_to_ms))
 
         k = (self._hops - 1) % CHROMA_EVERY
         self._chroma_in[k * self.hop_size : (k + 1) * self.hop_size] = hop

@@ -20,14 +20,6 @@ class InputDevice:
     is_default: bool
 
 
-def rescan() -> None:
-    """Make PortAudio look for devices again (a sound server started or stopped since it was initialised)."""
-    import sounddevice as sd
-
-    sd._terminate()  # sounddevice's documented way to re-enumerate devices
-    sd._initialize()
-
-
 def input_devices() -> list[InputDevice]:
     """Every device with at least one input channel, in PortAudio's order."""
     import sounddevice as sd

@@ -5,6 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 
+def leading_edge_window(n: int, fall: int) -> np.ndarray:
+    """[n] a window that rises over n - fall samples and falls over the newest `fall` only.
+
+    A symmetric window gives the newest samples almost no weight, so an attack counts fully only once it
+    has travelled to the window's middle, half a window (23 ms at 1024) late. With the peak near the leading
+    edge an attack counts within a hop, while the long rise keeps the frequency resolution that HPSS needs.
+    """
+    rise = n - fall
+    up = np.sin(0.5 * np.pi * (np.arange(rise) + 0.5) / rise) ** 2  # [rise] half Hann, 0 -> 1
+    down = np.cos(0.5 * np.pi * (np.arange(fall) + 0.5) / fall) ** 2  # [fall] half Hann, 1 -> 0
+    return np.concatenate([up, down]).astype(np.float32)  # [n]
+
+
 class CausalHPSS:
     """Median-filter HPSS (Fitzgerald 2010) made causal.
 

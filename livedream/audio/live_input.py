@@ -1,20 +1,30 @@
-"""The live Source: a sound-card input stream whose callback only copies into a preallocated ring buffer."""
+"""The live Source: a sound-card input captured in a child process into a shared ring buffer, reopened when lost."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
+import select
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Sequence
 
 import numpy as np
 
-from livedream.audio.devices import InputDevice, find_input, rescan
+from livedream.audio.devices import InputDevice
+from livedream.audio.input_process import SharedRing, ring_bytes
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
 
 RING_SECONDS = 4.0  # how far the analysis thread may fall behind before samples are lost
 STALL_S = 0.5  # no callback for this long while the stream should run: the device is gone
+OPEN_TIMEOUT_S = 15.0  # a capture process that has not opened its stream by then has failed
+STOP_WAIT_S = 2.0  # per step of stopping a capture process
 
 
 class RingBuffer:
@@ -60,10 +70,12 @@ class RingBuffer:
 
 
 class LiveInput:
-    """An input device opened as a PortAudio stream, with the bookkeeping to notice it vanish and reopen it.
+    """An input device captured by a child process (input_process), with the bookkeeping to notice it vanish
+    and to start a new child until the device is back.
 
-    channels are the 1-based input channels to use (None: the first two, or one on a mono device);
-    the reader mixes them to mono. Every method but the callback runs outside the audio thread.
+    channels are the 1-based input channels to use (None: the first two, or one on a mono device); the
+    reader mixes them to mono. PortAudio lives only in the child, so a dead host API (a JACK server that went
+    away) is left behind with the child, whatever the host API; this process never loads PortAudio.
     """
 
     def __init__(
@@ -76,120 +88,137 @@ class LiveInput:
         self.sample_rate = 0
         self.channels: list[int] = []  # 0-based indices into the stream's channels
         self.latency_s = 0.0
-        self.ring: RingBuffer | None = None
+        self.ring: SharedRing | None = None
         self.generation = 0  # bumped at each (re)open: readers restart from the new ring's start
-        self._stream = None
-        self._abandoned: list = []  # streams of vanished devices, never touched again
+        self._child: subprocess.Popen | None = None
+        self._ring_file: str | None = None
+        self._dying: list[subprocess.Popen] = []  # children of lost inputs, told to stop, not yet reaped
+        self._starting: subprocess.Popen | None = None  # a child still opening (a reconnection attempt)
+        self._closed = False
         self._opened_at = 0.0
 
     def open(self) -> None:
-        """Open and start the stream; a bad device, channel or rate raises LivedreamError with one line."""
-        import sounddevice as sd
-
-        dev = find_input(self.spec)
-        want = self.wanted_channels or list(range(1, min(2, dev.channels) + 1))
-        bad = [c for c in want if not 1 <= c <= dev.channels]
-        if bad:
-            raise LivedreamError(f"{dev.name} has {dev.channels} input channel(s); cannot use channel(s) {bad}")
-        rate = int(self.wanted_rate or dev.sample_rate)
-        n_open = max(want)
+        """Start a child that opens the stream; a bad device, channel or rate raises LivedreamError with one line."""
+        fd, path = tempfile.mkstemp(prefix="livedream-audio-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
         try:
-            sd.check_input_settings(device=dev.index, channels=n_open, samplerate=rate, dtype="float32")
-        except (sd.PortAudioError, ValueError) as exc:
-            raise LivedreamError(f"{dev.name}: cannot record {n_open} channel(s) at {rate} Hz ({exc})") from None
-        ring = RingBuffer(int(RING_SECONDS * rate), n_open)
+            os.ftruncate(fd, ring_bytes(RING_SECONDS, max(self.wanted_channels or [2])))
+        finally:
+            os.close(fd)
+        spec = "" if self.spec is None else str(self.spec)
+        chans = ",".join(str(c) for c in self.wanted_channels or [])
+        cmd = [sys.executable, "-m", "livedream.audio.input_process", path, spec, chans, str(self.wanted_rate or 0)]
+        child = subprocess.Popen(
+            [*cmd, str(RING_SECONDS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        self._starting = child  # close() on another thread stops it, and this attempt then fails
         try:
-            stream = sd.InputStream(
-                device=dev.index,
-                channels=n_open,
-                samplerate=rate,
-                dtype="float32",
-                latency="low",
-                callback=self._make_callback(ring),
-            )
-            stream.start()
-        except sd.PortAudioError as exc:
-            raise LivedreamError(f"{dev.name}: cannot open the input ({exc})") from None
-        self.device, self.sample_rate, self.channels = dev, rate, [c - 1 for c in want]
-        self.ring, self._stream = ring, stream
-        self.latency_s = float(stream.latency)
-        self.generation += 1
+            info = self._handshake(child)
+            if self._closed:
+                raise LivedreamError("the audio input was closed while it opened")
+            ring = SharedRing(path)
+        except BaseException:
+            self._stop_child(child)
+            os.unlink(path)
+            raise
+        finally:
+            self._starting = None
+        self._release()
+        self._child, self._ring_file = child, path
+        self.device = InputDevice(info["index"], info["name"], info["host_api"], max(info["channels"]), 0, 0, False)
+        self.sample_rate, self.channels = int(info["rate"]), [c - 1 for c in info["channels"]]
+        self.latency_s = float(info["latency"])
+        self.ring = ring
         self._opened_at = time.monotonic()
+        self.generation += 1
         log.info(
-            "audio input %d %r (%s): channels %s at %d Hz, latency %.1f ms",
-            dev.index,
-            dev.name,
-            dev.host_api,
-            want,
-            rate,
+            "audio input %d %r (%s): channels %s at %d Hz, latency %.1f ms (capture process %d)",
+            info["index"],
+            info["name"],
+            info["host_api"],
+            info["channels"],
+            self.sample_rate,
             1000 * self.latency_s,
+            child.pid,
         )
 
     @staticmethod
-    def _make_callback(ring: RingBuffer):
-        write = ring.write
-
-        def callback(indata, frames, time_info, status) -> None:  # the audio thread: copy, nothing else
-            write(indata)
-
-        return callback
+    def _handshake(child: subprocess.Popen) -> dict:
+        """The child's one JSON line: its stream's settings, or an error that becomes a LivedreamError."""
+        ready, _, _ = select.select([child.stdout], [], [], OPEN_TIMEOUT_S)
+        line = child.stdout.readline() if ready else b""
+        try:
+            info = json.loads(line)
+        except ValueError:
+            raise LivedreamError(f"the audio input did not open within {OPEN_TIMEOUT_S:g} s") from None
+        if "error" in info:
+            raise LivedreamError(info["error"])
+        return info
 
     @property
     def running(self) -> bool:
-        return self._stream is not None
+        return self._child is not None
 
     def healthy(self) -> bool:
-        """Whether the stream still delivers: active, and a callback came recently."""
-        if self._stream is None:
+        """Whether input still arrives: the child lives and wrote recently."""
+        if self._child is None or self._child.poll() is not None:
             return False
-        try:
-            active = bool(self._stream.active)
-        except Exception:  # noqa: BLE001 - PortAudio raises its own error types from a dead host API
-            return False
-        now = time.monotonic()
         last = self.ring.stamp or self._opened_at
-        return active and now - last < STALL_S
+        return time.monotonic() - last < STALL_S
 
     def abandon(self) -> None:
-        """Forget a stream whose device vanished, without calling into PortAudio (which may block or abort then).
-
-        PortAudio's JACK host API cannot be torn down after its server died (stopping the stream waits forever,
-        Pa_Terminate asserts), so its stream is left as it is and sounddevice's exit handler is disarmed.
-        """
-        import atexit
-
-        import sounddevice as sd
-
-        self._abandoned.append(self._stream)
-        self._stream = None
-        if self.device is not None and "JACK" in self.device.host_api:
-            atexit.unregister(sd._exit_handler)
-
-    @property
-    def can_reconnect(self) -> bool:
-        """False once a JACK stream has been abandoned: PortAudio cannot re-initialise JACK in this process."""
-        return not any(self.device is not None and "JACK" in self.device.host_api for _ in self._abandoned)
+        """Give up a lost input without waiting: its child is told to stop and reaped on a later (re)open."""
+        child, self._child = self._child, None
+        if child is not None:
+            if child.poll() is None:
+                child.terminate()
+            self._dying.append(child)
 
     def close(self) -> None:
-        """Stop and close a working stream (a lost one is abandoned instead: see abandon())."""
-        stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        for step in (stream.abort, stream.close):
-            try:
-                step()
-            except Exception as exc:  # noqa: BLE001 - a vanished device fails in host-API-specific ways
-                log.debug("closing the input stream: %s", exc)
+        """Stop the child (it closes its stream when its stdin closes) and remove the ring file."""
+        self._closed = True
+        for child in (self._starting, self._child):
+            if child is not None:
+                self._stop_child(child)
+        self._child = None
+        for old in self._dying:
+            self._stop_child(old)
+        self._dying.clear()
+        self._release()
 
     def reopen(self) -> bool:
-        """One reconnection attempt: re-enumerate devices and open again; True when it worked. May block."""
+        """One reconnection attempt: a new child opens the input; True when it worked. Blocks (seconds)."""
+        for old in self._dying:
+            self._stop_child(old)
+        self._dying.clear()
         try:
-            rescan()
             self.open()
-        except Exception as exc:  # noqa: BLE001 - LivedreamError or PortAudio re-initialisation failing
+        except (LivedreamError, OSError, ValueError) as exc:  # ValueError: closed under an attempt at exit
             log.debug("audio input still unavailable: %s", exc)
             return False
         return True
+
+    def _release(self) -> None:
+        """Remove the previous ring file (its mapping stays valid for a reader still holding it)."""
+        if self._ring_file is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._ring_file)
+            self._ring_file = None
+
+    @staticmethod
+    def _stop_child(child: subprocess.Popen) -> None:
+        """EOF on stdin (a clean stop), then SIGTERM, then, for a child stuck in a dead host API, SIGKILL."""
+        with contextlib.suppress(OSError):
+            child.stdin.close()
+        for step in (None, child.terminate, child.kill):
+            if step is not None and child.poll() is None:
+                step()
+            try:
+                child.wait(timeout=STOP_WAIT_S)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        with contextlib.suppress(OSError):
+            child.stdout.close()
 
 
 class FileInput:

@@ -34,6 +34,17 @@ class AudioTrack:
     duration: float | None = None
 
 
+@dataclass(frozen=True)
+class PushedAudio:
+    """A soundtrack handed over as it is heard, through Mp4Writer.write_audio (live recording).
+
+    sample_rate and channels describe the input; the AAC stream gets aac_layout() of them.
+    """
+
+    sample_rate: int
+    channels: int
+
+
 def exact_rate(fps: float | Fraction) -> Fraction:
     """fps as an exact fraction: 30 -> 30, 29.97 -> 2997/100, 30000/1001 as a float -> 30000/1001."""
     rate = fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(1001)
@@ -63,7 +74,7 @@ class Mp4Writer:
         path: str | os.PathLike,
         size: tuple[int, int],
         fps: float | Fraction,
-        audio: AudioTrack | None = None,
+        audio: AudioTrack | PushedAudio | None = None,
         crf: int = 18,
         preset: str = "veryfast",
     ) -> None:
@@ -76,8 +87,13 @@ class Mp4Writer:
         self._audio_blocks: Iterator[AudioBlock] | None = None
         self._audio_stream = None
         self._audio_samples = 0
+        self._resampler: av.AudioResampler | None = None  # pushed audio: input rate -> the stream's
+        self._pushed_rate = 0
+        self._pushed = isinstance(audio, PushedAudio)
         audio_plan = None
-        if audio is not None:  # probe first: a bad soundtrack fails before any file exists
+        if isinstance(audio, PushedAudio):
+            audio_plan = aac_layout(int(audio.sample_rate), int(audio.channels))
+        elif audio is not None:  # probe first: a bad soundtrack fails before any file exists
             info = probe(audio.path)
             if audio.start >= info.duration_s > 0:
                 raise LivedreamError(f"{audio.path}: start {audio.start:g} s is past its end ({info.duration_s:g} s)")
@@ -91,7 +107,9 @@ class Mp4Writer:
             raise
         log.info("writing %s: %dx%d at %s fps%s", self.path, *self.size, self.fps, " with audio" if audio else "")
 
-    def _open(self, crf: int, preset: str, audio: AudioTrack | None, audio_plan: tuple[int, int] | None) -> None:
+    def _open(
+        self, crf: int, preset: str, audio: AudioTrack | PushedAudio | None, audio_plan: tuple[int, int] | None
+    ) -> None:
         self._container = av.open(str(self._tmp), "w", format="mp4", container_options={"movflags": "+faststart"})
         self._video = self._add_video(crf, preset)
         if audio is not None:
@@ -109,12 +127,54 @@ class Mp4Writer:
         ctx.color_range = _MPEG_RANGE
         return stream
 
-    def _add_audio(self, track: AudioTrack, rate: int, channels: int) -> None:
+    def _add_audio(self, track: AudioTrack | PushedAudio, rate: int, channels: int) -> None:
         stream = self._container.add_stream("aac", rate=rate)
         stream.layout = "mono" if channels == 1 else "stereo"
         stream.bit_rate = 128_000 * channels
         self._audio_stream = stream
-        self._audio_blocks = iter_blocks(track.path, track.start, track.duration, rate, channels)
+        if isinstance(track, AudioTrack):
+            self._audio_blocks = iter_blocks(track.path, track.start, track.duration, rate, channels)
+
+    def write_audio(self, samples: np.ndarray, sample_rate: int) -> None:
+        """Append samples [n, ch] float32 at sample_rate to a PushedAudio soundtrack, encoded at once.
+
+        Any channel count (mixed to the stream's mono or stereo) and any rate (resampled; a change of
+        rate is allowed between calls). Nothing is kept but the resampler's and encoder's few frames.
+        """
+        if self._done:
+            raise RuntimeError("Mp4Writer is closed")
+        if not self._pushed:
+            raise RuntimeError("write_audio needs a writer opened with audio=PushedAudio(...)")
+        stream = self._audio_stream
+        x = np.asarray(samples, np.float32)
+        x = x[:, None] if x.ndim == 1 else x  # [n, ch]
+        want = stream.layout.nb_channels
+        if x.shape[1] != want:
+            x = np.repeat(x.mean(axis=1, keepdims=True), want, axis=1)  # [n, want]
+        if not len(x):
+            return
+        if sample_rate != self._pushed_rate:
+            self._flush_pushed()
+            self._resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=stream.rate)
+            self._pushed_rate = int(sample_rate)
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x.T), format="fltp", layout=stream.layout.name)
+        frame.sample_rate = self._pushed_rate
+        self._encode_audio(self._resampler.resample(frame))
+
+    def _flush_pushed(self) -> None:
+        """Drain the resampler of the previous input rate (its last few samples)."""
+        if self._resampler is not None:
+            self._encode_audio(self._resampler.resample(None))
+            self._resampler = None
+
+    def _encode_audio(self, frames) -> None:
+        """Encode frames at the stream's rate, each stamped with the count of samples before it."""
+        stream = self._audio_stream
+        for f in frames:
+            f.pts = self._audio_samples
+            f.time_base = Fraction(1, stream.rate)
+            self._guarded(lambda f=f: self._container.mux(stream.encode(f)))
+            self._audio_samples += f.samples
 
     @property
     def audio_seconds(self) -> float:
@@ -143,6 +203,7 @@ class Mp4Writer:
             return
         try:
             self._pump_audio(None)
+            self._flush_pushed()
             self._guarded(self._finish)
             os.replace(self._tmp, self.path)
         except BaseException:
@@ -198,10 +259,7 @@ class Mp4Writer:
             samples = np.ascontiguousarray(block.samples.T)  # [n, ch] -> planar [ch, n]
             frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=stream.layout.name)
             frame.sample_rate = rate
-            frame.time_base = Fraction(1, rate)
-            frame.pts = self._audio_samples
-            self._guarded(lambda f=frame: self._container.mux(stream.encode(f)))
-            self._audio_samples += samples.shape[1]
+            self._encode_audio([frame])
 
     def _guarded(self, step) -> None:
         """Run an encoding step; FFmpeg's failures (disk full, bad options) become one line for the user."""

@@ -1,0 +1,161 @@
+"""Audio capture in a child process that owns PortAudio, writing into a ring buffer in a shared file mapping.
+
+PortAudio cannot be shut down and started again inside one process once its JACK server has died (stopping
+the stream waits forever, Pa_Terminate asserts), so the live input keeps PortAudio out of the main process:
+a dead input is a child to kill, and reconnecting is starting a new child.
+
+    python -m livedream.audio.input_process RING_FILE SPEC CHANNELS RATE
+
+opens the input (SPEC: device index or name part, "" for the default; CHANNELS: "1,2" or ""; RATE: Hz or 0
+for the device's own), prints one JSON line (the stream's settings, or {"error": ...}), and copies samples
+into RING_FILE until its stdin closes or it gets SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mmap
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_HEADER = 64  # bytes: int64 written, float64 stamp, int64 capacity, int64 channels, then the samples
+MAX_RATE = 192_000  # the ring file is sized for this rate, before the child knows the device's
+
+
+def ring_bytes(seconds: float, max_channels: int) -> int:
+    """Size of a ring file holding `seconds` of max_channels float32 samples at up to MAX_RATE."""
+    return _HEADER + int(seconds * MAX_RATE) * max_channels * 4
+
+
+class SharedRing:
+    """RingBuffer's interface over a file mapping shared by a writing child and a reading parent.
+
+    The writer copies a block, then sets the stamp, then bumps `written`; the reader reads the count and
+    then the samples before it, so it never sees a frame before its samples are in place (x86 and ARM
+    processes see each other's stores through the same mapping in order for these aligned words).
+    """
+
+    def __init__(self, path: str, capacity: int = 0, channels: int = 0):
+        """Map path; a writer passes capacity and channels (the header is written), a reader reads them."""
+        with open(path, "r+b") as f:
+            self._map = mmap.mmap(f.fileno(), 0)
+        header = np.frombuffer(self._map, np.int64, 4, 0)  # [written, stamp bits, capacity, channels]
+        self._written = header[0:1]
+        self._stamp = np.frombuffer(self._map, np.float64, 1, 8)
+        if capacity:
+            if _HEADER + capacity * channels * 4 > len(self._map):
+                raise ValueError(f"ring file too small for {capacity} x {channels} samples")
+            header[2], header[3] = capacity, channels
+        self.capacity, self.channels = int(header[2]), int(header[3])
+        self.data = np.frombuffer(self._map, np.float32, self.capacity * self.channels, _HEADER).reshape(
+            self.capacity, self.channels
+        )  # [capacity, channels]
+
+    @property
+    def written(self) -> int:
+        """Frames written since the child started."""
+        return int(self._written[0])
+
+    @property
+    def stamp(self) -> float:
+        """time.monotonic() (system-wide clock) of the last write; 0.0 before the first."""
+        return float(self._stamp[0])
+
+    def write(self, block: np.ndarray) -> None:
+        """Copy block [n, channels] in: the child's audio callback, and nothing else."""
+        n = min(len(block), self.capacity)
+        start = int(self._written[0]) % self.capacity
+        end = start + n
+        if end <= self.capacity:
+            self.data[start:end] = block[:n]
+        else:
+            first = self.capacity - start
+            self.data[start:] = block[:first]
+            self.data[: end - self.capacity] = block[first:n]
+        self._stamp[0] = time.monotonic()
+        self._written[0] += n
+
+    def read_from(self, pos: int) -> tuple[np.ndarray, int, int]:
+        """Frames written since pos: (samples [m, channels] copy, new pos, frames lost to an overrun)."""
+        end = self.written
+        lost = max(0, end - pos - self.capacity)
+        pos += lost
+        n = end - pos
+        start = pos % self.capacity
+        if start + n <= self.capacity:
+            out = self.data[start : start + n].copy()
+        else:
+            out = np.concatenate([self.data[start:], self.data[: start + n - self.capacity]])
+        return out, end, lost
+
+
+def _open_stream(ring_path: str, spec: str, channels: str, rate: int, ring_seconds: float):
+    """Find the device, check it, map the ring, start the stream: (stream, what to report)."""
+    import sounddevice as sd
+
+    from livedream.audio.devices import find_input
+    from livedream.errors import LivedreamError
+
+    dev = find_input(spec or None)
+    want = [int(c) for c in channels.split(",") if c] or list(range(1, min(2, dev.channels) + 1))
+    bad = [c for c in want if not 1 <= c <= dev.channels]
+    if bad:
+        raise LivedreamError(f"{dev.name} has {dev.channels} input channel(s); cannot use channel(s) {bad}")
+    rate = int(rate or dev.sample_rate)
+    n_open = max(want)
+    try:
+        sd.check_input_settings(device=dev.index, channels=n_open, samplerate=rate, dtype="float32")
+    except (sd.PortAudioError, ValueError) as exc:
+        raise LivedreamError(f"{dev.name}: cannot record {n_open} channel(s) at {rate} Hz ({exc})") from None
+    ring = SharedRing(ring_path, int(ring_seconds * min(rate, MAX_RATE)), n_open)
+    write = ring.write
+
+    def callback(indata, frames, time_info, status) -> None:  # the audio thread: copy, nothing else
+        write(indata)
+
+    try:
+        stream = sd.InputStream(
+            device=dev.index, channels=n_open, samplerate=rate, dtype="float32", latency="low", callback=callback
+        )
+        stream.start()
+    except sd.PortAudioError as exc:
+        raise LivedreamError(f"{dev.name}: cannot open the input ({exc})") from None
+    info = {
+        "index": dev.index,
+        "name": dev.name,
+        "host_api": dev.host_api,
+        "channels": want,
+        "rate": rate,
+        "latency": float(stream.latency),
+    }
+    return stream, info
+
+
+def child_main(argv: list[str]) -> int:
+    """The child: open, report one JSON line, copy until stdin closes (parent gone) or SIGTERM."""
+    from livedream.errors import LivedreamError
+
+    # SIGTERM comes when the input is dead: leave at once, PortAudio's teardown could hang or abort then.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    ring_path, spec, channels, rate, seconds = argv[0], argv[1], argv[2], int(argv[3]), float(argv[4])
+    try:
+        stream, info = _open_stream(ring_path, spec, channels, rate, seconds)
+    except (LivedreamError, OSError, ValueError) as exc:
+        print(json.dumps({"error": str(exc)}), flush=True)
+        return 1
+    print(json.dumps(info), flush=True)
+    sys.stdin.buffer.read()  # returns at EOF: the parent closed the pipe or died
+    stream.abort()
+    stream.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[1:]))
