@@ -27,6 +27,11 @@ ONSET_METHODS = ("specflux", "kl", "complex", "mkl", "phase", "hfc", "wphase", "
 DEFAULT_ONSET_METHOD = "specflux"  # best on the shared eval clips (bench/README-analysis.md)
 ONSET_THRESHOLD = 0.3  # 0.2 scored F 0.944 but fired on the phase wobble of sustained pure tones
 ONSET_MINIOI_S = 0.03
+# aubio's adaptive threshold also fires on the tiny flux wobble of sustained tones; an onset only counts if the
+# detection function rose, in the last few sub-hops, to at least this share of its recent peak.
+ONSET_GATE = 0.05
+ONSET_GATE_SUBHOPS = 6
+_ODF_HALF_LIFE_S = 4.0
 SILENCE_DB = -60.0
 # Measured on the eval clips: median of (detector's report time - true onset), the report time being the end
 # of the sub-hop in which aubio fired (bench/README-analysis.md). Features are published at the end of the hop,
@@ -98,6 +103,9 @@ class Analyzer:
         self._e_harm = Envelope(0.05, 0.5, hop_s)
         self._onset_decay = float(np.exp(-hop_s / 0.08))  # onset_env falls to ~0.1 in ~0.18 s
         self._onset_env = 0.0
+        self._odf_recent = np.zeros(ONSET_GATE_SUBHOPS, np.float32)  # the newest detection-function values
+        self._odf_peak = 0.0  # decaying peak of the detection function
+        self._odf_decay = float(0.5 ** (self._sub_hop / self.sample_rate / _ODF_HALF_LIFE_S))
 
         self._buf = np.zeros(self.hop_size, np.float32)  # the hop being filled
         self._fill = 0
@@ -130,10 +138,15 @@ class Analyzer:
         onset_time = None
         strength = 0.0
         for j in range(0, self.hop_size, self._sub_hop):
-            if self._onset(hop[j : j + self._sub_hop])[0] and onset_time is None:
+            fired = bool(self._onset(hop[j : j + self._sub_hop])[0])
+            odf = float(self._onset.get_descriptor())
+            self._odf_recent = np.roll(self._odf_recent, 1)
+            self._odf_recent[0] = odf
+            self._odf_peak = max(self._odf_peak * self._odf_decay, odf)
+            if fired and onset_time is None and self._odf_recent.max() >= ONSET_GATE * self._odf_peak:
                 # the detector reported at the end of this sub-hop; it saw the onset onset_delay_s earlier
                 onset_time = max(0.0, t - self.hop_s + (j + self._sub_hop) / self.sample_rate - self.onset_delay_s)
-            strength = max(strength, float(self._onset.get_descriptor()))
+            strength = max(strength, odf)
         onset = onset_time is not None
 
         beat = bool(self._tempo(hop)[0])
