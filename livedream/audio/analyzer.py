@@ -28,10 +28,10 @@ DEFAULT_ONSET_METHOD = "specflux"  # best on the shared eval clips (bench/README
 ONSET_THRESHOLD = 0.3  # 0.2 scored F 0.944 but fired on the phase wobble of sustained pure tones
 ONSET_MINIOI_S = 0.03
 # aubio's adaptive threshold also fires on the tiny flux wobble of sustained tones; an onset only counts if the
-# detection function rose, in the last few sub-hops, to at least this share of its recent peak.
-ONSET_GATE = 0.05
+# detection function rose, in the last few sub-hops, to at least this share of its recent peak (8 s half-life).
+ONSET_GATE = 0.07
 ONSET_GATE_SUBHOPS = 6
-_ODF_HALF_LIFE_S = 4.0
+_ODF_HALF_LIFE_S = 8.0
 SILENCE_DB = -60.0
 # Measured on the eval clips: median of (detector's report time - true onset), the report time being the end
 # of the sub-hop in which aubio fired (bench/README-analysis.md). Features are published at the end of the hop,
