@@ -60,9 +60,16 @@ def main() -> None:
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
-    results = {"what": "livedream export, built-in style, 30 fps, end to end (subprocess)", "date": str(date.today()),
-               "cpu": cpu_name(), "cores": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
-               "speed": [], "memory": []}
+    results = {
+        "what": "livedream export, built-in style, 30 fps, end to end (subprocess)",
+        "date": str(date.today()),
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "speed": [],
+        "memory": [],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         song = tmp / "song.flac"
@@ -70,23 +77,55 @@ def main() -> None:
         for size in args.sizes.split(","):
             r = run_export(song, tmp / "out.mp4", size)
             fps = r["frames"] / r["wall_s"]
-            results["speed"].append({"size": size, "song_s": args.seconds, **r, "fps": round(fps, 1),
-                                     "x_real_time": round(args.seconds / r["wall_s"], 2)})
+            results["speed"].append(
+                {
+                    "size": size,
+                    "song_s": args.seconds,
+                    **r,
+                    "fps": round(fps, 1),
+                    "x_real_time": round(args.seconds / r["wall_s"], 2),
+                }
+            )
             print(f"{size:>10}: {fps:6.1f} fps, {args.seconds / r['wall_s']:.2f}x real time", flush=True)
         if not args.skip_memory:
             # Each run in a fresh child: RUSAGE_CHILDREN's max is over all children, so spawn a wrapper per run.
             for minutes in (1, 10):
                 long_song = tmp / f"song{minutes}.flac"
                 make_song(long_song, minutes * 60)
-                code = ("import resource,subprocess,sys;subprocess.run(sys.argv[1:],check=True);"
-                        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+                code = (
+                    "import resource,subprocess,sys;subprocess.run(sys.argv[1:],check=True);"
+                    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+                )
                 t0 = time.perf_counter()
-                out = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "livedream", "export",
-                                      str(long_song), "-o", str(tmp / "m.mp4"), "--size", "128x128", "-q"],
-                                     check=True, capture_output=True, text=True).stdout
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        "-c",
+                        code,
+                        sys.executable,
+                        "-m",
+                        "livedream",
+                        "export",
+                        str(long_song),
+                        "-o",
+                        str(tmp / "m.mp4"),
+                        "--size",
+                        "128x128",
+                        "-q",
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
                 peak = int(out.strip().splitlines()[-1]) / 1024
-                results["memory"].append({"song_minutes": minutes, "size": "128x128", "peak_rss_mb": round(peak, 1),
-                                          "wall_s": round(time.perf_counter() - t0, 1)})
+                results["memory"].append(
+                    {
+                        "song_minutes": minutes,
+                        "size": "128x128",
+                        "peak_rss_mb": round(peak, 1),
+                        "wall_s": round(time.perf_counter() - t0, 1),
+                    }
+                )
                 print(f"{minutes:>3} min song: peak RSS {peak:.0f} MB", flush=True)
             m1, m10 = (m["peak_rss_mb"] for m in results["memory"])
             results["memory_ratio_10min_vs_1min"] = round(m10 / m1, 3)

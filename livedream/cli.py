@@ -44,8 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                            format="livedream: %(levelname)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING, format="livedream: %(levelname)s: %(message)s"
+        )
         if not getattr(args, "run", None):
             parser.print_help()
             return EXIT_ERROR

@@ -142,7 +142,9 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
                 for k, (frame, image, amps) in enumerate(zip(batch, images, cpu_amplitudes, strict=True), start=first):
                     amounts = effect_amounts(frame.amplitudes, s.params)
                     # A user's shader gets its strength times the percussive hits that drive the flash.
-                    amounts.update({name: strength * frame.amplitudes["flash"] for name, strength in user_shaders.items()})
+                    amounts.update(
+                        {name: strength * frame.amplitudes["flash"] for name, strength in user_shaders.items()}
+                    )
                     out = cpu_effects.apply(chain.process(image, amounts, frame.time), amps)
                     writer.write(out)
                     if frame_folder:

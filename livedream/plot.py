@@ -19,8 +19,9 @@ PLOT_FPS = 30  # controller steps per second in the plot, as in an export at 30 
 PLOT_RATE = 2000  # samples per second kept for drawing the waveform
 
 
-def controller_curves(features: Sequence[AudioFeatures], params: Mapping[str, Any], seed: int,
-                      duration: float) -> dict[str, np.ndarray]:
+def controller_curves(
+    features: Sequence[AudioFeatures], params: Mapping[str, Any], seed: int, duration: float
+) -> dict[str, np.ndarray]:
     """Step a controller over the features at PLOT_FPS: times, pulse, motion, flash, contrast and the class mix."""
     controller = Controller(z_dim=8, c_dim=12, params=params, seed=seed)
     times = np.arange(0.0, max(duration, 1.0 / PLOT_FPS), 1.0 / PLOT_FPS)
@@ -39,8 +40,15 @@ def controller_curves(features: Sequence[AudioFeatures], params: Mapping[str, An
     return {"times": times, **{k: np.asarray(v) for k, v in rows.items()}}
 
 
-def plot_analysis(song: Path, start: float, report: Mapping[str, Any], features: Sequence[AudioFeatures],
-                  params: Mapping[str, Any], seed: int, out: Path) -> None:
+def plot_analysis(
+    song: Path,
+    start: float,
+    report: Mapping[str, Any],
+    features: Sequence[AudioFeatures],
+    params: Mapping[str, Any],
+    seed: int,
+    out: Path,
+) -> None:
     try:
         import matplotlib
 
@@ -59,8 +67,10 @@ def plot_analysis(song: Path, start: float, report: Mapping[str, Any], features:
         ax.axvline(t, color="tab:red", lw=0.6, alpha=0.7)
     for t in report["beats"]:
         ax.axvline(t, color="tab:blue", lw=0.8, ls=":", alpha=0.8)
-    ax.set_title(f"{song.name}: waveform, onsets (red, delay {report['onset_delay_s'] * 1000:.0f} ms corrected), "
-                 f"beats (blue, {report['tempo_bpm']:.1f} bpm)")
+    ax.set_title(
+        f"{song.name}: waveform, onsets (red, delay {report['onset_delay_s'] * 1000:.0f} ms corrected), "
+        f"beats (blue, {report['tempo_bpm']:.1f} bpm)"
+    )
     ax.set_ylim(-1, 1)
     chroma = np.asarray(report["chroma"]["values"]).T  # [12, hops]
     times = report["chroma"]["times"]
@@ -69,12 +79,23 @@ def plot_analysis(song: Path, start: float, report: Mapping[str, Any], features:
     axes[1].set_yticks(range(12), CHROMA_NAMES)
     axes[1].set_title("chroma")
     ax = axes[2]
-    for name, color in (("pulse", "tab:orange"), ("motion", "tab:green"), ("flash", "gold"), ("contrast", "tab:purple")):
+    for name, color in (
+        ("pulse", "tab:orange"),
+        ("motion", "tab:green"),
+        ("flash", "gold"),
+        ("contrast", "tab:purple"),
+    ):
         ax.plot(curves["times"], curves[name], color=color, lw=1, label=name)
     ax.legend(loc="upper right", ncol=4)
     ax.set_title("controller: pulse and motion (amplitude x react), flash and contrast (amplitude x strength)")
-    axes[3].imshow(curves["classes"].T, aspect="auto", origin="lower", cmap="viridis", interpolation="nearest",
-                   extent=(0, curves["times"][-1], -0.5, 11.5))
+    axes[3].imshow(
+        curves["classes"].T,
+        aspect="auto",
+        origin="lower",
+        cmap="viridis",
+        interpolation="nearest",
+        extent=(0, curves["times"][-1], -0.5, 11.5),
+    )
     axes[3].set_title("controller: class mix (12 chosen classes)")
     axes[3].set_xlabel("time (s)")
     fig.tight_layout()

@@ -29,7 +29,9 @@ def clicks_and_chord(seconds=3.0, rate=RATE, bpm=120, channels=2):
     for b in beats:
         i = int(b * rate)
         n = int(0.03 * rate)
-        x[i:i + n] += 0.8 * np.random.default_rng(int(b * 1000)).standard_normal(n) * np.exp(-np.arange(n) / (0.006 * rate))
+        x[i : i + n] += (
+            0.8 * np.random.default_rng(int(b * 1000)).standard_normal(n) * np.exp(-np.arange(n) / (0.006 * rate))
+        )
     x = np.clip(x, -1, 1).astype(np.float32)
     return np.repeat(x[:, None], channels, axis=1), beats
 
@@ -51,9 +53,14 @@ def read_video(path):
         v = c.streams.video[0]
         a = c.streams.audio[0] if c.streams.audio else None
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
-        info = dict(codec=v.codec_context.name, rate=v.average_rate, width=v.width, height=v.height,
-                    audio_codec=a.codec_context.name if a else None,
-                    audio_s=float(a.duration * a.time_base) if a and a.duration else None)
+        info = dict(
+            codec=v.codec_context.name,
+            rate=v.average_rate,
+            width=v.width,
+            height=v.height,
+            audio_codec=a.codec_context.name if a else None,
+            audio_s=float(a.duration * a.time_base) if a and a.duration else None,
+        )
     return frames, info
 
 
@@ -83,8 +90,24 @@ def test_exact_odd_frame_rate_and_default_output_name(song, tmp_path, monkeypatc
 def test_flashes_land_on_the_beats_and_the_picture_moves(song, tmp_path):
     path, beats = song
     out = tmp_path / "flash.mp4"
-    assert run_cli("export", path, "-o", out, "--size", "96x96", "--flash-strength", "1", "--contrast-strength", "0",
-                   "--pulse-react", "0", "-q") == 0
+    assert (
+        run_cli(
+            "export",
+            path,
+            "-o",
+            out,
+            "--size",
+            "96x96",
+            "--flash-strength",
+            "1",
+            "--contrast-strength",
+            "0",
+            "--pulse-react",
+            "0",
+            "-q",
+        )
+        == 0
+    )
     frames, _ = read_video(out)
     brightness = np.array([f.mean() for f in frames])
     on = [int(round(b * 30)) for b in beats]
@@ -135,8 +158,21 @@ def _bad_inputs(tmp_path, song_path):
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "directory", "empty", "text", "no outdir", "unknown key", "wrong type",
-                                  "out of range", "bad flag value", "bad size"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "directory",
+        "empty",
+        "text",
+        "no outdir",
+        "unknown key",
+        "wrong type",
+        "out of range",
+        "bad flag value",
+        "bad size",
+    ],
+)
 def test_bad_input_is_one_line_and_a_nonzero_exit_and_no_output(song, tmp_path, capsys, case):
     args = _bad_inputs(tmp_path, song[0])[case]
     if str(args[-1]).startswith("#"):
@@ -166,8 +202,11 @@ def test_ctrl_c_leaves_nothing_and_keeps_an_existing_file(song, tmp_path):
     out.write_bytes(b"precious")
     long_song = tmp_path / "long.flac"
     write_audio(long_song, clicks_and_chord(seconds=30)[0], RATE)
-    proc = subprocess.Popen([sys.executable, "-m", "livedream", "export", str(long_song), "-o", str(out),
-                             "--size", "256x256"], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "livedream", "export", str(long_song), "-o", str(out), "--size", "256x256"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not [p for p in os.listdir(tmp_path) if p.startswith(".keep.mp4")]:
         time.sleep(0.1)
@@ -194,8 +233,24 @@ def test_stems_and_another_soundtrack(song, tmp_path):
     other = tmp_path / "other.wav"
     write_audio(other, np.zeros((RATE * 5, 2), np.float32), RATE)
     out = tmp_path / "stems.mp4"
-    assert run_cli("export", path, "-o", out, "--size", "64x64", "--flash-audio", other, "--audio", other,
-                   "--flash-strength", "1", "-q") == 0
+    assert (
+        run_cli(
+            "export",
+            path,
+            "-o",
+            out,
+            "--size",
+            "64x64",
+            "--flash-audio",
+            other,
+            "--audio",
+            other,
+            "--flash-strength",
+            "1",
+            "-q",
+        )
+        == 0
+    )
     frames, info = read_video(out)
     # the video follows the song's length; the flash is driven by the (silent) stem, so no frame flashes
     assert len(frames) == 90 and abs(info["audio_s"] - 3.0) < 1 / 30
@@ -209,8 +264,17 @@ def test_analyze_writes_the_json_and_the_plot(song, tmp_path):
     js, png = tmp_path / "a.json", tmp_path / "a.png"
     assert run_cli("analyze", path, "--json", js, "--plot", png) == 0
     report = json.loads(js.read_text())
-    assert set(report) >= {"sample_rate", "hop_s", "duration_s", "onsets", "onset_delay_s", "chroma", "rms",
-                           "tempo_bpm", "beats"}
+    assert set(report) >= {
+        "sample_rate",
+        "hop_s",
+        "duration_s",
+        "onsets",
+        "onset_delay_s",
+        "chroma",
+        "rms",
+        "tempo_bpm",
+        "beats",
+    }
     onsets = np.array(report["onsets"])
     assert all(np.min(np.abs(onsets - b)) < 0.05 for b in beats)  # the eval window; sharp clicks report early
     assert len(onsets) <= len(beats) + 1  # nothing on the held chord (the first hop may fire on its attack)
@@ -237,8 +301,24 @@ def test_a_users_glsl_effect_runs_on_the_hits(song, tmp_path, capsys):
     frag = tmp_path / "green.frag"
     frag.write_text(GREEN_FRAG)
     out = tmp_path / "green.mp4"
-    assert run_cli("export", path, "-o", out, "--size", "64x64", "--flash-strength", "0", "--contrast-strength", "0",
-                   "--effect", f"{frag}:1", "-q") == 0
+    assert (
+        run_cli(
+            "export",
+            path,
+            "-o",
+            out,
+            "--size",
+            "64x64",
+            "--flash-strength",
+            "0",
+            "--contrast-strength",
+            "0",
+            "--effect",
+            f"{frag}:1",
+            "-q",
+        )
+        == 0
+    )
     frames, _ = read_video(out)
     greenness = np.array([f[..., 1].astype(int).mean() - f[..., [0, 2]].astype(int).mean() for f in frames])
     on = [int(round(b * 30)) for b in beats]

@@ -16,8 +16,9 @@ Z, C = 64, 16
 
 def feat(t, perc=0.0, harm=0.0, level=0.0, chroma=None):
     chroma = np.zeros(12, np.float32) if chroma is None else np.asarray(chroma, np.float32)
-    return dataclasses.replace(AudioFeatures.silent(t), percussive_env=perc, harmonic_env=harm, level_env=level,
-                               chroma_norm=chroma)
+    return dataclasses.replace(
+        AudioFeatures.silent(t), percussive_env=perc, harmonic_env=harm, level_env=level, chroma_norm=chroma
+    )
 
 
 def run(params=None, seed=0, fps=30.0, seconds=2.0, make=lambda t: feat(t)):
@@ -50,8 +51,9 @@ def test_pulse_follows_the_percussive_part_unless_told_otherwise():
     harmonic_only = lambda t: feat(t, harm=1.0)  # noqa: E731
     frames = run({"speed_fpm": 0, "motion_react": 0}, make=harmonic_only)
     assert frames[10].amplitudes["pulse"] == 0.0
-    frames = run({"speed_fpm": 0, "motion_react": 0, "pulse_harmonic": True, "pulse_percussive": False},
-                 make=harmonic_only)
+    frames = run(
+        {"speed_fpm": 0, "motion_react": 0, "pulse_harmonic": True, "pulse_percussive": False}, make=harmonic_only
+    )
     assert frames[10].amplitudes["pulse"] == 1.0
 
 
@@ -93,8 +95,11 @@ def test_class_smoothing_slows_changes():
 
 def test_dominant_classes_first_gives_the_first_class_to_the_most_heard_pitch():
     mostly_e = lambda t: feat(t, chroma=np.eye(12)[4] + 0.3 * np.eye(12)[0])  # noqa: E731
-    frames = run({"classes": list(range(12)), "dominant_classes_first": True, "class_smooth_seconds": 0.1},
-                 seconds=6, make=mostly_e)
+    frames = run(
+        {"classes": list(range(12)), "dominant_classes_first": True, "class_smooth_seconds": 0.1},
+        seconds=6,
+        make=mostly_e,
+    )
     assert frames[-1].c.argmax() == 0
 
 

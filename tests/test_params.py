@@ -30,8 +30,14 @@ def test_defaults_validate():
 
 @pytest.mark.parametrize(
     "name,value,expected",
-    [("pulse_react", "0.8", 0.8), ("pulse_percussive", "no", False), ("classes", "1, 5,7", [1, 5, 7]),
-     ("classes", [3], [3]), ("class_shuffle_seconds", None, None), ("truncation", 1, 1.0)],
+    [
+        ("pulse_react", "0.8", 0.8),
+        ("pulse_percussive", "no", False),
+        ("classes", "1, 5,7", [1, 5, 7]),
+        ("classes", [3], [3]),
+        ("class_shuffle_seconds", None, None),
+        ("truncation", 1, 1.0),
+    ],
 )
 def test_values_are_converted(name, value, expected):
     assert validate_values({name: value})[name] == expected
@@ -39,9 +45,19 @@ def test_values_are_converted(name, value, expected):
 
 @pytest.mark.parametrize(
     "name,value",
-    [("pulse_react", -1), ("pulse_react", math.nan), ("pulse_react", math.inf), ("pulse_react", 1e30),
-     ("pulse_react", "loud"), ("pulse_react", True), ("pulse_percussive", "maybe"), ("classes", list(range(13))),
-     ("classes", [1.5]), ("truncation", None), ("speed_fpm", [1, 2])],
+    [
+        ("pulse_react", -1),
+        ("pulse_react", math.nan),
+        ("pulse_react", math.inf),
+        ("pulse_react", 1e30),
+        ("pulse_react", "loud"),
+        ("pulse_react", True),
+        ("pulse_percussive", "maybe"),
+        ("classes", list(range(13))),
+        ("classes", [1.5]),
+        ("truncation", None),
+        ("speed_fpm", [1, 2]),
+    ],
 )
 def test_bad_values_name_the_parameter_the_value_and_the_range(name, value):
     with pytest.raises(LivedreamError) as err:
@@ -58,11 +74,27 @@ def test_unknown_parameter_is_refused():
 def test_cli_flags_come_from_the_table_and_only_given_flags_override():
     parser = argparse.ArgumentParser()
     add_param_flags(parser)
-    args = parser.parse_args(["--pulse-react", "0.8", "--flash-strength", "0.7", "--no-pulse-percussive",
-                              "--classes", "1,2,3", "--class-shuffle-seconds", "none"])
+    args = parser.parse_args(
+        [
+            "--pulse-react",
+            "0.8",
+            "--flash-strength",
+            "0.7",
+            "--no-pulse-percussive",
+            "--classes",
+            "1,2,3",
+            "--class-shuffle-seconds",
+            "none",
+        ]
+    )
     given = param_flag_values(args)
-    assert given == {"pulse_react": 0.8, "flash_strength": 0.7, "pulse_percussive": False, "classes": [1, 2, 3],
-                     "class_shuffle_seconds": None}
+    assert given == {
+        "pulse_react": 0.8,
+        "flash_strength": 0.7,
+        "pulse_percussive": False,
+        "classes": [1, 2, 3],
+        "class_shuffle_seconds": None,
+    }
     values = resolve({"pulse_react": 0.1, "motion_react": 0.9}, given)
     assert values["pulse_react"] == 0.8 and values["motion_react"] == 0.9
     assert values["speed_fpm"] == BY_NAME["speed_fpm"].default

@@ -42,5 +42,13 @@ class AudioFeatures:
     @staticmethod
     def silent(time: float = 0.0) -> AudioFeatures:
         """What silence sounds like: the features before any audio has arrived."""
-        return AudioFeatures(time=time, rms=0.0, onset_strength=0.0, onset=False, onset_time=None,
-                             percussive=0.0, harmonic=0.0, chroma=np.zeros(12, np.float32))
+        return AudioFeatures(
+            time=time,
+            rms=0.0,
+            onset_strength=0.0,
+            onset=False,
+            onset_time=None,
+            percussive=0.0,
+            harmonic=0.0,
+            chroma=np.zeros(12, np.float32),
+        )

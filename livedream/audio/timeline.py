@@ -20,13 +20,22 @@ class FeatureTimeline:
     cannot look ahead, and a file-driven live test uses lead_s = 0.
     """
 
-    def __init__(self, path: str | Path, start: float = 0.0, duration: float | None = None,
-                 onset_method: str | None = None, normalize: str = "adaptive", compensate_delay: bool = True):
+    def __init__(
+        self,
+        path: str | Path,
+        start: float = 0.0,
+        duration: float | None = None,
+        onset_method: str | None = None,
+        normalize: str = "adaptive",
+        compensate_delay: bool = True,
+    ):
         kwargs = {} if onset_method is None else {"onset_method": onset_method}
         stats = global_stats(path, start, duration, **kwargs) if normalize == "global" else None
         self.analyzer = Analyzer(ANALYSIS_RATE, normalization=stats, **kwargs)
         self.lead_s = self.analyzer.onset_delay_s if compensate_delay else 0.0
-        self._blocks: Iterator = iter_blocks(path, start=start, duration=duration, sample_rate=ANALYSIS_RATE, channels=1)
+        self._blocks: Iterator = iter_blocks(
+            path, start=start, duration=duration, sample_rate=ANALYSIS_RATE, channels=1
+        )
         self._pending: list[AudioFeatures] = []
         self._current = AudioFeatures.silent(0.0)
         self._exhausted = False

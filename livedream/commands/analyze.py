@@ -13,13 +13,20 @@ from livedream.errors import LivedreamError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("analyze", help="write what the analyzer hears in a song (JSON, plot)",
-                       description="Analyse a song as export and live mode do, and write onsets, chroma, RMS, "
-                                   "tempo and beats as JSON, and optionally a plot with the controller's curves.")
+    p = sub.add_parser(
+        "analyze",
+        help="write what the analyzer hears in a song (JSON, plot)",
+        description="Analyse a song as export and live mode do, and write onsets, chroma, RMS, "
+        "tempo and beats as JSON, and optionally a plot with the controller's curves.",
+    )
     p.add_argument("song")
     p.add_argument("--json", default=None, metavar="OUT", help="write the analysis here (default: standard output)")
-    p.add_argument("--plot", default=None, metavar="OUT.png",
-                   help="draw waveform, onsets, chroma and the pulse/motion/class curves to a PNG")
+    p.add_argument(
+        "--plot",
+        default=None,
+        metavar="OUT.png",
+        help="draw waveform, onsets, chroma and the pulse/motion/class curves to a PNG",
+    )
     options.add_audio_window(p)
     options.add_analysis_options(p)
     options.add_look_options(p)
@@ -41,8 +48,7 @@ def run(args: argparse.Namespace) -> int:
         if out and not Path(out).expanduser().parent.is_dir():
             raise LivedreamError(f"{Path(out).parent}: output directory does not exist")
     kwargs = {} if args.onset_method is None else {"onset_method": args.onset_method}
-    report, features = analyze_file(song, start=args.start, duration=args.duration, normalize=args.normalize,
-                                     **kwargs)
+    report, features = analyze_file(song, start=args.start, duration=args.duration, normalize=args.normalize, **kwargs)
     text = json.dumps(report, indent=1)
     if args.json:
         write_atomically(Path(args.json).expanduser(), lambda tmp: tmp.write_text(text + "\n"))
@@ -52,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         from livedream.plot import plot_analysis
 
         plot_out = Path(args.plot).expanduser()
-        write_atomically(plot_out, lambda tmp: plot_analysis(song, args.start, report, features, params,
-                                                             args.seed, tmp))
+        write_atomically(
+            plot_out, lambda tmp: plot_analysis(song, args.start, report, features, params, args.seed, tmp)
+        )
     return 0

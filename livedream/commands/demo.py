@@ -11,9 +11,12 @@ from livedream.commands.export import output_path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="render a demo video of a song livedream composes itself",
-                       description="Synthesise a short piece (drums, bass, chords) and export it with the "
-                                   "built-in style: no music files and no model weights needed.")
+    p = sub.add_parser(
+        "demo",
+        help="render a demo video of a song livedream composes itself",
+        description="Synthesise a short piece (drums, bass, chords) and export it with the "
+        "built-in style: no music files and no model weights needed.",
+    )
     p.add_argument("-o", "--output", default="livedream-demo.mp4", metavar="PATH", help="default: livedream-demo.mp4")
     p.add_argument("--seconds", type=float, default=24.0, help="length of the demo song (default 24)")
     p.add_argument("--size", default="512x512", metavar="WxH", help="default 512x512")
@@ -39,8 +42,17 @@ def run(args: argparse.Namespace) -> int:
     fps: Fraction = options.parse_fps(args.fps)
     bar = ProgressBar(round(args.seconds * fps), label=out.name, quiet=args.quiet)
     try:
-        export(ExportSettings(song=song, output=out, params=options.resolve_params(args), seed=args.seed, fps=fps,
-                              size=options.parse_size(args.size)), lambda done, total: bar.update(done))
+        export(
+            ExportSettings(
+                song=song,
+                output=out,
+                params=options.resolve_params(args),
+                seed=args.seed,
+                fps=fps,
+                size=options.parse_size(args.size),
+            ),
+            lambda done, total: bar.update(done),
+        )
     finally:
         bar.close()
     if not args.quiet:

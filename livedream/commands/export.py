@@ -13,24 +13,45 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="render a song to an MP4",
-                       description="Render a song to an MP4 (H.264 + AAC) whose pictures move with the music.")
+    p = sub.add_parser(
+        "export",
+        help="render a song to an MP4",
+        description="Render a song to an MP4 (H.264 + AAC) whose pictures move with the music.",
+    )
     p.add_argument("song", help="any audio or video file with sound (mp3, wav, flac, ogg, m4a, mp4, ...)")
     p.add_argument("-o", "--output", default=None, metavar="PATH", help="output file (default: <song name>.mp4 here)")
     p.add_argument("--fps", default="30", help="frames per second, exactly (default 30)")
     p.add_argument("--size", default=None, metavar="WxH", help="output size, e.g. 1920x1080 (default: square)")
-    p.add_argument("--fit", choices=options.FIT_MODES, default="contain",
-                   help="how a square picture fits another shape: contain (bars), fill (crop), mirror (reflections)")
+    p.add_argument(
+        "--fit",
+        choices=options.FIT_MODES,
+        default="contain",
+        help="how a square picture fits another shape: contain (bars), fill (crop), mirror (reflections)",
+    )
     p.add_argument("--audio", default=None, metavar="FILE", help="mux this soundtrack instead of the song")
-    p.add_argument("--style", default=None, metavar="PATH|NAME",
-                   help="a StyleGAN2 model file or catalogue name (see `livedream styles`); default: built-in style")
-    p.add_argument("--model-resolution", type=int, default=None, metavar="N",
-                   help="stop StyleGAN2 synthesis at this resolution (faster)")
+    p.add_argument(
+        "--style",
+        default=None,
+        metavar="PATH|NAME",
+        help="a StyleGAN2 model file or catalogue name (see `livedream styles`); default: built-in style",
+    )
+    p.add_argument(
+        "--model-resolution",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop StyleGAN2 synthesis at this resolution (faster)",
+    )
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when present)")
     p.add_argument("--batch-size", type=int, default=4, metavar="N", help="frames generated per generator call")
-    p.add_argument("--effect", action="append", default=[], metavar="FILE.frag[:STRENGTH]",
-                   help="your own GLSL effect after contrast and flash (repeatable); its u_amount is STRENGTH "
-                        "(default 1) times the envelope that drives the flash; see shaders/contrast.frag for the contract")
+    p.add_argument(
+        "--effect",
+        action="append",
+        default=[],
+        metavar="FILE.frag[:STRENGTH]",
+        help="your own GLSL effect after contrast and flash (repeatable); its u_amount is STRENGTH "
+        "(default 1) times the envelope that drives the flash; see shaders/contrast.frag for the contract",
+    )
     p.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (worst); default 18")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     options.add_audio_window(p)
@@ -55,7 +76,7 @@ def output_path(song: Path, output: str | None) -> Path:
 
 
 def shader_effect(text: str) -> tuple[str, float]:
-    """"wobble.frag:0.5" -> ("wobble.frag", 0.5); the file must exist."""
+    """ "wobble.frag:0.5" -> ("wobble.frag", 0.5); the file must exist."""
     path, sep, strength = text.rpartition(":")
     if not sep or not path.endswith(".frag"):
         path, strength = text, "1"
@@ -83,12 +104,24 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1 or not 0 <= args.crf <= 51:
         raise LivedreamError("--batch-size must be >= 1 and --crf between 0 and 51")
     settings = ExportSettings(
-        song=song, output=out, params=options.resolve_params(args), seed=args.seed,
-        fps=options.parse_fps(args.fps), size=options.parse_size(args.size), fit=args.fit,
-        start=args.start, duration=args.duration, audio=Path(args.audio) if args.audio else None,
-        stems={role: Path(p) for role, p in options.stems(args).items()}, style=args.style,
-        model_resolution=args.model_resolution, device=args.device, batch_size=args.batch_size,
-        normalize=args.normalize, onset_method=args.onset_method, crf=args.crf,
+        song=song,
+        output=out,
+        params=options.resolve_params(args),
+        seed=args.seed,
+        fps=options.parse_fps(args.fps),
+        size=options.parse_size(args.size),
+        fit=args.fit,
+        start=args.start,
+        duration=args.duration,
+        audio=Path(args.audio) if args.audio else None,
+        stems={role: Path(p) for role, p in options.stems(args).items()},
+        style=args.style,
+        model_resolution=args.model_resolution,
+        device=args.device,
+        batch_size=args.batch_size,
+        normalize=args.normalize,
+        onset_method=args.onset_method,
+        crf=args.crf,
         shader_effects=[shader_effect(text) for text in args.effect],
     )
     bar: ProgressBar | None = None

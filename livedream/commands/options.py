@@ -21,15 +21,27 @@ def add_audio_window(parser: argparse.ArgumentParser) -> None:
 
 
 def add_analysis_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--onset-method", default=None, metavar="M",
-                        help="aubio onset detection method (hfc, complex, specflux, energy, ...)")
-    parser.add_argument("--normalize", choices=("adaptive", "global"), default="adaptive",
-                        help="adaptive: causal, as live mode does (default); global: a first pass over the whole file")
+    parser.add_argument(
+        "--onset-method",
+        default=None,
+        metavar="M",
+        help="aubio onset detection method (hfc, complex, specflux, energy, ...)",
+    )
+    parser.add_argument(
+        "--normalize",
+        choices=("adaptive", "global"),
+        default="adaptive",
+        help="adaptive: causal, as live mode does (default); global: a first pass over the whole file",
+    )
 
 
 def add_look_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="default", metavar="NAME|PATH",
-                        help="a shipped preset (see `livedream presets`) or a YAML file; flags override it")
+    parser.add_argument(
+        "--preset",
+        default="default",
+        metavar="NAME|PATH",
+        help="a shipped preset (see `livedream presets`) or a YAML file; flags override it",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed and song give the same video")
     add_param_flags(parser)
 
@@ -37,8 +49,9 @@ def add_look_options(parser: argparse.ArgumentParser) -> None:
 def add_stem_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("separate stems (each drives one role instead of the song)")
     for role in ROLES:
-        group.add_argument(f"--{role}-audio", dest=f"stem__{role}", metavar="FILE", default=None,
-                           help=f"audio that drives {role}")
+        group.add_argument(
+            f"--{role}-audio", dest=f"stem__{role}", metavar="FILE", default=None, help=f"audio that drives {role}"
+        )
 
 
 def stems(args: argparse.Namespace) -> dict[str, str]:

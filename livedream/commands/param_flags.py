@@ -25,8 +25,9 @@ def add_param_flags(parser: argparse.ArgumentParser) -> None:
         )
         dest = _DEST + p.name
         if p.kind == "bool":
-            group.add_argument(p.flag, dest=dest, action=argparse.BooleanOptionalAction,
-                               default=argparse.SUPPRESS, help=_help(p))
+            group.add_argument(
+                p.flag, dest=dest, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=_help(p)
+            )
         else:
             metavar = "N,N,..." if p.kind == "int_list" else "X"
             group.add_argument(p.flag, dest=dest, default=argparse.SUPPRESS, metavar=metavar, help=_help(p))
@@ -39,5 +40,5 @@ def param_flag_values(args: argparse.Namespace) -> dict[str, Any]:
         if name.startswith(_DEST):
             if isinstance(value, str) and value.strip().lower() in ("none", "null", "off", ""):
                 value = None
-            given[name[len(_DEST):]] = value
+            given[name[len(_DEST) :]] = value
     return validate_values(given, source="command line")
