@@ -96,6 +96,7 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     from livedream.models.registry import load_generator
     from livedream.render.effects import EffectChain
     from livedream.render.gl import effect_name, headless_context
+    from livedream.sinks.background import BackgroundWriter
     from livedream.sinks.frames import FrameFolder
     from livedream.sinks.mp4 import AudioTrack, Mp4Writer
 
@@ -129,28 +130,35 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     chain = EffectChain(ctx, (gen.resolution, gen.resolution), size, fit=s.fit, effects=effects)
     try:
         with Mp4Writer(s.output, size, s.fps, audio=soundtrack, crf=s.crf, preset=s.encoder_preset) as writer:
-            for first in range(0, n_frames, s.batch_size):
-                batch, cpu_amplitudes = [], []
-                for k in range(first, min(first + s.batch_size, n_frames)):
-                    t = k / s.fps
-                    # Features from the middle of the frame's display interval.
-                    tf = float(t + 0.5 / s.fps)
-                    feats = by_role(main.at(tf), {role: tl.at(tf) for role, tl in stems.items()})
-                    batch.append(controller.step(float(t), feats))
-                    cpu_amplitudes.append(cpu_effects.amplitudes(tf))
-                images = generate_frames(gen, batch)
-                for k, (frame, image, amps) in enumerate(zip(batch, images, cpu_amplitudes, strict=True), start=first):
-                    amounts = effect_amounts(frame.amplitudes, s.params)
-                    # A user's shader gets its strength times the percussive hits that drive the flash.
-                    amounts.update(
-                        {name: strength * frame.amplitudes["flash"] for name, strength in user_shaders.items()}
-                    )
-                    out = cpu_effects.apply(chain.process(image, amounts, frame.time), amps)
-                    writer.write(out)
-                    if frame_folder:
-                        frame_folder.write(k, out)
-                if progress:
-                    progress(first + len(batch), n_frames)
+            encoder = BackgroundWriter(writer.write)  # H.264 encoding overlaps generation
+            try:
+                for first in range(0, n_frames, s.batch_size):
+                    batch, cpu_amplitudes = [], []
+                    for k in range(first, min(first + s.batch_size, n_frames)):
+                        t = k / s.fps
+                        # Features from the middle of the frame's display interval.
+                        tf = float(t + 0.5 / s.fps)
+                        feats = by_role(main.at(tf), {role: tl.at(tf) for role, tl in stems.items()})
+                        batch.append(controller.step(float(t), feats))
+                        cpu_amplitudes.append(cpu_effects.amplitudes(tf))
+                    images = generate_frames(gen, batch)
+                    for k, (frame, image, amps) in enumerate(
+                        zip(batch, images, cpu_amplitudes, strict=True), start=first
+                    ):
+                        amounts = effect_amounts(frame.amplitudes, s.params)
+                        # A user's shader gets its strength times the percussive hits that drive the flash.
+                        amounts.update(
+                            {name: strength * frame.amplitudes["flash"] for name, strength in user_shaders.items()}
+                        )
+                        out = cpu_effects.apply(chain.process(image, amounts, frame.time), amps)
+                        encoder.write(out)
+                        if frame_folder:
+                            frame_folder.write(k, out)
+                    if progress:
+                        progress(first + len(batch), n_frames)
+                encoder.close()
+            finally:
+                encoder.abort()  # after close(), a no-op; after an error, stops the worker first
     finally:
         chain.release()
         ctx.release()
