@@ -85,8 +85,8 @@ def _conv(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor, up: int, padding: i
     if up == 1:
         return F.conv2d(x, w, padding=padding, groups=groups)
     k = w.shape[-1]
-    if k == 1:
-        return F.conv2d(upsample2d(x, f, up), w, groups=groups)
+    if k == 1:  # mix channels first, then upsample: cheaper, and rounds like NVIDIA's conv2d_resample
+        return upsample2d(F.conv2d(x, w, groups=groups), f, up)
     o = w.shape[0] // groups
     wt = w.reshape(groups, o, -1, k, k).transpose(1, 2).reshape(-1, o, k, k)  # [I, O/groups, k, k]
     x = F.conv_transpose2d(x, wt, stride=up, groups=groups)  # [B, O, (H-1)*up + k, ...]
