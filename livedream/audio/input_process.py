@@ -19,9 +19,10 @@ import mmap
 import os
 import signal
 import sys
-import time
 
 import numpy as np
+
+from livedream.audio.ring import RingBuffer
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,11 @@ def ring_bytes(seconds: float, max_channels: int) -> int:
     return _HEADER + int(seconds * MAX_RATE) * max_channels * 4
 
 
-class SharedRing:
-    """RingBuffer's interface over a file mapping shared by a writing child and a reading parent.
+class SharedRing(RingBuffer):
+    """A RingBuffer over a file mapping shared by a writing child and a reading parent.
 
-    The writer copies a block, then sets the stamp, then bumps `written`; the reader reads the count and
-    then the samples before it, so it never sees a frame before its samples are in place (x86 and ARM
-    processes see each other's stores through the same mapping in order for these aligned words).
+    x86 and ARM processes see each other's stores through the same mapping in order for these aligned
+    words, so RingBuffer's write-then-count protocol holds across the two processes.
     """
 
     def __init__(self, path: str, capacity: int = 0, channels: int = 0):
@@ -47,53 +47,19 @@ class SharedRing:
         with open(path, "r+b") as f:
             self._map = mmap.mmap(f.fileno(), 0)
         header = np.frombuffer(self._map, np.int64, 4, 0)  # [written, stamp bits, capacity, channels]
-        self._written = header[0:1]
-        self._stamp = np.frombuffer(self._map, np.float64, 1, 8)
         if capacity:
             if _HEADER + capacity * channels * 4 > len(self._map):
                 raise ValueError(f"ring file too small for {capacity} x {channels} samples")
             header[2], header[3] = capacity, channels
-        self.capacity, self.channels = int(header[2]), int(header[3])
-        self.data = np.frombuffer(self._map, np.float32, self.capacity * self.channels, _HEADER).reshape(
-            self.capacity, self.channels
-        )  # [capacity, channels]
+        capacity, channels = int(header[2]), int(header[3])
+        data = np.frombuffer(self._map, np.float32, capacity * channels, _HEADER).reshape(capacity, channels)
+        super().__init__(data, header[0:1], np.frombuffer(self._map, np.float64, 1, 8))
 
-    @property
-    def written(self) -> int:
-        """Frames written since the child started."""
-        return int(self._written[0])
 
-    @property
-    def stamp(self) -> float:
-        """time.monotonic() (system-wide clock) of the last write; 0.0 before the first."""
-        return float(self._stamp[0])
-
-    def write(self, block: np.ndarray) -> None:
-        """Copy block [n, channels] in: the child's audio callback, and nothing else."""
-        n = min(len(block), self.capacity)
-        start = int(self._written[0]) % self.capacity
-        end = start + n
-        if end <= self.capacity:
-            self.data[start:end] = block[:n]
-        else:
-            first = self.capacity - start
-            self.data[start:] = block[:first]
-            self.data[: end - self.capacity] = block[first:n]
-        self._stamp[0] = time.monotonic()
-        self._written[0] += n
-
-    def read_from(self, pos: int) -> tuple[np.ndarray, int, int]:
-        """Frames written since pos: (samples [m, channels] copy, new pos, frames lost to an overrun)."""
-        end = self.written
-        lost = max(0, end - pos - self.capacity)
-        pos += lost
-        n = end - pos
-        start = pos % self.capacity
-        if start + n <= self.capacity:
-            out = self.data[start : start + n].copy()
-        else:
-            out = np.concatenate([self.data[start:], self.data[: start + n - self.capacity]])
-        return out, end, lost
+def _report(message: dict) -> None:
+    """The child's one line to its parent, on stdout (the protocol, not a log)."""
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
 
 
 def _open_stream(ring_path: str, spec: str, channels: str, rate: int, ring_seconds: float):
@@ -148,9 +114,9 @@ def child_main(argv: list[str]) -> int:
     try:
         stream, info = _open_stream(ring_path, spec, channels, rate, seconds)
     except (LivedreamError, OSError, ValueError) as exc:
-        print(json.dumps({"error": str(exc)}), flush=True)
+        _report({"error": str(exc)})
         return 1
-    print(json.dumps(info), flush=True)
+    _report(info)
     sys.stdin.buffer.read()  # returns at EOF: the parent closed the pipe or died
     stream.abort()
     stream.close()

@@ -17,6 +17,7 @@ import numpy as np
 
 from livedream.audio.devices import InputDevice
 from livedream.audio.input_process import SharedRing, ring_bytes
+from livedream.audio.ring import RingBuffer
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -25,48 +26,6 @@ RING_SECONDS = 4.0  # how far the analysis thread may fall behind before samples
 STALL_S = 0.5  # no callback for this long while the stream should run: the device is gone
 OPEN_TIMEOUT_S = 15.0  # a capture process that has not opened its stream by then has failed
 STOP_WAIT_S = 2.0  # per step of stopping a capture process
-
-
-class RingBuffer:
-    """A fixed array of [capacity, channels] float32 and a running count of frames written.
-
-    One writer (the audio callback) and one reader (the analysis thread): the writer copies and then
-    bumps `written`, so the reader never sees a frame before its samples are in place. Nothing is
-    allocated on the write path except the count itself.
-    """
-
-    def __init__(self, capacity: int, channels: int):
-        self.data = np.zeros((capacity, channels), np.float32)  # [capacity, channels]
-        self.capacity = capacity
-        self.written = 0  # frames written since creation
-        self.stamp = 0.0  # time.monotonic() of the last write
-
-    def write(self, block: np.ndarray) -> None:
-        """Copy block [n, channels] in (the callback's only job)."""
-        n = min(len(block), self.capacity)
-        start = self.written % self.capacity
-        end = start + n
-        if end <= self.capacity:
-            self.data[start:end] = block[:n]
-        else:
-            first = self.capacity - start
-            self.data[start:] = block[:first]
-            self.data[: end - self.capacity] = block[first:n]
-        self.written += n
-        self.stamp = time.monotonic()
-
-    def read_from(self, pos: int) -> tuple[np.ndarray, int, int]:
-        """Frames written since pos: (samples [m, channels] copy, new pos, frames lost to an overrun)."""
-        end = self.written
-        lost = max(0, end - pos - self.capacity)
-        pos += lost
-        n = end - pos
-        start = pos % self.capacity
-        if start + n <= self.capacity:
-            out = self.data[start : start + n].copy()
-        else:
-            out = np.concatenate([self.data[start:], self.data[: start + n - self.capacity]])
-        return out, end, lost
 
 
 class LiveInput:
@@ -235,7 +194,7 @@ class FileInput:
         self.channels = [0]
         self.latency_s = 0.0
         self.generation = 1
-        self.ring = RingBuffer(int(RING_SECONDS * sample_rate), 1)
+        self.ring = RingBuffer.in_memory(int(RING_SECONDS * sample_rate), 1)
         self._blocks = iter_blocks(path, sample_rate=sample_rate, channels=1, block_frames=block_frames)
         self._carry = np.zeros((0, 1), np.float32)
 
