@@ -8,7 +8,7 @@ from typing import TextIO
 
 
 class ProgressBar:
-    """Redraws at most a few times a second; silent when quiet or when stderr is not a terminal and quiet is None."""
+    """Redraws in place a few times a second on a terminal; elsewhere (a log file) writes a line every 10 %."""
 
     def __init__(self, total: int, label: str = "render", quiet: bool = False, stream: TextIO | None = None):
         self.total = max(total, 1)
@@ -17,13 +17,20 @@ class ProgressBar:
         self.stream = stream or sys.stderr
         self._t0 = time.perf_counter()
         self._last_draw = 0.0
+        self._tty = self.stream.isatty()
+        self._last_tenth = -1
         self.done = 0
 
     def update(self, done: int) -> None:
         self.done = done
         now = time.perf_counter()
-        if not self.quiet and (now - self._last_draw >= 0.25 or done >= self.total):
+        if self.quiet:
+            return
+        if self._tty and (now - self._last_draw >= 0.25 or done >= self.total):
             self._last_draw = now
+            self._draw(now)
+        elif not self._tty and (tenth := 10 * done // self.total) > self._last_tenth:
+            self._last_tenth = tenth
             self._draw(now)
 
     def _draw(self, now: float) -> None:
@@ -34,13 +41,13 @@ class ProgressBar:
         filled = int(width * self.done / self.total)
         bar = "#" * filled + "-" * (width - filled)
         self.stream.write(
-            f"\r{self.label} [{bar}] {self.done}/{self.total} frames  {rate:5.1f} fps  "
-            f"elapsed {_clock(elapsed)}  ETA {_clock(left)} "
+            ("\r" if self._tty else "") + f"{self.label} [{bar}] {self.done}/{self.total} frames  {rate:5.1f} fps  "
+            f"elapsed {_clock(elapsed)}  ETA {_clock(left)} " + ("" if self._tty else "\n")
         )
         self.stream.flush()
 
     def close(self) -> None:
-        if not self.quiet and self.done:
+        if not self.quiet and self.done and self._tty:
             self._draw(time.perf_counter())
             self.stream.write("\n")
             self.stream.flush()

@@ -328,3 +328,15 @@ def test_a_users_glsl_effect_runs_on_the_hits(song, tmp_path, capsys):
     assert run_cli("export", path, "-o", tmp_path / "b.mp4", "--effect", broken, "-q") == 2
     err = capsys.readouterr().err
     assert "broken.frag" in err and "\n" not in err.strip() and not (tmp_path / "b.mp4").exists()
+
+
+def test_progress_shows_frames_fps_and_eta_unless_quiet(song, tmp_path, capsys):
+    path, _ = song
+    assert run_cli("export", path, "-o", tmp_path / "p.mp4", "--duration", "1", "--size", "64x64") == 0
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert lines and "30/30 frames" in lines[-1] and "fps" in lines[-1] and "ETA" in lines[-1]
+    assert "wrote" in captured.out
+    assert run_cli("export", path, "-o", tmp_path / "q.mp4", "--duration", "1", "--size", "64x64", "-q") == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
