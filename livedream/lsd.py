@@ -162,7 +162,7 @@ class LucidSonicDream:
         """
         args = dict(locals())  # first: exactly the arguments
         from livedream.pipeline import ExportSettings, export
-        from livedream.progress import ProgressBar
+        from livedream.progress import with_progress
         from livedream.sinks.mp4 import exact_rate
 
         out = output_path(file_name)
@@ -192,17 +192,6 @@ class LucidSonicDream:
             normalize="global",  # LSD normalised each curve over the whole clip; livedream's option for it
             cpu_effects=tuple(effects), save_frames_dir=frames_dir(out) if save_frames else None,
         )  # fmt: skip
-        bar: ProgressBar | None = None
-
-        def progress(done: int, total: int) -> None:
-            nonlocal bar
-            bar = bar or ProgressBar(total, label=out.name)
-            bar.update(done)
-
-        try:
-            export(settings, progress)
-        finally:
-            if bar:
-                bar.close()
+        with_progress(lambda progress: export(settings, progress), out.name)
         log.info("wrote %s", out)
         return out

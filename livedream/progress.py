@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from collections.abc import Callable
+from typing import TextIO, TypeVar
+
+T = TypeVar("T")
 
 
 class ProgressBar:
@@ -56,3 +59,19 @@ class ProgressBar:
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def with_progress(job: Callable[[Callable[[int, int], None]], T], label: str, quiet: bool = False) -> T:
+    """Run job(progress) with a bar made at the first report (when the total is known) and closed at the end."""
+    bar: ProgressBar | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        bar = bar or ProgressBar(total, label=label, quiet=quiet)
+        bar.update(done)
+
+    try:
+        return job(progress)
+    finally:
+        if bar:
+            bar.close()

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from livedream.audio.synth import demo_song
     from livedream.errors import LivedreamError
     from livedream.pipeline import ExportSettings, export
-    from livedream.progress import ProgressBar
+    from livedream.progress import with_progress
 
     if not 2 <= args.seconds <= 600:
         raise LivedreamError("--seconds must be between 2 and 600")
@@ -40,21 +40,15 @@ def run(args: argparse.Namespace) -> int:
     rate = 44100
     write_audio(song, demo_song(args.seconds, rate, seed=args.seed), rate)
     fps: Fraction = options.parse_fps(args.fps)
-    bar = ProgressBar(round(args.seconds * fps), label=out.name, quiet=args.quiet)
-    try:
-        export(
-            ExportSettings(
-                song=song,
-                output=out,
-                params=options.resolve_params(args),
-                seed=args.seed,
-                fps=fps,
-                size=options.parse_size(args.size),
-            ),
-            lambda done, total: bar.update(done),
-        )
-    finally:
-        bar.close()
+    settings = ExportSettings(
+        song=song,
+        output=out,
+        params=options.resolve_params(args),
+        seed=args.seed,
+        fps=fps,
+        size=options.parse_size(args.size),
+    )
+    with_progress(lambda progress: export(settings, progress), out.name, args.quiet)
     if not args.quiet:
         print(f"wrote {out} (the song is {song})")
     return 0

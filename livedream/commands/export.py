@@ -93,7 +93,7 @@ def shader_effect(text: str) -> tuple[str, float]:
 
 def run(args: argparse.Namespace) -> int:
     from livedream.pipeline import ExportSettings, export
-    from livedream.progress import ProgressBar
+    from livedream.progress import with_progress
 
     song = Path(args.song).expanduser()
     out = output_path(song, args.output)
@@ -124,18 +124,7 @@ def run(args: argparse.Namespace) -> int:
         crf=args.crf,
         shader_effects=[shader_effect(text) for text in args.effect],
     )
-    bar: ProgressBar | None = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        bar = bar or ProgressBar(total, label=out.name, quiet=args.quiet)
-        bar.update(done)
-
-    try:
-        export(settings, progress)
-    finally:
-        if bar:
-            bar.close()
+    with_progress(lambda progress: export(settings, progress), out.name, args.quiet)
     if not args.quiet:
         print(f"wrote {out}")
     return 0
