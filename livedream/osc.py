@@ -75,7 +75,7 @@ def _param_value(p: Param, args: list[Any]) -> Any:
     if p.nullable and (not args or (len(args) == 1 and (args[0] is None or _is_null_word(args[0])))):
         return None
     value = _one(f"{PREFIX}/{p.name}", args)
-    if p.kind != "bool" and not isinstance(value, str):
+    if p.kind not in ("bool", "choice") and not isinstance(value, str):
         value = _number(f"{PREFIX}/{p.name}", value)
     return _refusing(p.validate, value)
 

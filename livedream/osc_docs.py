@@ -30,6 +30,8 @@ def _args(p: Param) -> str:
         return "0\\|1 (or T/F)"
     if p.kind == "int_list":
         return "i i ... (none: random)"
+    if p.kind == "choice":
+        return "s (" + "\\|".join(p.choices) + ")"
     return "f" + (" (none or nil: null)" if p.nullable else "")
 
 

@@ -18,8 +18,10 @@ from livedream.errors import LivedreamError
 class Param:
     """One tunable.
 
-    kind is "float", "int", "bool" or "int_list"; lo/hi bound numbers (and list items);
-    nullable parameters accept None ("off"); max_len bounds int_list lengths.
+    kind is "float", "int", "bool", "int_list" or "choice"; lo/hi bound numbers (and list items);
+    nullable parameters accept None ("off"); max_len bounds int_list lengths; choices are the words a
+    "choice" takes. curve is how a 0..1 fader (OSC /norm/, MIDI CC, the web page) maps onto [lo, hi]:
+    "lin", or "log" for seconds and rates that span decades.
     """
 
     name: str
@@ -32,6 +34,8 @@ class Param:
     hi: float | None = None
     nullable: bool = False
     max_len: int | None = None
+    choices: tuple[str, ...] = ()
+    curve: str = "lin"
 
     @property
     def flag(self) -> str:
@@ -41,6 +45,8 @@ class Param:
         """What is allowed, in words, for error messages and help."""
         if self.kind == "bool":
             text = "true or false"
+        elif self.kind == "choice":
+            text = "one of " + ", ".join(self.choices)
         elif self.kind == "int_list":
             text = f"a list of up to {self.max_len} integers in [{_num(self.lo)}, {_num(self.hi)}]"
         else:
@@ -61,6 +67,10 @@ class Param:
             if isinstance(value, str) and value.lower() in _BOOL_WORDS:
                 return _BOOL_WORDS[value.lower()]
             raise self._refuse(value)
+        if self.kind == "choice":
+            if isinstance(value, str) and value.strip().lower() in self.choices:
+                return value.strip().lower()
+            raise self._refuse(value)
         if self.kind == "int_list":
             items = _split_list(value)
             if items is None or (self.max_len is not None and len(items) > self.max_len):
@@ -78,18 +88,29 @@ class Param:
             raise LivedreamError(f"{self.name}: normalised value {x!r} is not allowed; expected a number in [0, 1]")
         if self.kind == "bool":
             return x >= 0.5
+        if self.kind == "choice":  # the fader's travel split evenly among the words
+            return self.choices[min(len(self.choices) - 1, int(float(x) * len(self.choices)))]
         if self.kind == "int_list" or self.lo is None or self.hi is None:
             raise LivedreamError(f"{self.name}: has no range to map a 0..1 value onto; send the value itself")
-        value = self.lo + float(x) * (self.hi - self.lo)
+        if self.curve == "log" and self.lo > 0:
+            value = self.lo * (self.hi / self.lo) ** float(x)
+        else:
+            value = self.lo + float(x) * (self.hi - self.lo)
         return self.validate(round(value) if self.kind == "int" else min(max(value, self.lo), self.hi))
 
     def to_norm(self, value: Any) -> float | None:
         """The 0..1 fader position of value (the inverse of from_norm); None where there is none (lists, null)."""
         if self.kind == "bool":
             return 1.0 if value else 0.0
+        if self.kind == "choice":
+            return (self.choices.index(value) + 0.5) / len(self.choices) if value in self.choices else None
         if value is None or self.kind == "int_list" or self.lo is None or self.hi is None or self.hi <= self.lo:
             return None
-        return min(1.0, max(0.0, (float(value) - self.lo) / (self.hi - self.lo)))
+        if self.curve == "log" and self.lo > 0:
+            u = math.log(max(float(value), self.lo) / self.lo) / math.log(self.hi / self.lo)
+        else:
+            u = (float(value) - self.lo) / (self.hi - self.lo)
+        return min(1.0, max(0.0, u))
 
     def _number(self, value: Any, whole: bool, original: Any) -> float | int:
         if isinstance(value, bool):
@@ -139,7 +160,7 @@ def _split_list(value: Any) -> list | None:
 PARAMS: tuple[Param, ...] = (
     # Base motion
     Param("speed_fpm", 12.0, "float", "Random anchor images per minute that the picture drifts between; 0 stands still.",
-          "motion", "anchors/min", 0.0, 240.0),
+          "motion", "anchors/min", 0.0, 240.0),  # lin: 0 (still) must be reachable
     Param("truncation", 1.0, "float", "Scale of the latent vectors: lower is calmer and more typical, higher is wilder.",
           "motion", "", 0.05, 2.0),
     # Pulse: added for one frame only
@@ -164,7 +185,7 @@ PARAMS: tuple[Param, ...] = (
     Param("class_complexity", 1.0, "float", "How many classes mix at once: low lets only the strongest through.",
           "class", "", 0.0, 1.0),
     Param("class_shuffle_seconds", None, "float", "Shuffle the pitch-to-class mapping this often; null never.",
-          "class", "s", 0.05, 3600.0, nullable=True),
+          "class", "s", 0.05, 3600.0, nullable=True, curve="log"),
     Param("class_shuffle_strength", 0.5, "float", "How much of the mapping each shuffle changes.", "class", "", 0.0, 1.0),
     # Effects
     Param("contrast_strength", 0.5, "float", "Contrast boost at each hit of the contrast audio; 0 is off.",

@@ -100,3 +100,17 @@ def test_cli_flags_come_from_the_table_and_only_given_flags_override():
     assert values["speed_fpm"] == BY_NAME["speed_fpm"].default
     for p in PARAMS:
         assert p.flag in parser.format_help()
+
+
+def test_choice_kind_and_log_curve():
+    from livedream.params import Param
+
+    band = Param("pulse_band_x", "all", "choice", "h", "pulse", choices=("all", "kick", "snare", "hats"))
+    assert band.validate(" Kick ") == "kick"
+    with pytest.raises(LivedreamError, match="one of all, kick, snare, hats"):
+        band.validate("cowbell")
+    assert [band.from_norm(x) for x in (0.0, 0.3, 0.6, 1.0)] == ["all", "kick", "snare", "hats"]
+    assert band.from_norm(band.to_norm("snare")) == "snare"
+    secs = Param("s_x", 1.0, "float", "h", "class", "s", 0.05, 3600.0, curve="log")
+    assert secs.from_norm(0.5) == pytest.approx((0.05 * 3600.0) ** 0.5)
+    assert secs.to_norm(secs.from_norm(0.25)) == pytest.approx(0.25)

@@ -29,7 +29,7 @@ def add_param_flags(parser: argparse.ArgumentParser) -> None:
                 p.flag, dest=dest, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=_help(p)
             )
         else:
-            metavar = "N,N,..." if p.kind == "int_list" else "X"
+            metavar = "N,N,..." if p.kind == "int_list" else "|".join(p.choices) if p.kind == "choice" else "X"
             group.add_argument(p.flag, dest=dest, default=argparse.SUPPRESS, metavar=metavar, help=_help(p))
 
 
