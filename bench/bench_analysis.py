@@ -13,7 +13,7 @@ import tempfile
 import time
 
 from livedream.audio.analyzer import ANALYSIS_RATE, DEFAULT_ONSET_METHOD, ONSET_METHODS, Analyzer
-from livedream.audio.decode import iter_blocks
+from livedream.sources.file import iter_blocks
 
 EVAL_DIR = "/work/shared/eval"
 HERE = os.path.dirname(os.path.abspath(__file__))

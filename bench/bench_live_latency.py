@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import live_harness as h  # noqa: E402
 
 from livedream.audio import analyzer  # noqa: E402
-from livedream.live import LiveSettings, run_live  # noqa: E402
+from livedream.modes.live import LiveSettings, run_live  # noqa: E402
 from livedream.params import defaults  # noqa: E402
 
 PERIOD = 512

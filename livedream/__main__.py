@@ -2,6 +2,6 @@
 
 import sys
 
-from livedream.cli import main
+from livedream.cli.main import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ import yaml
 
 from livedream.errors import LivedreamError
 from livedream.params import BY_NAME, validate_values
-from livedream.resources import data_dir
+from livedream.util.resources import data_dir
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from livedream.audio.encode import write_audio
-from livedream.cli import main
+from livedream.cli.main import main
 
 RATE = 44100
 pytestmark = pytest.mark.gl

@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 
-from livedream.audio.decode import iter_blocks, probe, read_audio
 from livedream.audio.encode import write_audio
 from livedream.errors import LivedreamError
+from livedream.sources.file import iter_blocks, probe, read_audio
 
 
 def clicks(sr: int, ch: int, seconds: float = 2.0, at=(0.25, 1.0, 1.5)) -> np.ndarray:

@@ -10,7 +10,7 @@ from livedream.errors import LivedreamError
 from livedream.render.effects import EffectChain, mean_grey
 from livedream.render.fit import fit_rect
 from livedream.render.gl import compile_program
-from livedream.resources import data_dir
+from livedream.util.resources import data_dir
 
 pytestmark = pytest.mark.gl
 

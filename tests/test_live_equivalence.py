@@ -17,18 +17,18 @@ import pytest
 
 from livedream.audio.analyzer import ANALYSIS_RATE
 from livedream.audio.encode import write_audio
-from livedream.audio.live_input import FileInput
+from livedream.audio.feed import AnalysisThread, FeatureFeed
 from livedream.audio.synth import demo_song
 from livedream.audio.timeline import FeatureTimeline
 from livedream.control.amplitudes import by_role, effect_amounts
 from livedream.control.controller import Controller
-from livedream.live_analysis import AnalysisThread, FeatureFeed
-from livedream.live_core import LiveCore
-from livedream.live_infer import InferenceWorker
 from livedream.models.builtin import BuiltinStyle
+from livedream.models.inference import InferenceWorker
+from livedream.modes.engine import LiveCore
+from livedream.modes.export import generate_frames
 from livedream.params import defaults
-from livedream.pipeline import generate_frames
 from livedream.render.effects import EffectChain
+from livedream.sources.device import FileInput
 
 pytestmark = pytest.mark.gl
 

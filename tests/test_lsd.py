@@ -15,7 +15,7 @@ from livedream import EffectsGenerator, LucidSonicDream, show_styles
 from livedream.audio.encode import write_audio
 from livedream.errors import LivedreamError
 from livedream.lsd import resolve_style
-from livedream.lsd_params import table_values
+from livedream.lsd.params import table_values
 from livedream.models.base import to_uint8
 from livedream.models.callable import CallableGenerator
 

@@ -15,10 +15,10 @@ from xml.etree import ElementTree
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
-from livedream import osc_docs
+from livedream.control_in import osc_docs
+from livedream.control_in.osc import Refused, decode
+from livedream.control_in.osc_server import OscInbox, OscServer
 from livedream.errors import LivedreamError
-from livedream.osc import Refused, decode
-from livedream.osc_server import OscInbox, OscServer
 from livedream.params import BY_NAME, PARAMS
 from livedream.presets import Crossfade, PresetLibrary
 

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from livedream.commands.param_flags import add_param_flags, param_flag_values
+from livedream.cli.param_flags import add_param_flags, param_flag_values
 from livedream.errors import LivedreamError
 from livedream.params import BY_NAME, PARAMS, defaults, resolve, validate_values
 

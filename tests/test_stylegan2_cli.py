@@ -13,8 +13,8 @@ import torch
 from PIL import Image
 from stylegan2_writers import tf_to_ada, tf_variables, write_ada_pickle, write_tf_pickle
 
-from livedream.cli import main
-from livedream.commands.still import parse_seeds
+from livedream.cli.main import main
+from livedream.cli.still import parse_seeds
 from livedream.errors import LivedreamError
 from livedream.models import catalogue
 from livedream.models.registry import load_generator

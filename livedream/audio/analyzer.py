@@ -210,7 +210,7 @@ def global_stats(
     path: str | os.PathLike, start: float = 0.0, duration: float | None = None, onset_method: str = DEFAULT_ONSET_METHOD
 ) -> GlobalStats:
     """First pass over a file for `--normalize global`: the 99th percentile of each raw quantity."""
-    from livedream.audio.decode import iter_blocks  # deferred: decode pulls in PyAV, analysis alone does not
+    from livedream.sources.file import iter_blocks  # deferred: decode pulls in PyAV, analysis alone does not
 
     an = Analyzer(ANALYSIS_RATE, onset_method)
     rows: list[tuple[float, float, float, float]] = []

@@ -8,8 +8,8 @@ import os
 import av
 import numpy as np
 
-from livedream.atomic import atomic_output
 from livedream.errors import LivedreamError
+from livedream.util.atomic import atomic_output
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import os
 import numpy as np
 
 from livedream.audio.analyzer import ANALYSIS_RATE, DEFAULT_ONSET_METHOD, Analyzer, global_stats
-from livedream.audio.decode import iter_blocks, probe
 from livedream.audio.features import AudioFeatures
 from livedream.errors import LivedreamError
+from livedream.sources.file import iter_blocks, probe
 
 NORMALIZE_MODES = ("adaptive", "global")
 

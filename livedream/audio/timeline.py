@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from livedream.audio.analyzer import ANALYSIS_RATE, Analyzer, global_stats
-from livedream.audio.decode import iter_blocks
 from livedream.audio.features import AudioFeatures
+from livedream.sources.file import iter_blocks
 
 
 class FeatureTimeline:

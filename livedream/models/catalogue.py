@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 
 import yaml
 
-from livedream.atomic import atomic_output
 from livedream.errors import LivedreamError
+from livedream.util.atomic import atomic_output
 
 log = logging.getLogger(__name__)
 

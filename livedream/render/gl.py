@@ -8,7 +8,7 @@ from pathlib import Path
 import moderngl
 
 from livedream.errors import LivedreamError
-from livedream.resources import data_dir
+from livedream.util.resources import data_dir
 
 log = logging.getLogger(__name__)
 

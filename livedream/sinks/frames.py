@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from livedream.atomic import atomic_output
 from livedream.errors import LivedreamError
+from livedream.util.atomic import atomic_output
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from types import TracebackType
 import av
 import numpy as np
 
-from livedream.audio.decode import AudioBlock, iter_blocks, probe
 from livedream.errors import LivedreamError
+from livedream.sources.file import AudioBlock, iter_blocks, probe
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from livedream.audio.decode import read_audio
 from livedream.audio.features import CHROMA_NAMES, AudioFeatures
 from livedream.control.amplitudes import by_role, effect_amounts
 from livedream.control.controller import Controller
 from livedream.errors import LivedreamError
+from livedream.sources.file import read_audio
 
 PLOT_FPS = 30  # controller steps per second in the plot, as in an export at 30 fps
 PLOT_RATE = 2000  # samples per second kept for drawing the waveform

@@ -9,9 +9,9 @@ from typing import Any
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from livedream.control_in.osc import PREFIX, reply_messages
+from livedream.control_in.osc_server import RateLimitedLog
 from livedream.errors import LivedreamError
-from livedream.osc import PREFIX, reply_messages
-from livedream.osc_server import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

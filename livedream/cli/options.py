@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from livedream import params, presets
-from livedream.commands.param_flags import add_param_flags, param_flag_values
+from livedream.cli.param_flags import add_param_flags, param_flag_values
 from livedream.control.amplitudes import ROLES
 from livedream.errors import LivedreamError
 

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedream import osc_docs
+    from livedream.control_in import osc_docs
 
     data = osc_docs.markdown().encode() if args.what == "osc" else osc_docs.touchosc_layout()
     if args.out == "-":

@@ -31,9 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"livedream.commands.{name}")
+            module = importlib.import_module(f"livedream.cli.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"livedream.commands.{name}":
+            if exc.name != f"livedream.cli.{name}":
                 raise
             continue
         module.add_parser(sub)

@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from livedream.atomic import atomic_output
-from livedream.commands import options
+from livedream.cli import options
 from livedream.errors import LivedreamError
+from livedream.util.atomic import atomic_output
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     elif not args.plot:
         sys.stdout.write(text + "\n")
     if args.plot:
-        from livedream.plot import plot_analysis
+        from livedream.cli.analyze_plot import plot_analysis
 
         plot_out = Path(args.plot).expanduser()
         write_atomically(

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from livedream.commands import options
+from livedream.cli import options
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,8 @@ def shader_effect(text: str) -> tuple[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedream.pipeline import ExportSettings, export
-    from livedream.progress import with_progress
+    from livedream.modes.export import ExportSettings, export
+    from livedream.util.progress import with_progress
 
     song = Path(args.song).expanduser()
     out = output_path(song, args.output)

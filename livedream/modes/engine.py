@@ -12,7 +12,7 @@ from livedream.audio.features import AudioFeatures
 from livedream.control.amplitudes import amplitudes, by_role, effect_amounts
 from livedream.control.controller import Controller
 from livedream.control.latent import LatentFrame
-from livedream.live_infer import InferenceWorker, Rendered
+from livedream.models.inference import InferenceWorker, Rendered
 from livedream.render.effects import EffectChain
 
 log = logging.getLogger(__name__)

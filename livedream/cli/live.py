@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from livedream.commands import options
+from livedream.cli import options
 from livedream.errors import LivedreamError
 
 DEFAULT_OSC_PORT = 9000
@@ -106,8 +106,8 @@ def parse_channels(text: str | None) -> list[int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedream.live import LiveSettings, run_live
-    from livedream.osc_reply import parse_target
+    from livedream.control_in.osc_reply import parse_target
+    from livedream.modes.live import LiveSettings, run_live
 
     if args.normalize != "adaptive":
         raise LivedreamError("live mode normalises adaptively; --normalize global needs the whole song in advance")

@@ -1,7 +1,7 @@
 """Lucid Sonic Dreams' Python API (LucidSonicDream, show_styles) as a thin layer over livedream's export pipeline.
 
 Scripts written for LSD 0.4 run unchanged: the arguments are mapped onto livedream's parameter table
-(livedream.lsd_params) and the render is livedream.pipeline.export. Differences are listed in
+(livedream.lsd.params) and the render is livedream.modes.export.export. Differences are listed in
 docs/migrating-from-lucid-sonic-dreams.md.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from livedream.errors import LivedreamError
-from livedream.lsd_params import frames_dir, output_path, output_size, stem_paths, table_values
+from livedream.lsd.params import frames_dir, output_path, output_size, stem_paths, table_values
 from livedream.render.cpu_effects import EffectsGenerator
 
 log = logging.getLogger(__name__)
@@ -161,9 +161,9 @@ class LucidSonicDream:
         as a PNG in "<name>_frames/" beside the video.
         """
         args = dict(locals())  # first: exactly the arguments
-        from livedream.pipeline import ExportSettings, export
-        from livedream.progress import with_progress
+        from livedream.modes.export import ExportSettings, export
         from livedream.sinks.mp4 import exact_rate
+        from livedream.util.progress import with_progress
 
         out = output_path(file_name)
         stems = self._stems()

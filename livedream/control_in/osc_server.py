@@ -12,8 +12,8 @@ from typing import Any
 
 from pythonosc.osc_packet import OscPacket
 
+from livedream.control_in.osc import COMMANDS, NORM, PREFIX, Command, Refused, decode
 from livedream.errors import LivedreamError
-from livedream.osc import COMMANDS, NORM, PREFIX, Command, Refused, decode
 from livedream.params import PARAMS
 
 log = logging.getLogger(__name__)

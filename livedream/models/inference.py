@@ -13,7 +13,7 @@ import torch
 
 from livedream.control.latent import LatentFrame
 from livedream.models.base import Generator
-from livedream.pipeline import generate_frames
+from livedream.modes.export import generate_frames
 
 log = logging.getLogger(__name__)
 

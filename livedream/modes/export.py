@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from livedream.audio.decode import probe
 from livedream.audio.timeline import FeatureTimeline
 from livedream.control.amplitudes import ROLES, by_role, effect_amounts
 from livedream.control.controller import Controller
@@ -33,6 +32,7 @@ from livedream.control.latent import LatentFrame
 from livedream.errors import LivedreamError
 from livedream.models.base import Generator, to_uint8
 from livedream.render.cpu_effects import CpuEffects, FrameEffect
+from livedream.sources.file import probe
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ PortAudio cannot be shut down and started again inside one process once its JACK
 the stream waits forever, Pa_Terminate asserts), so the live input keeps PortAudio out of the main process:
 a dead input is a child to kill, and reconnecting is starting a new child.
 
-    python -m livedream.audio.input_process RING_FILE SPEC CHANNELS RATE
+    python -m livedream.sources.capture_child RING_FILE SPEC CHANNELS RATE
 
 opens the input (SPEC: device index or name part, "" for the default; CHANNELS: "1,2" or ""; RATE: Hz or 0
 for the device's own), prints one JSON line (the stream's settings, or {"error": ...}), and copies samples
@@ -22,7 +22,7 @@ import sys
 
 import numpy as np
 
-from livedream.audio.ring import RingBuffer
+from livedream.sources.ring import RingBuffer
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ def _open_stream(ring_path: str, spec: str, channels: str, rate: int, ring_secon
     """Find the device, check it, map the ring, start the stream: (stream, what to report)."""
     import sounddevice as sd
 
-    from livedream.audio.devices import find_input
     from livedream.errors import LivedreamError
+    from livedream.sources.devices import find_input
 
     dev = find_input(spec or None)
     want = [int(c) for c in channels.split(",") if c] or list(range(1, min(2, dev.channels) + 1))

@@ -58,7 +58,7 @@ class FrameInfo:
 
     index: int
     t: float  # seconds since the start, on the monotonic clock
-    window: Any  # livedream.render.window.Window
+    window: Any  # livedream.sinks.window.Window
     amounts: Mapping[str, float]
     last_swap_at: float  # time.monotonic() when the previous frame's swap returned
     source: Any = None  # the LiveInput (its ring buffer), for latency measurements
@@ -66,18 +66,18 @@ class FrameInfo:
 
 def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = None) -> int:
     """Run until Esc/Q, the window is closed, or s.duration has passed; returns the exit code (0)."""
-    from livedream.audio.live_input import LiveInput
+    from livedream.audio.feed import AnalysisThread, FeatureFeed
     from livedream.control.controller import Controller
-    from livedream.live_analysis import AnalysisThread, FeatureFeed
-    from livedream.live_core import LiveCore
-    from livedream.live_infer import MIN_RESOLUTION, InferenceWorker
-    from livedream.live_record import LiveRecorder
+    from livedream.control_in.live_control import LiveControl
+    from livedream.models.inference import MIN_RESOLUTION, InferenceWorker
     from livedream.models.registry import load_generator
-    from livedream.osc_control import LiveControl
+    from livedream.modes.engine import LiveCore
+    from livedream.modes.stats import LiveStats
     from livedream.presets import PresetLibrary
     from livedream.render.hud import Hud
-    from livedream.render.window import Window
-    from livedream.stats import LiveStats
+    from livedream.sinks.recorder import LiveRecorder
+    from livedream.sinks.window import Window
+    from livedream.sources.device import LiveInput
 
     if s.duration is not None and s.duration <= 0:
         raise LivedreamError("--duration must be > 0 seconds")
@@ -117,7 +117,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         cleanup.append(hud.release)
         reply = None
         if s.osc_reply is not None:
-            from livedream.osc_reply import OscReply
+            from livedream.control_in.osc_reply import OscReply
 
             reply = OscReply(*s.osc_reply)
         control = LiveControl(core, library, preset, inbox=inbox.inbox if inbox else None, reply=reply, seed=s.seed)
@@ -147,7 +147,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
 
 def _start_osc(s: LiveSettings, cleanup: list[Callable[[], None]]):
     """The OSC server, started; None when off, or when the default port is taken (a warning says so)."""
-    from livedream.osc_server import OscInbox, OscServer
+    from livedream.control_in.osc_server import OscInbox, OscServer
 
     if s.osc_port is None:
         return None

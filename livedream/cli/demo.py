@@ -6,8 +6,8 @@ import argparse
 from fractions import Fraction
 from pathlib import Path
 
-from livedream.commands import options
-from livedream.commands.export import output_path
+from livedream.cli import options
+from livedream.cli.export import output_path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from livedream.audio.encode import write_audio
     from livedream.audio.synth import demo_song
     from livedream.errors import LivedreamError
-    from livedream.pipeline import ExportSettings, export
-    from livedream.progress import with_progress
+    from livedream.modes.export import ExportSettings, export
+    from livedream.util.progress import with_progress
 
     if not 2 <= args.seconds <= 600:
         raise LivedreamError("--seconds must be between 2 and 600")

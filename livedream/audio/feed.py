@@ -12,7 +12,7 @@ import numpy as np
 
 from livedream.audio.analyzer import ANALYSIS_RATE, Analyzer
 from livedream.audio.features import AudioFeatures
-from livedream.audio.live_input import LiveInput
+from livedream.sources.device import LiveInput
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedream.audio.devices import describe, input_devices
+    from livedream.sources.devices import describe, input_devices
 
     found = input_devices()
     if not found:

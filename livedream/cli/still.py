@@ -6,8 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from livedream.atomic import atomic_output
 from livedream.errors import LivedreamError
+from livedream.util.atomic import atomic_output
 
 log = logging.getLogger(__name__)
 

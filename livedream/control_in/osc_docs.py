@@ -7,7 +7,7 @@ import io
 import zipfile
 from xml.sax.saxutils import quoteattr
 
-from livedream.osc import COMMANDS, NORM, PREFIX, parameter_addresses
+from livedream.control_in.osc import COMMANDS, NORM, PREFIX, parameter_addresses
 from livedream.params import PARAMS, Param
 from livedream.presets import shipped
 

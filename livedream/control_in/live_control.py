@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from livedream.control_in.osc_server import Drained, OscInbox
 from livedream.errors import LivedreamError
-from livedream.osc_server import Drained, OscInbox
 from livedream.params import BY_NAME, resolve
 from livedream.presets import Crossfade, Preset, PresetLibrary
 
@@ -53,11 +53,11 @@ class LiveControl:
 
     def __init__(
         self,
-        core,  # livedream.live_core.LiveCore
+        core,  # livedream.modes.engine.LiveCore
         library: PresetLibrary,
         preset: Preset,
         inbox: OscInbox | None = None,
-        reply=None,  # livedream.osc_reply.OscReply
+        reply=None,  # livedream.control_in.osc_reply.OscReply
         seed: int = 0,
     ):
         self.core, self.library, self.inbox, self.reply = core, library, inbox, reply

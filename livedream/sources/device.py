@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from livedream.audio.devices import InputDevice
-from livedream.audio.input_process import SharedRing, ring_bytes
-from livedream.audio.ring import RingBuffer
 from livedream.errors import LivedreamError
+from livedream.sources.capture_child import SharedRing, ring_bytes
+from livedream.sources.devices import InputDevice
+from livedream.sources.ring import RingBuffer
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class LiveInput:
             os.close(fd)
         spec = "" if self.spec is None else str(self.spec)
         chans = ",".join(str(c) for c in self.wanted_channels or [])
-        cmd = [sys.executable, "-m", "livedream.audio.input_process", path, spec, chans, str(self.wanted_rate or 0)]
+        cmd = [sys.executable, "-m", "livedream.sources.capture_child", path, spec, chans, str(self.wanted_rate or 0)]
         child = subprocess.Popen(
             [*cmd, str(RING_SECONDS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
@@ -188,7 +188,7 @@ class FileInput:
     """
 
     def __init__(self, path: str, sample_rate: int, block_frames: int = 512):
-        from livedream.audio.decode import iter_blocks
+        from livedream.sources.file import iter_blocks
 
         self.sample_rate = sample_rate
         self.channels = [0]

@@ -1,0 +1,1 @@
+"""The `livedream` command line: main.py parses and dispatches; one module per subcommand."""

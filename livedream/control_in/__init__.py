@@ -1,0 +1,1 @@
+"""Control inputs: OSC (and MIDI, the web page) turned into validated changes for the main thread."""

@@ -1,0 +1,1 @@
+"""Sources: where audio comes from (a file, a sound card, a simulated sound card); AudioSource in base.py."""

@@ -1,0 +1,1 @@
+"""Small helpers with no musical meaning: atomic output, progress, shipped resources."""
