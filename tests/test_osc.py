@@ -16,8 +16,9 @@ import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
 from livedream.control_in import osc_docs
+from livedream.control_in.inbox import ControlInbox
 from livedream.control_in.osc import Refused, decode
-from livedream.control_in.osc_server import OscInbox, OscServer
+from livedream.control_in.osc_server import OscServer
 from livedream.errors import LivedreamError
 from livedream.params import BY_NAME, PARAMS
 from livedream.presets import Crossfade, PresetLibrary
@@ -60,7 +61,7 @@ def test_buttons_act_on_press_only():
 
 @pytest.fixture
 def server():
-    srv = OscServer("127.0.0.1", 0, OscInbox()).start()
+    srv = OscServer("127.0.0.1", 0, ControlInbox()).start()
     try:
         yield srv
     finally:
@@ -93,7 +94,7 @@ def test_server_coalesces_survives_junk_and_keeps_order_of_preset_and_params(ser
 
 def test_a_taken_port_is_one_clear_error(server):
     with pytest.raises(LivedreamError, match=f"--osc-port {server.port}: cannot listen for OSC on 127.0.0.1"):
-        OscServer("127.0.0.1", server.port, OscInbox()).start()
+        OscServer("127.0.0.1", server.port, ControlInbox()).start()
     out = subprocess.run(
         [sys.executable, "-m", "livedream", "live", "--osc-port", str(server.port)],
         capture_output=True, text=True, timeout=60,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from livedream.control_in.osc_server import Drained, OscInbox
+from livedream.control_in.inbox import ControlInbox, Drained
 from livedream.errors import LivedreamError
 from livedream.params import BY_NAME, resolve
 from livedream.presets import Crossfade, Preset, PresetLibrary
@@ -56,7 +56,7 @@ class LiveControl:
         core,  # livedream.modes.engine.LiveCore
         library: PresetLibrary,
         preset: Preset,
-        inbox: OscInbox | None = None,
+        inbox: ControlInbox | None = None,
         reply=None,  # livedream.control_in.osc_reply.OscReply
         seed: int = 0,
     ):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
+from livedream.control_in.inbox import Command
 from livedream.errors import LivedreamError
 from livedream.params import BY_NAME, PARAMS, Param
 
@@ -25,15 +25,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("[1]", "Send every value in force to --osc-reply now (a tablet that just connected)."),
 }
 _NULL_WORDS = ("null", "none", "off", "")
-
-
-@dataclass(frozen=True)
-class Command:
-    """One valid message: kind is "param", "preset", "tap", "freeze", "blackout", "reseed" or "sync"."""
-
-    kind: str
-    name: str = ""  # the parameter or preset name
-    value: Any = None
 
 
 class Refused(LivedreamError):

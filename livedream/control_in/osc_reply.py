@@ -10,7 +10,7 @@ from typing import Any
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from livedream.control_in.osc import PREFIX, reply_messages
-from livedream.control_in.osc_server import RateLimitedLog
+from livedream.control_in.ratelimit import RateLimitedLog
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class OscReply:
         self.target = infos[0][4]
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setblocking(False)
-        self._limiter = RateLimitedLog()
+        self._limiter = RateLimitedLog("OSC: ")
         self._sent: dict[str, Any] = {}
         self.messages_sent = 0
         log.info("OSC: sending the values in force to %s:%d", *self.target)

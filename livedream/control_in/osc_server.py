@@ -7,19 +7,19 @@ import logging
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from pythonosc.osc_packet import OscPacket
 
-from livedream.control_in.osc import COMMANDS, NORM, PREFIX, Command, Refused, decode
+from livedream.control_in.inbox import Command, ControlInbox
+from livedream.control_in.osc import COMMANDS, NORM, PREFIX, Refused, decode
+from livedream.control_in.ratelimit import RateLimitedLog
 from livedream.errors import LivedreamError
 from livedream.params import PARAMS
 
 log = logging.getLogger(__name__)
 
 RECV_BUFFER = 4 * 1024 * 1024  # bytes of kernel buffer: a burst waits there instead of being lost
-MAX_TAPS = 16
 MAX_BATCH = 1024  # datagrams read in one go before any is decoded
 YIELD_AFTER = 64  # after a batch this big, sleep a moment: the main thread gets the interpreter lock
 YIELD_S = 0.002
@@ -27,88 +27,6 @@ MAX_TRIES = 8  # refused messages decoded per parameter address and batch before
 # Parameter addresses: within one batch only the newest message to each is decoded (the newest value wins anyway).
 _COMMANDS = frozenset(c.encode() for c in COMMANDS if "<" not in c)
 _COALESCE = frozenset(f"{base}/{p.name}".encode() for p in PARAMS for base in (PREFIX, NORM))
-LOG_EVERY_S = 1.0
-
-
-class RateLimitedLog:
-    """At most one warning a second per key (an address); the count of those held back goes with the next one.
-
-    The table of keys is bounded, so a flood of made-up addresses cannot grow memory.
-    """
-
-    def __init__(self, every_s: float = LOG_EVERY_S, max_keys: int = 1024):
-        self.every_s, self.max_keys = every_s, max_keys
-        self._last: dict[str, float] = {}
-        self._held: collections.Counter[str] = collections.Counter()
-
-    def warn(self, key: str, text: str) -> None:
-        now = time.monotonic()
-        if now - self._last.get(key, -1e9) < self.every_s:
-            self._held[key] += 1
-            return
-        if len(self._last) >= self.max_keys:
-            self._last.clear()
-            self._held.clear()
-        held = self._held.pop(key, 0)
-        self._last[key] = now
-        text = text if len(text) <= 300 else text[:300] + "..."
-        log.warning("OSC: %s%s", text, f" (and {held} more like it)" if held else "")
-
-
-@dataclass
-class Drained:
-    """What arrived since the last drain: at most one value per parameter, the newest."""
-
-    preset: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    freeze: bool | None = None
-    blackout: bool | None = None
-    taps: list[float] = field(default_factory=list)  # time.monotonic() of each tap, as received
-    reseed: bool = False
-    sync: bool = False
-
-    def __bool__(self) -> bool:
-        return (
-            bool(self.preset or self.params or self.taps or self.reseed or self.sync)
-            or self.freeze is not None
-            or self.blackout is not None
-        )
-
-
-class OscInbox:
-    """Bounded and coalescing: the newest value per parameter wins, so a flood cannot grow it or slow the drain.
-
-    A preset switch forgets the parameter changes queued before it (the preset would override them);
-    those sent after it are applied after it.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._pending = Drained()
-        self._taps: collections.deque[float] = collections.deque(maxlen=MAX_TAPS)
-
-    def put(self, cmd: Command, at: float) -> None:
-        with self._lock:
-            d = self._pending
-            if cmd.kind == "param":
-                d.params[cmd.name] = cmd.value
-            elif cmd.kind == "preset":
-                d.preset, d.params = cmd.name, {}
-            elif cmd.kind in ("freeze", "blackout"):
-                setattr(d, cmd.kind, cmd.value)
-            elif cmd.kind == "tap":
-                self._taps.append(at)
-            elif cmd.kind == "reseed":
-                d.reseed = True
-            elif cmd.kind == "sync":
-                d.sync = True
-
-    def drain(self) -> Drained:
-        with self._lock:
-            out, self._pending = self._pending, Drained()
-            out.taps = list(self._taps)
-            self._taps.clear()
-        return out
 
 
 class OscServer:
@@ -118,10 +36,10 @@ class OscServer:
     and dropped; nothing a sender does can stop the thread.
     """
 
-    def __init__(self, host: str, port: int, inbox: OscInbox):
+    def __init__(self, host: str, port: int, inbox: ControlInbox):
         self.host, self.port, self.inbox = host, port, inbox
         self.received = self.refused = self.junk = self.coalesced = 0
-        self._limiter = RateLimitedLog()
+        self._limiter = RateLimitedLog("OSC: ")
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, name="livedream-osc", daemon=True)

@@ -3,7 +3,7 @@
 sound card --callback--> RingBuffer --analysis thread--> Analyzer -> newest AudioFeatures
 main thread, each display frame: keys, OSC inbox -> Controller.step(now, freshest features) -> InferenceWorker
              (newest request wins) -> newest image -> EffectChain into the window -> HUD -> swap (vsync)
-OSC thread: UDP -> validated commands -> OscInbox (bounded, newest value per parameter wins)
+OSC thread: UDP -> validated commands -> ControlInbox (bounded, newest value per parameter wins)
 """
 
 from __future__ import annotations
@@ -147,11 +147,12 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
 
 def _start_osc(s: LiveSettings, cleanup: list[Callable[[], None]]):
     """The OSC server, started; None when off, or when the default port is taken (a warning says so)."""
-    from livedream.control_in.osc_server import OscInbox, OscServer
+    from livedream.control_in.inbox import ControlInbox
+    from livedream.control_in.osc_server import OscServer
 
     if s.osc_port is None:
         return None
-    server = OscServer(s.osc_host, s.osc_port, OscInbox())
+    server = OscServer(s.osc_host, s.osc_port, ControlInbox())
     try:
         server.start()
     except LivedreamError as exc:

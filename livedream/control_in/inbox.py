@@ -1,0 +1,75 @@
+"""The one queue of control changes: OSC, MIDI and the web page put validated Commands; the main thread drains it."""
+
+from __future__ import annotations
+
+import collections
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_TAPS = 16
+
+
+@dataclass(frozen=True)
+class Command:
+    """One valid message: kind is "param", "preset", "tap", "freeze", "blackout", "reseed" or "sync"."""
+
+    kind: str
+    name: str = ""  # the parameter or preset name
+    value: Any = None
+
+
+@dataclass
+class Drained:
+    """What arrived since the last drain: at most one value per parameter, the newest."""
+
+    preset: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    freeze: bool | None = None
+    blackout: bool | None = None
+    taps: list[float] = field(default_factory=list)  # time.monotonic() of each tap, as received
+    reseed: bool = False
+    sync: bool = False
+
+    def __bool__(self) -> bool:
+        return (
+            bool(self.preset or self.params or self.taps or self.reseed or self.sync)
+            or self.freeze is not None
+            or self.blackout is not None
+        )
+
+
+class ControlInbox:
+    """Bounded and coalescing: the newest value per parameter wins, so a flood cannot grow it or slow the drain.
+
+    A preset switch forgets the parameter changes queued before it (the preset would override them);
+    those sent after it are applied after it.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pending = Drained()
+        self._taps: collections.deque[float] = collections.deque(maxlen=MAX_TAPS)
+
+    def put(self, cmd: Command, at: float) -> None:
+        with self._lock:
+            d = self._pending
+            if cmd.kind == "param":
+                d.params[cmd.name] = cmd.value
+            elif cmd.kind == "preset":
+                d.preset, d.params = cmd.name, {}
+            elif cmd.kind in ("freeze", "blackout"):
+                setattr(d, cmd.kind, cmd.value)
+            elif cmd.kind == "tap":
+                self._taps.append(at)
+            elif cmd.kind == "reseed":
+                d.reseed = True
+            elif cmd.kind == "sync":
+                d.sync = True
+
+    def drain(self) -> Drained:
+        with self._lock:
+            out, self._pending = self._pending, Drained()
+            out.taps = list(self._taps)
+            self._taps.clear()
+        return out
