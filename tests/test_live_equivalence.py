@@ -1,41 +1,50 @@
-"""The live path, driven by a file and a simulated clock, draws the same frames as export for the same audio and seed.
+"""The live engine, fed by a simulated sound card and clock, draws the same frames as the real export().
 
-What is compared, frame by frame (30 fps, 2.5 s of the demo song, built-in style at 64 px, 96 x 96 output):
-- the AudioFeatures each path hands the controller (same hop, same values),
-- the LatentFrame (z, c, truncation, amplitudes) and the effect amounts,
-- the final RGB pixels read back from GL.
-The export side is export's own loop built from the same pieces, with FeatureTimeline(compensate_delay=False):
-live mode cannot look ahead, so it reads at t + 0.5 / fps the newest hop that has ended, as the live path does
-when the simulated sound card has delivered the audio up to t + 0.5 / fps. The live side is the real live
-objects: FileInput's ring buffer, the AnalysisThread's step, FeatureFeed, LiveCore and the InferenceWorker thread.
+export() writes lossless PNG frames (save_frames, look-ahead off, batch size 1: live generates one frame per
+call, and a batch of 4 differs by a few grey levels in float reduction order); the live side is modes.live's
+own engine and analysis (FileInput's ring buffer, AnalysisThread.step, FeatureFeed, the InferenceWorker thread).
+Both run through modes.engine.Engine: a change to either mode's wiring that alters a pixel fails here.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
+from stylegan2_writers import tf_to_ada, tf_variables, write_ada_pickle
 
-from livedream.audio.analyzer import ANALYSIS_RATE
 from livedream.audio.encode import write_audio
-from livedream.audio.feed import AnalysisThread, FeatureFeed
 from livedream.audio.synth import demo_song
-from livedream.audio.timeline import FeatureTimeline
-from livedream.control.amplitudes import by_role, effect_amounts
-from livedream.control.controller import Controller
-from livedream.models.builtin import BuiltinStyle
-from livedream.models.inference import InferenceWorker
-from livedream.modes.engine import LiveCore
-from livedream.modes.export import generate_frames
+from livedream.modes.export import ExportSettings, export
+from livedream.modes.live import LiveSettings, run_simulated
 from livedream.params import defaults
-from livedream.render.effects import EffectChain
-from livedream.sources.device import FileInput
+from livedream.render.gl import headless_context
 
 pytestmark = pytest.mark.gl
 
 FPS = 30
-N_FRAMES = 75
+SECONDS = 2.5
+N_FRAMES = round(SECONDS * FPS)
 OUT = (96, 96)
 SEED = 3
+PARAMS = {**defaults(), "pulse_react": 1.5, "flash_strength": 0.8, "contrast_strength": 0.7}
+
+
+class Collect:
+    """A FrameSink that keeps each frame's pixels."""
+
+    def __init__(self):
+        self.frames: list[np.ndarray] = []
+
+    def write(self, frame) -> None:
+        self.frames.append(frame.pixels().copy())
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
 
 
 @pytest.fixture(scope="module")
@@ -45,76 +54,55 @@ def song(tmp_path_factory):
     return path
 
 
-def export_frames(ctx, song, params, batch_size=1):
-    """export()'s loop (livedream/pipeline.py) at `livedream export --batch-size 1`, look-ahead switched off.
+@pytest.fixture(scope="module")
+def tiny_stylegan2(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "tiny.pkl"
+    write_ada_pickle(path, tf_to_ada(tf_variables(resolution=16, z_dim=8, w_dim=8, seed=5)))
+    return path
 
-    Live generates one frame per call; the built-in style on the CPU gives a few grey levels of difference
-    between a frame generated alone and inside a batch of 4 (float reduction order), so the batch size
-    matches for an exact comparison.
-    """
-    gen = BuiltinStyle(resolution=64, seed=SEED)
-    timeline = FeatureTimeline(song, compensate_delay=False)
-    controller = Controller(gen.z_dim, gen.c_dim, params, seed=SEED)
-    chain = EffectChain(ctx, (64, 64), OUT)
-    feats, frames, amounts, pixels = [], [], [], []
+
+def exported(tmp_path: Path, song: Path, style: str | None, resolution: int | None) -> list[np.ndarray]:
+    frames_dir = tmp_path / "frames"
+    export(
+        ExportSettings(
+            song=song,
+            output=tmp_path / "out.mp4",
+            params=PARAMS,
+            seed=SEED,
+            fps=Fraction(FPS),
+            size=OUT,
+            duration=SECONDS,
+            style=style,
+            model_resolution=resolution,
+            device="cpu",
+            batch_size=1,
+            look_ahead=False,
+            save_frames_dir=frames_dir,
+        )
+    )
+    return [np.asarray(Image.open(p)) for p in sorted(frames_dir.glob("*.png"))]
+
+
+def simulated_live(song: Path, style: str | None, resolution: int | None) -> list[np.ndarray]:
+    sink = Collect()
+    s = LiveSettings(params=PARAMS, seed=SEED, size=OUT, style=style, model_resolution=resolution, torch_device="cpu")
+    ctx = headless_context()
     try:
-        for first in range(0, N_FRAMES, batch_size):
-            batch = []
-            for k in range(first, min(first + batch_size, N_FRAMES)):
-                t = k / FPS
-                f = timeline.at(t + 0.5 / FPS)
-                feats.append(f)
-                batch.append(controller.step(t, by_role(f)))
-            for frame, image in zip(batch, generate_frames(gen, batch), strict=True):
-                amounts.append(effect_amounts(frame.amplitudes, params))
-                pixels.append(chain.process(image, amounts[-1], frame.time).copy())
-            frames.extend(batch)
+        run_simulated(ctx, s, song, FPS, N_FRAMES, [sink])
     finally:
-        chain.release()
-    return feats, frames, amounts, pixels
+        ctx.release()
+    return sink.frames
 
 
-def live_frames(ctx, song, params):
-    """The live objects, with the sound card replaced by FileInput and the display clock by k / fps."""
-    gen = BuiltinStyle(resolution=64, seed=SEED)
-    source = FileInput(str(song), ANALYSIS_RATE)
-    feed = FeatureFeed()
-    analysis = AnalysisThread(source, feed)  # stepped here instead of on its thread: the clock is simulated
-    worker = InferenceWorker(gen).start()
-    core = LiveCore(ctx, Controller(gen.z_dim, gen.c_dim, params, seed=SEED), worker, OUT)
-    feats, frames, amounts, pixels = [], [], [], []
-    try:
-        for k in range(N_FRAMES):
-            t = k / FPS
-            source.advance(t + 0.5 / FPS)  # what the sound card has delivered by the middle of the frame
-            analysis.step()
-            feats.append(feed.latest)
-            amounts.append(core.tick(t, feed.latest, wait=True))
-            frames.append(core.frame)
-            assert core.shown.seq == core.seq, "the simulated clock waits for each frame's own image"
-            pixels.append(core.read().copy())
-    finally:
-        worker.stop()
-        core.release()
-        source.close()
-    return feats, frames, amounts, pixels
-
-
-def test_live_path_matches_export(ctx, song):
-    params = {**defaults(), "pulse_react": 1.5, "flash_strength": 0.8, "contrast_strength": 0.7}
-    e_feats, e_frames, e_amounts, e_pixels = export_frames(ctx, song, params)
-    l_feats, l_frames, l_amounts, l_pixels = live_frames(ctx, song, params)
-
-    assert sum(f.onset for f in {f.time: f for f in e_feats}.values()) >= 2, "the song must have onsets"
-    assert max(a["flash"] for a in e_amounts) > 0.2, "the effects must be exercised"
+@pytest.mark.parametrize("style,resolution", [(None, 64), ("stylegan2", None)], ids=["builtin", "stylegan2"])
+def test_live_engine_matches_export(tmp_path, song, tiny_stylegan2, style, resolution):
+    style = str(tiny_stylegan2) if style == "stylegan2" else style
+    e_frames = exported(tmp_path, song, style, resolution)
+    l_frames = simulated_live(song, style, resolution)
+    assert len(e_frames) == len(l_frames) == N_FRAMES
     for k in range(N_FRAMES):
-        assert l_feats[k].time == e_feats[k].time, k
-        assert l_feats[k].percussive_env == e_feats[k].percussive_env, k
-        np.testing.assert_array_equal(l_frames[k].z, e_frames[k].z)
-        np.testing.assert_array_equal(l_frames[k].c, e_frames[k].c)
-        assert l_frames[k].amplitudes == e_frames[k].amplitudes, k
-        assert l_amounts[k] == e_amounts[k], k
-    for k in range(N_FRAMES):
-        np.testing.assert_array_equal(l_pixels[k], e_pixels[k], err_msg=f"frame {k}")
-    moved = np.abs(l_pixels[0].astype(int) - l_pixels[-1].astype(int)).mean()
+        np.testing.assert_array_equal(l_frames[k], e_frames[k], err_msg=f"frame {k}")
+    moved = np.abs(l_frames[0].astype(int) - l_frames[-1].astype(int)).mean()
     assert moved > 5, "the frames must change over the song, or the comparison proves little"
+    lifted = max(f.mean() for f in e_frames) - np.median([f.mean() for f in e_frames])
+    assert lifted > 3, "the flash must fire in these frames, or the effects are not compared"

@@ -12,7 +12,7 @@ import numpy as np
 
 from livedream.audio.analyzer import ANALYSIS_RATE, Analyzer
 from livedream.audio.features import AudioFeatures
-from livedream.sources.device import LiveInput
+from livedream.sources.base import AudioSource
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +68,20 @@ class AnalysisThread(threading.Thread):
 
     When the input stops delivering, one warning is logged, silence is analysed in real time (so the
     picture goes on), and the device is reopened every RETRY_S. `tap(samples [n, ch], rate)` sees every
-    block analysed, silence included, for the recorder.
+    block of the mix analysed, silence included, for the recorder. `stems` maps a role to the feed of its
+    own input channels (source.stem_channels[role]): a drum pair on inputs 3-4 drives the pulse.
     """
 
-    def __init__(self, source: LiveInput, feed: FeatureFeed, tap: Callable[[np.ndarray, int], None] | None = None):
+    def __init__(
+        self,
+        source: AudioSource,
+        feed: FeatureFeed,
+        tap: Callable[[np.ndarray, int], None] | None = None,
+        stems: dict[str, FeatureFeed] | None = None,
+    ):
         super().__init__(name="livedream-analysis", daemon=True)
         self.source, self.feed, self.tap = source, feed, tap
+        self.stems = dict(stems or {})
         self.lost_count = 0
         self._halt = threading.Event()
         self._channels = max(1, len(source.channels))
@@ -108,7 +116,9 @@ class AnalysisThread(threading.Thread):
         if lost:
             log.warning("analysis fell behind: %d input samples skipped", lost)
         if len(block):
-            block = block[:, src.channels]  # [n, used channels]
+            for role, feed in self.stems.items():
+                feed.feed(block[:, src.stem_channels[role]], src.sample_rate, stamp)  # [n, the stem's channels]
+            block = block[:, src.channels]  # [n, the mix's channels]
             self.feed.feed(block, src.sample_rate, stamp)
             if self.tap:
                 self.tap(block, src.sample_rate)
@@ -119,6 +129,8 @@ class AnalysisThread(threading.Thread):
         if n > 0:
             self._last_silence += n / ANALYSIS_RATE
             silence = np.zeros((n, self._channels), np.float32)
+            for feed in self.stems.values():
+                feed.feed(silence, ANALYSIS_RATE, now)
             self.feed.feed(silence, ANALYSIS_RATE, now)
             if self.tap:
                 self.tap(silence, ANALYSIS_RATE)

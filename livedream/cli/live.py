@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from livedream.cli import options
+from livedream.control.amplitudes import ROLES
 from livedream.errors import LivedreamError
 
 DEFAULT_OSC_PORT = 9000
@@ -67,6 +68,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="seconds between two lines of the stats file (default 1)",
     )
+    p.add_argument(
+        "--effect",
+        action="append",
+        default=[],
+        metavar="FILE.frag[:STRENGTH]",
+        help="your own GLSL effect after contrast and flash (repeatable), as in export",
+    )
+    stems = p.add_argument_group("input-channel stems (each drives one role instead of the mix)")
+    for role in ROLES:
+        stems.add_argument(
+            f"--{role}-channels",
+            dest=f"stem_channels__{role}",
+            metavar="N,N",
+            default=None,
+            help=f"input channels, from 1, whose sound drives {role} (e.g. drums on 3,4)",
+        )
     osc = p.add_argument_group("OSC control (addresses: `livedream docs osc`)")
     osc.add_argument(
         "--osc-port",
@@ -93,19 +110,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def parse_channels(text: str | None) -> list[int] | None:
+def parse_channels(text: str | None, flag: str = "--channels") -> list[int] | None:
     if text is None:
         return None
     try:
         chans = [int(c) for c in text.replace(" ", "").split(",") if c]
     except ValueError:
         chans = []
-    if not chans or min(chans) < 1:
-        raise LivedreamError(f"--channels {text!r}: expected channel numbers from 1, e.g. 1 or 1,2")
+    if not chans or min(chans) < 1 or max(chans) > 64:
+        raise LivedreamError(f"{flag} {text!r}: expected channel numbers from 1 to 64, e.g. 1 or 1,2")
     return chans
 
 
 def run(args: argparse.Namespace) -> int:
+    from livedream.cli.export import shader_effect
     from livedream.control_in.osc_reply import parse_target
     from livedream.modes.live import LiveSettings, run_live
 
@@ -124,6 +142,12 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         channels=parse_channels(args.channels),
+        stem_channels={
+            role: parse_channels(text, f"--{role}-channels")
+            for role in ROLES
+            if (text := getattr(args, f"stem_channels__{role}", None))
+        },
+        shader_effects=[shader_effect(text) for text in args.effect],
         sample_rate=args.samplerate,
         size=size,
         fullscreen=args.fullscreen,

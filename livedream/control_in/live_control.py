@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
+from livedream.control.step import FrameStep
 from livedream.control_in.inbox import ControlInbox, Drained
 from livedream.errors import LivedreamError
 from livedream.params import BY_NAME, resolve
@@ -16,6 +18,14 @@ PRESET_POLL_S = 0.5  # how often preset files are checked for changes
 TAP_GAP_S = 2.0  # a pause longer than this between taps starts a new count
 TAP_MIN_S = 0.2  # taps closer than this are a double hit, not a tempo (300 BPM)
 BEATS_PER_BAR = 4
+
+
+class Listener(Protocol):
+    """Told the values in force after each change: OSC feedback, the web page."""
+
+    def values(self, params: Mapping[str, Any], state: Mapping[str, Any], everything: bool = False) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class TapTempo:
@@ -47,27 +57,29 @@ class LiveControl:
       preset_fade_s itself changes only when the preset sets it;
     - an edited preset file: the keys that changed in the file fade in (others stay as they are);
     - tap: class_shuffle_seconds becomes the nearest whole number of bars (one bar if it was off);
-    - freeze, blackout, reseed: passed to LiveCore.
-    After each change, the values in force go back to the controller (--osc-reply).
+    - freeze, blackout, reseed: passed to the FrameStep.
+    After each change, the values in force go to every listener (--osc-reply, the web page): each has
+    values(params, state, everything=False) and is called on the main thread, so it must not block.
     """
 
     def __init__(
         self,
-        core,  # livedream.modes.engine.LiveCore
+        core: FrameStep,
         library: PresetLibrary,
         preset: Preset,
         inbox: ControlInbox | None = None,
-        reply=None,  # livedream.control_in.osc_reply.OscReply
+        listeners: Sequence[Listener] = (),
         seed: int = 0,
     ):
-        self.core, self.library, self.inbox, self.reply = core, library, inbox, reply
+        self.core, self.library, self.inbox = core, library, inbox
+        self.listeners = list(listeners)
         self.preset = preset
         self.seed = seed
         self.tap = TapTempo()
         self.fade: Crossfade | None = None
         self._next_poll = 0.0
-        if reply is not None:
-            reply.values(core.step.params, self.state, everything=True)
+        for listener in self.listeners:
+            listener.values(core.params, self.state, everything=True)
 
     @property
     def state(self) -> dict[str, Any]:
@@ -108,8 +120,9 @@ class LiveControl:
             self.core.set_params(self.fade.values(t))
             if self.fade.done(t):
                 self.fade = None
-        if self.reply is not None and (changed or got.sync):
-            self.reply.values(self.core.step.params, self.state, everything=got.sync)
+        if changed or got.sync:
+            for listener in self.listeners:
+                listener.values(self.core.params, self.state, everything=got.sync)
 
     def _switch(self, name: str, t: float) -> None:
         try:
@@ -118,7 +131,7 @@ class LiveControl:
             log.error("preset: %s", exc)
             return
         target = resolve(preset.values)
-        in_force = self.core.step.params
+        in_force = self.core.params
         if "preset_fade_s" not in preset.values:
             target["preset_fade_s"] = in_force["preset_fade_s"]
         self._fade_to(target, t)
@@ -140,7 +153,7 @@ class LiveControl:
         return False
 
     def _fade_to(self, target: dict[str, Any], t: float) -> None:
-        in_force = dict(self.core.step.params)
+        in_force = dict(self.core.params)
         if self.fade is not None:  # a fade in progress: carry on from where it got to
             in_force.update(self.fade.values(t))
         self.fade = Crossfade(in_force, target, in_force["preset_fade_s"], t)
@@ -152,12 +165,12 @@ class LiveControl:
             return
         bar = BEATS_PER_BAR * beat
         p = BY_NAME["class_shuffle_seconds"]
-        now = self.core.step.params["class_shuffle_seconds"]
+        now = self.core.params["class_shuffle_seconds"]
         bars = 1 if now is None else max(1, round(now / bar))
         seconds = min(max(bars * bar, p.lo), p.hi)
         self.core.set_params({"class_shuffle_seconds": seconds})
         log.info("tap tempo %.1f BPM: class shuffle every %d bar(s), %.2f s", self.tap.bpm, bars, seconds)
 
     def close(self) -> None:
-        if self.reply is not None:
-            self.reply.close()
+        for listener in self.listeners:
+            listener.close()

@@ -1,19 +1,23 @@
-"""The live inference thread: the newest LatentFrame wins; images come back with their frame, errors never stop it."""
+"""Running the generator for the engine: batched and in order (export), or on a thread where the newest wins (live).
+
+Both are Renderers: render([(seq, LatentFrame or None)]) -> [Rendered or None]. None asks for no new image
+(the picture is frozen): the last one shown is given again.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
 
 from livedream.control.latent import LatentFrame
-from livedream.models.base import Generator
-from livedream.modes.export import generate_frames
+from livedream.models.base import Generator, to_uint8
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,49 @@ class Rendered:
     gen_ms: float
 
 
+def generate_frames(gen: Generator, frames: Sequence[LatentFrame]) -> np.ndarray:
+    """One generator call for a batch of latent frames -> [B, H, W, 3] uint8 on the host."""
+    z = torch.from_numpy(np.stack([f.z for f in frames])).to(gen.device)  # [B, z_dim]
+    c = torch.from_numpy(np.stack([f.c for f in frames])).to(gen.device)  # [B, c_dim]
+    with torch.inference_mode():
+        images = gen(z, c, truncation=frames[0].truncation)  # [B, 3, H, W]
+    return to_uint8(images)
+
+
+class Renderer(Protocol):
+    """What the engine asks of the generator side; `batch_size` is how many frames it likes per call."""
+
+    batch_size: int
+    dropped: int
+    errors: int
+
+    def render(self, requests: Sequence[tuple[int, LatentFrame | None]]) -> list[Rendered | None]: ...
+
+
+class BatchRenderer:
+    """Export: every frame generated, in order, batch_size at a time (one generator call per batch)."""
+
+    dropped = 0
+    errors = 0
+
+    def __init__(self, gen: Generator, batch_size: int = 4):
+        self.gen, self.batch_size = gen, max(1, int(batch_size))
+        self._last: Rendered | None = None
+
+    def render(self, requests: Sequence[tuple[int, LatentFrame | None]]) -> list[Rendered | None]:
+        wanted = [(seq, f) for seq, f in requests if f is not None]
+        t0 = time.perf_counter()
+        images = generate_frames(self.gen, [f for _, f in wanted]) if wanted else []
+        ms = 1000.0 * (time.perf_counter() - t0) / max(1, len(wanted))
+        made = iter(Rendered(seq, f, image, ms) for (seq, f), image in zip(wanted, images, strict=True))
+        out: list[Rendered | None] = []
+        for _, frame in requests:
+            if frame is not None:
+                self._last = next(made)
+            out.append(self._last)
+        return out
+
+
 class InferenceWorker:
     """Runs the generator on its own thread so that the display never waits for it.
 
@@ -40,8 +87,16 @@ class InferenceWorker:
     generator at a lower resolution.
     """
 
-    def __init__(self, gen: Generator, shrink: Callable[[Generator], Generator | None] | None = None):
+    batch_size = 1
+
+    def __init__(
+        self,
+        gen: Generator,
+        shrink: Callable[[Generator], Generator | None] | None = None,
+        wait: bool = False,
+    ):
         self.gen = gen
+        self.wait = wait  # block for each request's own image (a simulated clock) instead of taking the newest
         self.shrink = shrink
         self.latest: Rendered | None = None
         self.dropped = 0
@@ -56,6 +111,17 @@ class InferenceWorker:
     def start(self) -> InferenceWorker:
         self._thread.start()
         return self
+
+    def render(self, requests: Sequence[tuple[int, LatentFrame | None]]) -> list[Rendered | None]:
+        """Submit each request (None: nothing new) and answer with the newest image there is, at once."""
+        out: list[Rendered | None] = []
+        for seq, frame in requests:
+            if frame is not None:
+                self.submit(seq, frame)
+                out.append(self.wait_for(seq) if self.wait else self.latest)
+            else:
+                out.append(self.latest)
+        return out
 
     def submit(self, seq: int, frame: LatentFrame) -> None:
         """Ask for frame; an older request still waiting is dropped."""

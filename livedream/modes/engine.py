@@ -1,152 +1,151 @@
-"""The work of one displayed frame, shared by every live sink: features -> controller -> inference -> effects."""
+"""The one engine: the frame loop body that export, live and the Lucid Sonic Dreams API all run.
+
+    Clock.frames() -> FrameTime(k, t, t_sample)
+    features.at(t_sample)            -> AudioFeatures per role (a file's timeline, or the live analysis)
+    FrameStep(t, features)           -> LatentFrame + effect amounts (freeze and blackout included)
+    Renderer.render([(k, frame)])    -> images (batched in export, newest-wins thread live)
+    EffectChain                      -> the output framebuffer, at output size
+    numpy effects (if any)           -> the same frame, replaced
+    every FrameSink.write(frame)     -> MP4, PNG folder, window, recording, video out
+
+Only the Source (behind `features`), the Clock and the Sinks differ between modes.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import moderngl
+import numpy as np
 
 from livedream.audio.features import AudioFeatures
-from livedream.control.amplitudes import amplitudes, by_role, effect_amounts
-from livedream.control.controller import Controller
-from livedream.control.latent import LatentFrame
-from livedream.models.inference import InferenceWorker, Rendered
+from livedream.control.step import FrameStep, StepResult
+from livedream.models.inference import Rendered, Renderer
+from livedream.modes.clock import Clock, FrameTime
 from livedream.render.effects import EffectChain
+from livedream.sinks.base import FrameSink, OutputFrame
 
 log = logging.getLogger(__name__)
 
-BLACKOUT_FADE_S = 0.25  # blackout fades in and out over this long
+
+class Features(Protocol):
+    """The Analyzer side as the engine sees it: the features of each role for an audio time."""
+
+    def at(self, t: float) -> Mapping[str, AudioFeatures]: ...
 
 
-class FrameStep:
-    """Controller step plus the effect amounts of that frame: the per-frame step export and live both take.
+class NumpyEffects(Protocol):
+    """CPU effects after the shaders (render.cpu_effects.CpuEffects): amplitudes for a time, then the frame."""
 
-    Export calls it at t = k / fps with the features of the frame's mid-point; live calls it once per
-    displayed frame with the freshest features.
-    """
+    def amplitudes(self, t: float) -> list[float]: ...
 
-    def __init__(self, controller: Controller):
-        self.controller = controller
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        return self.controller.params
-
-    def __call__(self, t: float, features: Mapping[str, AudioFeatures]) -> tuple[LatentFrame, dict[str, float]]:
-        frame = self.controller.step(t, features)
-        return frame, effect_amounts(frame.amplitudes, self.controller.params)
+    def apply(self, frame: np.ndarray, amplitudes: Sequence[float]) -> np.ndarray: ...
 
 
-class LiveCore:
-    """Steps the controller once per displayed frame, asks for its image, and draws the newest image there is.
+@dataclass(frozen=True)
+class Planned:
+    """One frame before it is drawn: its time, the step's result, and the numpy effects' amplitudes."""
 
-    The effects always get this frame's amounts (the freshest audio), whatever frame the image was
-    generated for, so flash and contrast react within an audio hop plus a display frame. The effect chain
-    is rebuilt when the generator's resolution changes (the out-of-memory fallback).
+    time: FrameTime
+    step: StepResult
+    cpu_amplitudes: list[float]
+
+
+class Engine:
+    """Steps, renders, applies the effects and hands each frame to every sink.
+
+    The effect chain is rebuilt when the generator's image size changes (live's out-of-memory fallback);
+    `resize` changes the output size (a live window resized). The output framebuffer belongs to the
+    engine, so sinks read the same pixels whatever else is drawn on the screen (the HUD).
     """
 
     def __init__(
         self,
         ctx: moderngl.Context,
-        controller: Controller,
-        worker: InferenceWorker,
+        step: FrameStep,
+        renderer: Renderer,
+        features: Features,
         out_size: tuple[int, int],
         fit: str = "contain",
-        effects: tuple[str, ...] = ("contrast", "flash"),
+        effects: Sequence[str] = ("contrast", "flash"),
+        sinks: Sequence[FrameSink] = (),
+        numpy_effects: NumpyEffects | None = None,
     ):
-        self.ctx = ctx
-        self.step = FrameStep(controller)
-        self.worker = worker
-        self.out_size = out_size
+        self.ctx, self.step, self.renderer, self.features = ctx, step, renderer, features
         self.fit = fit
-        self.effects = effects
-        self.seq = 0
+        self.effects = (*effects, "blackout")
+        self.sinks = list(sinks)
+        self.numpy_effects = numpy_effects
         self.shown: Rendered | None = None  # the image drawn last
-        self.frame: LatentFrame | None = None  # the controller's newest frame
+        self.frame: OutputFrame | None = None  # the output drawn last
+        self.seq = 0
         self._chain: EffectChain | None = None
-        self.frozen = False
-        self.blackout = False
-        self.black_level = 0.0  # 0 the picture, 1 black
-        self._paused_s = 0.0  # time spent frozen: the controller's clock stops meanwhile
-        self._frozen_at: float | None = None
-        self._last_t: float | None = None
-        self._dimmer: _Dimmer | None = None
+        self._texture: moderngl.Texture | None = None
+        self._fbo: moderngl.Framebuffer | None = None
+        self.resize(out_size)
 
-    @property
-    def controller(self) -> Controller:
-        return self.step.controller
+    # -- the loop ---------------------------------------------------------------------------------------------
 
-    def set_params(self, changes: Mapping[str, Any]) -> None:
-        """Apply validated parameter changes (the main thread, between frames)."""
-        self.step.controller.set_params(changes)
+    def run(self, clock: Clock, before: Callable[[FrameTime], bool] | None = None) -> int:
+        """Draw every frame the clock gives; before(t) -> False stops (a window closed). Returns frames drawn."""
+        batch: list[Planned] = []
+        drawn = 0
+        for ft in clock.frames():
+            if before is not None and not before(ft):
+                break
+            batch.append(self.plan(ft))
+            if len(batch) >= self.renderer.batch_size:
+                drawn += self.draw(batch)
+                batch = []
+        if batch:
+            drawn += self.draw(batch)
+        return drawn
 
-    def freeze(self, on: bool, t: float) -> None:
-        """Hold the picture: the controller neither advances nor asks for images; the effects still follow audio."""
-        if on and self._frozen_at is None:
-            self._frozen_at = t
-        elif not on and self._frozen_at is not None:
-            self._paused_s += max(0.0, t - self._frozen_at)
-            self._frozen_at = None
-        self.frozen = on
+    def plan(self, ft: FrameTime) -> Planned:
+        """The step for one frame: features at its audio time through the FrameStep."""
+        result = self.step(ft.t, self.features.at(ft.t_sample))
+        cpu = self.numpy_effects.amplitudes(ft.t_sample) if self.numpy_effects is not None else []
+        return Planned(ft, result, cpu)
 
-    def reseed(self, seed: int) -> None:
-        """New random anchors, directions and classes: a fresh controller with the same parameters."""
-        old = self.step.controller
-        self.step.controller = Controller(old.z_dim, old.c_dim, old.params, seed=seed)
+    def draw(self, batch: Sequence[Planned]) -> int:
+        """Render a batch of planned frames and give each to every sink, in order."""
+        requests = []
+        for p in batch:
+            if p.step.frame is not None:
+                self.seq += 1
+            requests.append((self.seq, p.step.frame))
+        for p, got in zip(batch, self.renderer.render(requests), strict=True):
+            self.frame = self.draw_one(p, got)
+            for sink in self.sinks:
+                sink.write(self.frame)
+        return len(batch)
 
-    def tick(
-        self, t: float, main: AudioFeatures, target: moderngl.Framebuffer | None = None, wait: bool = False
-    ) -> dict[str, float]:
-        """One displayed frame at time t; wait=True blocks for this frame's own image (a simulated clock)."""
-        dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
-        self._last_t = t
-        step = dt / BLACKOUT_FADE_S
-        self.black_level = min(1.0, self.black_level + step) if self.blackout else max(0.0, self.black_level - step)
-        if self.frozen:
-            features = by_role(main)
-            params = self.step.params
-            amounts = effect_amounts(amplitudes(features, params), params)
-            got = self.shown
-        else:
-            frame, amounts = self.step(t - self._paused_s, by_role(main))
-            self.frame = frame
-            self.seq += 1
-            self.worker.submit(self.seq, frame)
-            got = self.worker.wait_for(self.seq) if wait else self.worker.latest
-        if got is None:  # nothing generated yet: black
-            (target or self._chain_fbo()).use()
+    def draw_one(self, p: Planned, got: Rendered | None) -> OutputFrame:
+        """The effects on one image into the output framebuffer; black until there is an image."""
+        frame = OutputFrame(self.ctx, self._fbo, self._texture, p.time)
+        if got is None:
+            self._fbo.use()
             self.ctx.viewport = (0, 0, *self.out_size)
-            self.ctx.clear(0.0, 0.0, 0.0)
-            return amounts
+            self._fbo.clear(0.0, 0.0, 0.0, 1.0)
+            return frame
         self.shown = got
-        self._chain_for(got.image.shape).render(got.image, amounts, t, target=target)
-        if self.black_level > 0.0:
-            if self._dimmer is None:
-                self._dimmer = _Dimmer(self.ctx)
-            self._dimmer.draw(target or self._chain_fbo(), self.out_size, self.black_level)
-        return amounts
+        self._chain_for(got.image.shape).render(got.image, p.step.amounts, p.time.t, target=self._fbo, flip_y=False)
+        if self.numpy_effects is not None:
+            frame.replace(self.numpy_effects.apply(frame.pixels().copy(), p.cpu_amplitudes))
+        return frame
 
-    def read(self):
-        """The offscreen output of the last tick(target=None) as [h, w, 3] uint8."""
-        return self._chain.read()
+    # -- output size and GL objects ---------------------------------------------------------------------------
 
     def resize(self, out_size: tuple[int, int]) -> None:
         self.out_size = (max(1, int(out_size[0])), max(1, int(out_size[1])))
+        self._release_target()
+        self._texture = self.ctx.texture(self.out_size, 4)  # RGBA8: colour-renderable everywhere
+        self._fbo = self.ctx.framebuffer(color_attachments=[self._texture])
         if self._chain is not None:
             self._chain.resize(self.out_size)
-
-    def release(self) -> None:
-        if self._chain is not None:
-            self._chain.release()
-            self._chain = None
-        if self._dimmer is not None:
-            self._dimmer.release()
-            self._dimmer = None
-
-    def _chain_fbo(self) -> moderngl.Framebuffer:
-        return self.ctx.screen if self._chain is None else self._chain._out_fbo
 
     def _chain_for(self, shape: tuple[int, ...]) -> EffectChain:
         size = (shape[1], shape[0])
@@ -157,35 +156,15 @@ class LiveCore:
             self._chain = EffectChain(self.ctx, size, self.out_size, fit=self.fit, effects=self.effects)
         return self._chain
 
-
-class _Dimmer:
-    """Darkens whatever is drawn by a level from 0 (untouched) to 1 (black): the blackout."""
-
-    _VERT = """#version 330
-    out vec2 uv;
-    void main() {
-        vec2 p = vec2(float((gl_VertexID << 1) & 2), float(gl_VertexID & 2));
-        gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0);
-    }"""
-    _FRAG = """#version 330
-    uniform float level;
-    out vec4 color;
-    void main() { color = vec4(0.0, 0.0, 0.0, level); }"""
-
-    def __init__(self, ctx: moderngl.Context):
-        self.ctx = ctx
-        self.prog = ctx.program(vertex_shader=self._VERT, fragment_shader=self._FRAG)
-        self.vao = ctx.vertex_array(self.prog, [])
-
-    def draw(self, target: moderngl.Framebuffer, size: tuple[int, int], level: float) -> None:
-        target.use()
-        self.ctx.viewport = (0, 0, *size)
-        self.prog["level"].value = float(level)
-        self.ctx.enable(moderngl.BLEND)
-        self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
-        self.vao.render(moderngl.TRIANGLES, vertices=3)
-        self.ctx.disable(moderngl.BLEND)
+    def _release_target(self) -> None:
+        for obj in (self._fbo, self._texture):
+            if obj is not None:
+                obj.release()
+        self._fbo = self._texture = None
 
     def release(self) -> None:
-        self.vao.release()
-        self.prog.release()
+        """Free the GL objects (sinks are closed by whoever opened them)."""
+        if self._chain is not None:
+            self._chain.release()
+            self._chain = None
+        self._release_target()

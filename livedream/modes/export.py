@@ -1,20 +1,17 @@
-"""The data flow, file mode: Source -> Analyzer -> Controller -> Generator -> Effects -> Sink.
+"""Export mode: the engine with a file Source, the frame clock and file Sinks.
 
-    song file --PyAV--> FeatureTimeline (decode + Analyzer, per song and per stem)
-              frame clock t = k / fps, never drops a frame
-              Controller.step(t, features by role)        -> LatentFrame (z, c, truncation, amplitudes)
-              Generator(z [B, z_dim], c [B, c_dim])       -> images [B, 3, H, W], in batches
-              EffectChain (GLSL, headless EGL)            -> frame [out_h, out_w, 3] uint8
-              CpuEffects (numpy, each on its own audio)   -> frame [out_h, out_w, 3] uint8 (only if any)
-              Mp4Writer (H.264 + the song as AAC)         -> output.mp4, renamed into place when complete
-              FrameFolder (optional)                      -> <folder>/000000.png, ... the same frames
+    Source   song file --PyAV--> FeatureTimeline (decode + Analyzer, per song and per stem)  -> FileFeatures
+    Clock    FrameClock: t = k / fps, never drops a frame, features read at mid-frame (+ the detector's delay)
+    Engine   FrameStep -> BatchRenderer (batch_size frames per generator call) -> EffectChain -> numpy effects
+    Sinks    Mp4Sink (H.264 + the song as AAC, renamed into place when complete), FrameFolder (optional PNGs)
 
-Live mode (livedream live) swaps the Source for a sound card, the frame clock for the
-display, and the MP4 for a window; the stages in between are these same objects.
+Live mode (modes/live.py) passes a sound card, the display clock and a window instead; the engine between
+them is the same object.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,16 +19,18 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
 from livedream.audio.timeline import FeatureTimeline
-from livedream.control.amplitudes import ROLES, by_role, effect_amounts
+from livedream.control.amplitudes import ROLES
 from livedream.control.controller import Controller
-from livedream.control.latent import LatentFrame
+from livedream.control.step import FrameStep
 from livedream.errors import LivedreamError
-from livedream.models.base import Generator, to_uint8
+from livedream.models.base import Generator
+from livedream.models.inference import BatchRenderer
+from livedream.modes.clock import FrameClock, FrameTime
+from livedream.modes.engine import Engine
+from livedream.modes.features import FileFeatures
 from livedream.render.cpu_effects import CpuEffects, FrameEffect
+from livedream.sinks.base import FrameSink
 from livedream.sources.file import probe
 
 log = logging.getLogger(__name__)
@@ -69,6 +68,7 @@ class ExportSettings:
     shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), run after contrast and flash
     cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
     save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG
+    look_ahead: bool = True  # read features ahead by the onset detector's delay (live cannot; tests switch it off)
 
 
 def song_duration(path: Path, start: float, duration: float | None) -> float:
@@ -82,23 +82,13 @@ def song_duration(path: Path, start: float, duration: float | None) -> float:
     return left if duration is None else min(duration, left)
 
 
-def generate_frames(gen: Generator, frames: Sequence[LatentFrame]) -> np.ndarray:
-    """One generator call for a batch of latent frames -> [B, H, W, 3] uint8 on the host."""
-    z = torch.from_numpy(np.stack([f.z for f in frames])).to(gen.device)  # [B, z_dim]
-    c = torch.from_numpy(np.stack([f.c for f in frames])).to(gen.device)  # [B, c_dim]
-    with torch.inference_mode():
-        images = gen(z, c, truncation=frames[0].truncation)  # [B, 3, H, W]
-    return to_uint8(images)
-
-
 def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None) -> Path:
     """Render the song to an MP4 at exactly s.fps with the audio muxed in; returns the output path."""
     from livedream.models.registry import load_generator
-    from livedream.render.effects import EffectChain
     from livedream.render.gl import effect_name, headless_context
-    from livedream.sinks.background import BackgroundWriter
     from livedream.sinks.frames import FrameFolder
     from livedream.sinks.mp4 import AudioTrack, Mp4Writer
+    from livedream.sinks.mp4_sink import Mp4Sink
 
     duration = song_duration(s.song, s.start, s.duration)
     for path in [*s.stems.values(), *([s.audio] if s.audio else []), *(e.audio for e in s.cpu_effects if e.audio)]:
@@ -117,49 +107,50 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     log.info("export %s: %d frames at %s fps, %dx%d, generator %s", s.song, n_frames, s.fps, *size, type(gen).__name__)
 
     def timeline(path: Path) -> FeatureTimeline:
-        return FeatureTimeline(path, s.start, duration, s.onset_method, s.normalize)
+        return FeatureTimeline(path, s.start, duration, s.onset_method, s.normalize, compensate_delay=s.look_ahead)
 
     main = timeline(s.song)
-    stems = {role: timeline(path) for role, path in s.stems.items()}
+    features = FileFeatures(main, {role: timeline(path) for role, path in s.stems.items()})
     cpu_effects = CpuEffects(s.cpu_effects, lambda path: main if path in (None, s.song.resolve()) else timeline(path))
-    frame_folder = FrameFolder(s.save_frames_dir) if s.save_frames_dir else None
-    controller = Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed)
-    ctx = headless_context()
-    user_shaders = {effect_name(path): strength for path, strength in s.shader_effects}
-    effects = ("contrast", "flash", *(path for path, _ in s.shader_effects))
-    chain = EffectChain(ctx, (gen.resolution, gen.resolution), size, fit=s.fit, effects=effects)
-    try:
+    step = FrameStep(
+        Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed),
+        {effect_name(path): strength for path, strength in s.shader_effects},
+    )
+    clock = FrameClock(s.fps, n_frames)
+    with contextlib.ExitStack() as stack:
+        ctx = headless_context()
+        stack.callback(ctx.release)
+        sinks: list[FrameSink] = []
         with Mp4Writer(s.output, size, s.fps, audio=soundtrack, crf=s.crf, preset=s.encoder_preset) as writer:
-            encoder = BackgroundWriter(writer.write)  # H.264 encoding overlaps generation
+            sinks.append(Mp4Sink(writer))
+            if s.save_frames_dir:
+                sinks.append(FrameFolder(s.save_frames_dir))
+            engine = Engine(
+                ctx,
+                step,
+                BatchRenderer(gen, s.batch_size),
+                features,
+                size,
+                fit=s.fit,
+                effects=("contrast", "flash", *(path for path, _ in s.shader_effects)),
+                sinks=sinks,
+                numpy_effects=cpu_effects if cpu_effects.effects else None,
+            )
+            stack.callback(engine.release)
+
+            def counted(ft: FrameTime) -> bool:
+                if progress and ft.index and ft.index % s.batch_size == 0:
+                    progress(ft.index, n_frames)
+                return True
+
             try:
-                for first in range(0, n_frames, s.batch_size):
-                    batch, cpu_amplitudes = [], []
-                    for k in range(first, min(first + s.batch_size, n_frames)):
-                        t = k / s.fps
-                        # Features from the middle of the frame's display interval.
-                        tf = float(t + 0.5 / s.fps)
-                        feats = by_role(main.at(tf), {role: tl.at(tf) for role, tl in stems.items()})
-                        batch.append(controller.step(float(t), feats))
-                        cpu_amplitudes.append(cpu_effects.amplitudes(tf))
-                    images = generate_frames(gen, batch)
-                    for k, (frame, image, amps) in enumerate(
-                        zip(batch, images, cpu_amplitudes, strict=True), start=first
-                    ):
-                        amounts = effect_amounts(frame.amplitudes, s.params)
-                        # A user's shader gets its strength times the percussive hits that drive the flash.
-                        amounts.update(
-                            {name: strength * frame.amplitudes["flash"] for name, strength in user_shaders.items()}
-                        )
-                        out = cpu_effects.apply(chain.process(image, amounts, frame.time), amps)
-                        encoder.write(out)
-                        if frame_folder:
-                            frame_folder.write(k, out)
-                    if progress:
-                        progress(first + len(batch), n_frames)
-                encoder.close()
-            finally:
-                encoder.abort()  # after close(), a no-op; after an error, stops the worker first
-    finally:
-        chain.release()
-        ctx.release()
+                engine.run(clock, before=counted)
+                for sink in sinks:
+                    sink.close()
+            except BaseException:
+                for sink in sinks:
+                    sink.abort()
+                raise
+            if progress:
+                progress(n_frames, n_frames)
     return s.output

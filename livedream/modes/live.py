@@ -1,25 +1,29 @@
-"""`livedream live`: a sound-card input drives the picture in a window, at the display's rate, until told to stop.
+"""Live mode: the engine with a sound-card Source, the display Clock and a window (plus a recording) as Sinks.
 
-sound card --callback--> RingBuffer --analysis thread--> Analyzer -> newest AudioFeatures
-main thread, each display frame: keys, OSC inbox -> Controller.step(now, freshest features) -> InferenceWorker
-             (newest request wins) -> newest image -> EffectChain into the window -> HUD -> swap (vsync)
-OSC thread: UDP -> validated commands -> ControlInbox (bounded, newest value per parameter wins)
+Source   capture child -> shared ring -> AnalysisThread -> FeatureFeed per mix / input-channel stem -> LiveFeatures
+Clock    DisplayClock: wall time since the start, one frame per display refresh (paced by the swap)
+Engine   FrameStep -> InferenceWorker (its own thread, newest request wins) -> EffectChain -> numpy effects
+Sinks    LiveRecorder (--record), WindowSink (the picture 1:1, the HUD over it, swap), StatsSink (--stats-file)
+Control  OSC thread -> ControlInbox -> LiveControl.update() on the main thread, between frames
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from livedream.errors import LivedreamError
+from livedream.modes.clock import DisplayClock, FrameTime
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = (768, 768)
+DEFAULT_OSC_PORT = 9000
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class LiveSettings:
     seed: int = 0
     device: str | None = None  # input device index or name part; None: the default input
     channels: Sequence[int] | None = None  # 1-based input channels mixed to mono; None: the first two
+    stem_channels: Mapping[str, Sequence[int]] = field(default_factory=dict)  # role -> its own 1-based inputs
     sample_rate: int | None = None  # None: the device's own
     size: tuple[int, int] = DEFAULT_SIZE
     fullscreen: bool = False
@@ -46,10 +51,12 @@ class LiveSettings:
     vsync: bool = True
     preset: str = "default"  # the startup preset (name or path): watched for edits, the base for OSC switches
     osc_host: str = "127.0.0.1"
-    osc_port: int | None = 9000  # None: no OSC
+    osc_port: int | None = DEFAULT_OSC_PORT  # None: no OSC
     osc_port_given: bool = False  # False: a taken default port is a warning, not an error
     osc_reply: tuple[str, int] | None = None
     stats_interval: float = 1.0
+    shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), after contrast and flash
+    cpu_effects: Sequence[Any] = ()  # numpy effects (render.cpu_effects.FrameEffect), driven by the mix
 
 
 @dataclass
@@ -64,19 +71,33 @@ class FrameInfo:
     source: Any = None  # the LiveInput (its ring buffer), for latency measurements
 
 
+@dataclass
+class LiveSession:
+    """The objects of one live run, made by run_live and used by its loop (typed, instead of 13 arguments)."""
+
+    settings: LiveSettings
+    engine: Any  # modes.engine.Engine
+    control: Any  # control_in.live_control.LiveControl
+    feed: Any  # audio.feed.FeatureFeed of the mix
+    source: Any  # sources.device.LiveInput
+    worker: Any  # models.inference.InferenceWorker
+    window: Any  # sinks.window.Window
+    window_sink: Any  # sinks.window.WindowSink
+    stats: Any  # modes.stats.LiveStats
+    osc: Any = None  # control_in.osc_server.OscServer
+
+
 def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = None) -> int:
     """Run until Esc/Q, the window is closed, or s.duration has passed; returns the exit code (0)."""
     from livedream.audio.feed import AnalysisThread, FeatureFeed
-    from livedream.control.controller import Controller
     from livedream.control_in.live_control import LiveControl
     from livedream.models.inference import MIN_RESOLUTION, InferenceWorker
     from livedream.models.registry import load_generator
-    from livedream.modes.engine import LiveCore
-    from livedream.modes.stats import LiveStats
+    from livedream.modes.stats import LiveStats, StatsSink
     from livedream.presets import PresetLibrary
     from livedream.render.hud import Hud
     from livedream.sinks.recorder import LiveRecorder
-    from livedream.sinks.window import Window
+    from livedream.sinks.window import Window, WindowSink
     from livedream.sources.device import LiveInput
 
     if s.duration is not None and s.duration <= 0:
@@ -85,17 +106,11 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         raise LivedreamError(f"--record {s.record}: livedream records MP4 files; use a name ending in .mp4")
     library = PresetLibrary()
     preset = library.add(s.preset)
-    cleanup: list[Callable[[], None]] = []
-    inbox = _start_osc(s, cleanup)  # a taken port fails here, before the sound card or a window opens
-    try:
-        source = LiveInput(s.device, s.channels, s.sample_rate)
-        source.open()  # a wrong device fails here, before any window opens
-    except BaseException:
-        for step in reversed(cleanup):
-            step()
-        raise
-    cleanup.append(source.close)
-    try:
+    with contextlib.ExitStack() as stack:
+        osc = _start_osc(s, stack)  # a taken port fails here, before the sound card or a window opens
+        source = LiveInput(s.device, s.channels, s.sample_rate, stem_channels=s.stem_channels)
+        source.open()  # a wrong device or channel fails here, before any window opens
+        stack.callback(source.close)
         gen = load_generator(s.style, device=s.torch_device, model_resolution=s.model_resolution, seed=s.seed)
 
         def shrink(current):
@@ -105,47 +120,128 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
             return load_generator(s.style, device=s.torch_device, model_resolution=half, seed=s.seed)
 
         stats = LiveStats(s.stats_file, period_s=s.stats_interval)
-        cleanup.append(stats.close)
+        stack.callback(stats.close)
         window = Window(s.size, fullscreen=s.fullscreen, monitor=s.monitor, vsync=s.vsync)
-        cleanup.append(window.close)
-        controller = Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed)
+        stack.callback(window.close)
         worker = InferenceWorker(gen, shrink).start()
-        cleanup.append(worker.stop)
-        core = LiveCore(window.ctx, controller, worker, window.size, fit=s.fit)
-        cleanup.append(core.release)
+        stack.callback(worker.stop)
+        feed = FeatureFeed(s.onset_method)
+        stems = {role: FeatureFeed(s.onset_method) for role in s.stem_channels}
         hud = Hud(window.ctx)
-        cleanup.append(hud.release)
-        reply = None
+        stack.callback(hud.release)
+        window_sink = WindowSink(window, hud)
+        window_sink.show_hud = s.hud
+        stack.callback(window_sink.close)
+        engine = live_engine(window.ctx, s, gen, worker, feed, stems, window.size)
+        step = engine.step
+        stack.callback(engine.release)
+        listeners = []
         if s.osc_reply is not None:
             from livedream.control_in.osc_reply import OscReply
 
-            reply = OscReply(*s.osc_reply)
-        control = LiveControl(core, library, preset, inbox=inbox.inbox if inbox else None, reply=reply, seed=s.seed)
-        cleanup.append(control.close)
-        feed = FeatureFeed(s.onset_method)
+            listeners.append(OscReply(*s.osc_reply))
+        control = LiveControl(step, library, preset, inbox=osc.inbox if osc else None, listeners=listeners, seed=s.seed)
+        stack.callback(control.close)
         start = time.monotonic()
         recorder = None
         if s.record is not None:
             recorder = LiveRecorder(s.record, window.size, source.sample_rate, len(source.channels), start)
-            cleanup.append(recorder.abort)
-        analysis = AnalysisThread(source, feed, tap=recorder.add_audio if recorder else None)
+            stack.callback(recorder.abort)  # replaced by close() after a clean end
+            engine.sinks.append(recorder)
+        session = LiveSession(s, engine, control, feed, source, worker, window, window_sink, stats, osc)
+        window_sink.hud_lines = lambda: _hud_lines(session)
+        engine.sinks += [window_sink, StatsSink(stats, session)]
+        if on_frame is not None:
+            window_sink.on_drawn = lambda frame: on_frame(
+                FrameInfo(frame.time.index, frame.time.t, window, {}, window_sink.last_swap, source)
+            )
+        analysis = AnalysisThread(source, feed, tap=recorder.add_audio if recorder else None, stems=stems)
         analysis.start()
-        cleanup.append(lambda: (analysis.stop(), analysis.join(timeout=5.0)))
+        stack.callback(lambda: (analysis.stop(), analysis.join(timeout=5.0)))
         stats.begin(start)
-        _loop(s, window, core, control, inbox, feed, source, worker, hud, stats, recorder, start, on_frame)
+        engine.run(DisplayClock(start, s.duration), before=lambda ft: _between_frames(session, ft))
         if recorder is not None:
             analysis.stop()
             analysis.join(timeout=5.0)
-            cleanup.remove(recorder.abort)
-            recorder.close()
+            engine.sinks.remove(recorder)
+            recorder.close()  # the clean-up's abort() afterwards finds nothing to remove
             log.info("recorded %s", s.record)
-    finally:
-        for step in reversed(cleanup):
-            step()
     return 0
 
 
-def _start_osc(s: LiveSettings, cleanup: list[Callable[[], None]]):
+def live_engine(ctx, s: LiveSettings, gen, worker, feed, stems, out_size: tuple[int, int]):
+    """The engine as live mode wires it (also for a simulated run): the mix's and the stems' feeds, the worker."""
+    from livedream.control.controller import Controller
+    from livedream.control.step import FrameStep
+    from livedream.modes.engine import Engine
+    from livedream.modes.features import LiveFeatures
+    from livedream.render.cpu_effects import CpuEffects
+    from livedream.render.gl import effect_name
+
+    step = FrameStep(
+        Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed),
+        {effect_name(path): strength for path, strength in s.shader_effects},
+    )
+    cpu = CpuEffects(s.cpu_effects, lambda path: _LatestFeatures(feed)) if s.cpu_effects else None
+    return Engine(
+        ctx,
+        step,
+        worker,
+        LiveFeatures(feed, stems),
+        out_size,
+        fit=s.fit,
+        effects=("contrast", "flash", *(path for path, _ in s.shader_effects)),
+        numpy_effects=cpu,
+    )
+
+
+def run_simulated(
+    ctx, s: LiveSettings, song: Path, fps: float, n_frames: int, sinks: Sequence[Any], generator=None
+) -> None:
+    """Live mode's engine and analysis with a simulated sound card (the song at the clock's pace) and clock.
+
+    The engine waits for each frame's own image, so nothing drops: for the live-equals-export tests and
+    benchmarks. s.channels / s.stem_channels pick channels of the song as they would inputs.
+    """
+    from livedream.audio.analyzer import ANALYSIS_RATE
+    from livedream.audio.feed import AnalysisThread, FeatureFeed
+    from livedream.models.inference import InferenceWorker
+    from livedream.models.registry import load_generator
+    from livedream.modes.clock import SimulatedClock
+    from livedream.sources.device import FileInput
+
+    gen = generator or load_generator(s.style, device=s.torch_device, model_resolution=s.model_resolution, seed=s.seed)
+    with contextlib.ExitStack() as stack:
+        source = FileInput(str(song), ANALYSIS_RATE, channels=s.channels, stem_channels=s.stem_channels)
+        stack.callback(source.close)
+        feed = FeatureFeed(s.onset_method)
+        stems = {role: FeatureFeed(s.onset_method) for role in s.stem_channels}
+        analysis = AnalysisThread(source, feed, stems=stems)  # stepped here: the clock is simulated
+        worker = InferenceWorker(gen, wait=True).start()
+        stack.callback(worker.stop)
+        engine = live_engine(ctx, s, gen, worker, feed, stems, s.size)
+        stack.callback(engine.release)
+        engine.sinks = list(sinks)
+
+        def deliver(ft: FrameTime) -> bool:
+            source.advance(ft.t_sample)  # what the sound card has delivered by the middle of the frame
+            analysis.step()
+            return True
+
+        engine.run(SimulatedClock(fps, n_frames), before=deliver)
+
+
+class _LatestFeatures:
+    """A numpy effect's audio live: the mix's newest features, whatever the time asked for."""
+
+    def __init__(self, feed):
+        self.feed = feed
+
+    def at(self, t: float):
+        return self.feed.latest
+
+
+def _start_osc(s: LiveSettings, stack: contextlib.ExitStack):
     """The OSC server, started; None when off, or when the default port is taken (a warning says so)."""
     from livedream.control_in.inbox import ControlInbox
     from livedream.control_in.osc_server import OscServer
@@ -160,70 +256,33 @@ def _start_osc(s: LiveSettings, cleanup: list[Callable[[], None]]):
             raise
         log.warning("OSC is off: %s", exc)
         return None
-    cleanup.append(server.stop)
+    stack.callback(server.stop)
     return server
 
 
-def _loop(
-    s: LiveSettings, window, core, control, osc, feed, source, worker, hud, stats, recorder, start: float, on_frame
-) -> None:
-    """The main thread's frame loop; GLFW and GL stay on this thread."""
-    show_hud = s.hud
-    pace = 1.0 / window.refresh_rate
-    last_swap = time.monotonic()
-    last_image_seq = -1
-    index = 0
-    while True:
-        actions = window.poll()
-        if "quit" in actions:
-            log.info("quit")
-            break
-        if "fullscreen" in actions:
-            window.toggle_fullscreen()
-        if "hud" in actions:
-            show_hud = not show_hud
-        if window.resized:
-            window.resized = False
-            core.resize(window.size)
-        now = time.monotonic()
-        t = now - start
-        if s.duration is not None and t >= s.duration:
-            break
-        control.update(t)
-        amounts = core.tick(t, feed.latest, target=window.screen)
-        if show_hud:
-            hud.set_text(_hud_lines(stats.last, feed.level, worker, window.size))
-            hud.draw(window.screen, window.size)
-        if recorder is not None:
-            due = recorder.due(time.monotonic())
-            if due:
-                recorder.add_frame(None if recorder.behind else window.read(), due)
-        if on_frame is not None:
-            on_frame(FrameInfo(index, t, window, amounts, last_swap, source))
-        window.swap()
-        now = time.monotonic()
-        if now - last_swap < 0.9 * pace:  # no vsync here (Xvfb, a driver setting): do not spin
-            time.sleep(last_swap + pace - now)
-            now = time.monotonic()
-        last_swap = now
-        index += 1
-        shown = core.shown
-        new_image = shown is not None and shown.seq != last_image_seq
-        if new_image:
-            last_image_seq = shown.seq
-        stats.frame(
-            latency_ms=1000.0 * (now - feed.arrived_at + source.latency_s),
-            gen_ms=shown.gen_ms if new_image else None,
-            at=now,
-        )
-        if stats.due(now):
-            state = {**control.state, "osc": osc.counters if osc is not None else None}
-            stats.flush(now, feed.level, feed.onsets, worker.dropped, core.step.params, state)
+def _between_frames(session: LiveSession, ft: FrameTime) -> bool:
+    """Keys, window size and control changes, on the main thread before each frame; False ends the show."""
+    window = session.window
+    actions = window.poll()
+    if "quit" in actions:
+        log.info("quit")
+        return False
+    if "fullscreen" in actions:
+        window.toggle_fullscreen()
+    if "hud" in actions:
+        session.window_sink.show_hud = not session.window_sink.show_hud
+    if window.resized:
+        window.resized = False
+        session.engine.resize(window.size)
+    session.control.update(ft.t)
+    return True
 
 
-def _hud_lines(last: Mapping[str, Any], level: float, worker, size: tuple[int, int]) -> list[str]:
+def _hud_lines(session: LiveSession) -> list[str]:
     import math
 
+    last, level, worker = session.stats.last, session.feed.level, session.worker
+    size = session.window.size
     db = 20 * math.log10(level) if level > 1e-6 else -120.0
     lines = [
         f"{last.get('fps') or 0:5.1f} fps   {size[0]}x{size[1]}",

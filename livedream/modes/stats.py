@@ -102,3 +102,32 @@ class LiveStats:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class StatsSink:
+    """The stats as the last sink of a live run: counts each frame after its swap and writes a line a second."""
+
+    def __init__(self, stats: LiveStats, session: Any):  # session: modes.live.LiveSession
+        self.stats, self.session = stats, session
+        self._last_image_seq = -1
+
+    def write(self, frame: Any) -> None:  # frame: sinks.base.OutputFrame
+        s, now = self.session, time.monotonic()
+        shown = s.engine.shown
+        new_image = shown is not None and shown.seq != self._last_image_seq
+        if new_image:
+            self._last_image_seq = shown.seq
+        self.stats.frame(
+            latency_ms=1000.0 * (now - s.feed.arrived_at + s.source.latency_s),
+            gen_ms=shown.gen_ms if new_image else None,
+            at=now,
+        )
+        if self.stats.due(now):
+            state = {**s.control.state, "osc": s.osc.counters if s.osc is not None else None}
+            self.stats.flush(now, s.feed.level, s.feed.onsets, s.worker.dropped, s.control.core.params, state)
+
+    def close(self) -> None:
+        self.stats.close()
+
+    def abort(self) -> None:
+        self.stats.close()

@@ -62,9 +62,9 @@ def effect_name(effect: str) -> str:
     return path.stem if path.suffix == ".frag" else effect
 
 
-def compile_program(ctx: moderngl.Context, fragment: Path) -> moderngl.Program:
-    """The shared full-screen vertex shader linked with `fragment`; a GLSL error names the file."""
-    vertex = shader_path(VERTEX_SHADER)
+def compile_program(ctx: moderngl.Context, fragment: Path, vertex: Path | None = None) -> moderngl.Program:
+    """`fragment` linked with `vertex` (default: the shared full-screen vertex shader); a GLSL error names the file."""
+    vertex = vertex or shader_path(VERTEX_SHADER)
     try:
         return ctx.program(vertex_shader=vertex.read_text(), fragment_shader=fragment.read_text())
     except moderngl.Error as exc:

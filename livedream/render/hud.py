@@ -6,23 +6,8 @@ import moderngl
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-_VERTEX = """
-#version 330
-uniform vec4 u_rect;  // x0, y0, x1, y1 in clip space
-out vec2 v_uv;
-void main() {
-    vec2 corner = vec2(gl_VertexID & 1, gl_VertexID >> 1);  // (0,0) (1,0) (0,1) (1,1)
-    v_uv = vec2(corner.x, 1.0 - corner.y);  // texture row 0 is the top line of text
-    gl_Position = vec4(mix(u_rect.xy, u_rect.zw, corner), 0.0, 1.0);
-}
-"""
-_FRAGMENT = """
-#version 330
-uniform sampler2D u_text;
-in vec2 v_uv;
-out vec4 f_color;
-void main() { f_color = texture(u_text, v_uv); }
-"""
+from livedream.render.gl import compile_program, shader_path
+
 MARGIN = 8  # pixels from the window's top-left corner
 PAD = 4
 
@@ -32,7 +17,7 @@ class Hud:
 
     def __init__(self, ctx: moderngl.Context):
         self.ctx = ctx
-        self._program = ctx.program(vertex_shader=_VERTEX, fragment_shader=_FRAGMENT)
+        self._program = compile_program(ctx, shader_path("hud.frag"), vertex=shader_path("hud.vert"))
         self._vao = ctx.vertex_array(self._program, [])
         self._font = ImageFont.load_default()
         self._texture: moderngl.Texture | None = None

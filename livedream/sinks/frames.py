@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from livedream.errors import LivedreamError
+from livedream.sinks.base import OutputFrame
 from livedream.util.atomic import atomic_output
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,17 @@ class FrameFolder:
         if stale:
             log.info("removed %d frames of an earlier render from %s", len(stale), self.folder)
 
-    def write(self, k: int, frame: np.ndarray) -> Path:
+    def write(self, frame: OutputFrame) -> None:
+        """The FrameSink side: the frame's own number."""
+        self.save(frame.time.index, frame.pixels())
+
+    def close(self) -> None:
+        """Every PNG is already in place."""
+
+    def abort(self) -> None:
+        """Frames written so far stay: each is whole, and they are what the render got to."""
+
+    def save(self, k: int, frame: np.ndarray) -> Path:
         """Save frame [H, W, 3] uint8 as number k; returns its path."""
         from PIL import Image
 

@@ -1,29 +1,35 @@
-"""--record: what the window shows, at a steady frame rate, with the input audio, through the export's MP4 sink."""
+"""--record: what the engine draws, at a steady frame rate, with the input audio, through the export's MP4 writer."""
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from livedream.sinks.base import OutputFrame
 from livedream.sinks.mp4 import Mp4Writer, PushedAudio
 
 log = logging.getLogger(__name__)
 
 RECORD_FPS = 30
-MAX_QUEUED_FRAMES = 30  # beyond this the encoder is behind: the newest picture is repeated instead of read back
+RECORD_PRESET = "ultrafast"  # the encoder shares the machine with the show: it must keep up, not compress hard
+MAX_AUDIO_BLOCKS = 2000  # ~20 s of hops: a stalled encoder cannot grow memory without bound
 
 
 class LiveRecorder:
-    """Encodes on its own thread; the main thread hands it read-back frames, the analysis thread audio blocks.
+    """Encodes on its own thread from a one-frame slot: the newest picture always wins.
 
-    Video is written at RECORD_FPS from the moment recording starts: frame k shows what the window showed
-    at k / RECORD_FPS (repeated or skipped against the display rate), so picture and sound stay in step.
-    Frames of another size (the window was resized) are scaled to the recording's size.
+    Video is written at RECORD_FPS from the moment recording starts: frame k shows what the engine drew
+    at about k / RECORD_FPS. The main thread hands over a picture only when a recorded frame is due; if
+    the encoder is still busy, the waiting picture is replaced by the newer one (counted in `replaced`)
+    and the frames due meanwhile are written from the newest picture. So a slow encoder lowers the
+    recording's effective frame rate for a moment but never freezes it on an old picture. Frames of
+    another size (the window was resized) are scaled to the recording's size.
     """
 
     def __init__(
@@ -38,54 +44,65 @@ class LiveRecorder:
         self.size = (int(size[0]), int(size[1]))
         self.fps = fps
         self.start = start
-        self.written = 0  # video frames handed over
+        self.handed = 0  # video frames due so far (handed to the slot)
+        self.replaced = 0  # pictures overtaken in the slot before the encoder took them
         audio = PushedAudio(audio_rate, min(2, max(1, audio_channels)))
-        self._writer = Mp4Writer(path, self.size, fps, audio=audio, preset="veryfast")
-        self._queue: queue.Queue = queue.Queue()
-        self._video_queued = 0
+        self._writer = Mp4Writer(path, self.size, fps, audio=audio, preset=RECORD_PRESET)
+        self._cond = threading.Condition()
+        self._slot: tuple[np.ndarray, int] | None = None  # (pixels [h, w, 3], frames due)
+        self._audio: deque[tuple[np.ndarray, int]] = deque(maxlen=MAX_AUDIO_BLOCKS)
+        self._stopping = False
         self._failed: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="livedream-record", daemon=True)
         self._thread.start()
 
     def due(self, now: float) -> int:
         """How many video frames are due at time now (0: no read-back needed this display frame)."""
-        return max(0, int((now - self.start) * self.fps) + 1 - self.written)
+        return max(0, int((now - self.start) * self.fps) + 1 - self.handed)
 
-    def add_frame(self, pixels: np.ndarray | None, count: int = 1) -> None:
-        """The window's picture [h, w, 3] uint8 for the next `count` frames; None repeats the previous one."""
-        if self._video_queued > MAX_QUEUED_FRAMES:
-            pixels = None
-        self._video_queued += 1
-        self._queue.put(("video", pixels, count))
-        self.written += count
+    def write(self, frame: OutputFrame) -> None:
+        """The FrameSink side: hand over the picture when a recorded frame is due."""
+        due = self.due(time.monotonic())
+        if due:
+            self.add_frame(frame.pixels(), due)
 
-    @property
-    def behind(self) -> bool:
-        return self._video_queued > MAX_QUEUED_FRAMES
+    def add_frame(self, pixels: np.ndarray, count: int = 1) -> None:
+        """The picture [h, w, 3] uint8 for the next `count` frames (pixels must not change afterwards)."""
+        self.handed += count
+        with self._cond:
+            if self._slot is not None:  # the encoder has not taken the last one: the newer picture wins
+                self.replaced += 1
+                count += self._slot[1]
+            self._slot = (pixels, count)
+            self._cond.notify()
 
     def add_audio(self, samples: np.ndarray, rate: int) -> None:
         """Called from the analysis thread with every block analysed ([n, ch] float32 at rate)."""
-        self._queue.put(("audio", samples, rate))
+        with self._cond:
+            self._audio.append((samples, rate))
+            self._cond.notify()
 
     def _run(self) -> None:
         last: np.ndarray | None = None
         while True:
-            kind, data, extra = self._queue.get()
-            if kind == "stop":
-                return
+            with self._cond:
+                while not self._stopping and self._slot is None and not self._audio:
+                    self._cond.wait()
+                audio = list(self._audio)
+                self._audio.clear()
+                slot, self._slot = self._slot, None
+                if self._stopping and slot is None and not audio:
+                    return
             if self._failed is not None:
                 continue
             try:
-                if kind == "audio":
-                    self._writer.write_audio(data, extra)
-                    continue
-                self._video_queued -= 1
-                if data is not None:
-                    last = data if data.shape[:2] == self.size[::-1] else self._scaled(data)
-                if last is None:
-                    last = np.zeros((self.size[1], self.size[0], 3), np.uint8)
-                for _ in range(extra):
-                    self._writer.write(last)
+                for samples, rate in audio:
+                    self._writer.write_audio(samples, rate)
+                if slot is not None:
+                    pixels, count = slot
+                    last = pixels if pixels.shape[:2] == self.size[::-1] else self._scaled(pixels)
+                    for _ in range(count):
+                        self._writer.write(last)
             except Exception as exc:  # noqa: BLE001 - the recording fails, the show goes on
                 self._failed = exc
                 log.error("recording failed, the picture goes on: %s", exc)
@@ -93,16 +110,20 @@ class LiveRecorder:
     def _scaled(self, pixels: np.ndarray) -> np.ndarray:
         return np.asarray(Image.fromarray(pixels).resize(self.size, Image.BILINEAR))
 
+    def _stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join()
+
     def close(self) -> None:
         """Finish the file (renamed into place) or, if encoding failed, remove the partial one."""
-        self._queue.put(("stop", None, None))
-        self._thread.join()
+        self._stop()
         if self._failed is not None:
             self._writer.abort()
         else:
             self._writer.close()
 
     def abort(self) -> None:
-        self._queue.put(("stop", None, None))
-        self._thread.join()
+        self._stop()
         self._writer.abort()

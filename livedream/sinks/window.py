@@ -138,3 +138,43 @@ class Window:
         self._glfw.destroy_window(self._win)
         self._win = None
         self._glfw.terminate()
+
+
+class WindowSink:
+    """The window as a FrameSink: the engine's output drawn 1:1, the HUD over it (never into other sinks), swap.
+
+    Without vsync (Xvfb, a driver setting) the swap returns at once; the sink then sleeps to the refresh
+    rate so the loop does not spin. `last_swap` is the time.monotonic() when the previous swap returned.
+    """
+
+    def __init__(self, window: Window, hud=None, hud_lines=None):  # hud: render.hud.Hud; hud_lines() -> [str]
+        from livedream.render.present import Presenter
+
+        self.window = window
+        self.presenter = Presenter(window.ctx)
+        self.hud, self.hud_lines = hud, hud_lines
+        self.show_hud = False
+        self.on_drawn = None  # called after drawing, before the swap (benchmarks measure there)
+        self.last_swap = time.monotonic()
+        self._pace = 1.0 / window.refresh_rate
+
+    def write(self, frame) -> None:  # frame: sinks.base.OutputFrame
+        size = self.window.size
+        self.presenter.draw(frame.texture, self.window.screen, size)
+        if self.show_hud and self.hud is not None and self.hud_lines is not None:
+            self.hud.set_text(self.hud_lines())
+            self.hud.draw(self.window.screen, size)
+        if self.on_drawn is not None:
+            self.on_drawn(frame)
+        self.window.swap()
+        now = time.monotonic()
+        if now - self.last_swap < 0.9 * self._pace:  # no vsync here: do not spin
+            time.sleep(self.last_swap + self._pace - now)
+            now = time.monotonic()
+        self.last_swap = now
+
+    def close(self) -> None:
+        self.presenter.release()
+
+    def abort(self) -> None:
+        self.presenter.release()

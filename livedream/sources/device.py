@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -38,14 +38,23 @@ class LiveInput:
     """
 
     def __init__(
-        self, device: str | int | None = None, channels: Sequence[int] | None = None, sample_rate: int | None = None
+        self,
+        device: str | int | None = None,
+        channels: Sequence[int] | None = None,
+        sample_rate: int | None = None,
+        stem_channels: Mapping[str, Sequence[int]] | None = None,
     ):
         self.spec = device
         self.wanted_channels = list(channels) if channels else None
+        self.wanted_stems = {role: list(chans) for role, chans in (stem_channels or {}).items()}
+        if self.wanted_stems and self.wanted_channels is None:
+            self.wanted_channels = [1, 2]  # with stems on other inputs, the mix is inputs 1-2 unless told
+        self.stem_channels: dict[str, list[int]] = {}  # role -> 0-based stream channels
         self.wanted_rate = sample_rate
         self.device: InputDevice | None = None
         self.sample_rate = 0
-        self.channels: list[int] = []  # 0-based indices into the stream's channels
+        self.channels: list[int] = []  # 0-based indices into the stream's channels: the mix
+        self.stream_channels = 0
         self.latency_s = 0.0
         self.ring: SharedRing | None = None
         self.generation = 0  # bumped at each (re)open: readers restart from the new ring's start
@@ -64,7 +73,8 @@ class LiveInput:
         finally:
             os.close(fd)
         spec = "" if self.spec is None else str(self.spec)
-        chans = ",".join(str(c) for c in self.wanted_channels or [])
+        every = sorted({*(self.wanted_channels or []), *(c for chans in self.wanted_stems.values() for c in chans)})
+        chans = ",".join(str(c) for c in every)
         cmd = [sys.executable, "-m", "livedream.sources.capture_child", path, spec, chans, str(self.wanted_rate or 0)]
         child = subprocess.Popen(
             [*cmd, str(RING_SECONDS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -84,7 +94,10 @@ class LiveInput:
         self._release()
         self._child, self._ring_file = child, path
         self.device = InputDevice(info["index"], info["name"], info["host_api"], max(info["channels"]), 0, 0, False)
-        self.sample_rate, self.channels = int(info["rate"]), [c - 1 for c in info["channels"]]
+        self.sample_rate = int(info["rate"])
+        self.channels = [c - 1 for c in (self.wanted_channels or info["channels"])]
+        self.stem_channels = {role: [c - 1 for c in chans] for role, chans in self.wanted_stems.items()}
+        self.stream_channels = max(info["channels"])
         self.latency_s = float(info["latency"])
         self.ring = ring
         self._opened_at = time.monotonic()
@@ -187,16 +200,32 @@ class FileInput:
     writes the file's samples up to audio time t, as a sound card would have delivered them by then.
     """
 
-    def __init__(self, path: str, sample_rate: int, block_frames: int = 512):
-        from livedream.sources.file import iter_blocks
+    def __init__(
+        self,
+        path: str,
+        sample_rate: int,
+        block_frames: int = 512,
+        channels: Sequence[int] | None = None,
+        stem_channels: Mapping[str, Sequence[int]] | None = None,
+    ):
+        from livedream.sources.file import iter_blocks, probe
 
+        stems = {role: list(chans) for role, chans in (stem_channels or {}).items()}
+        n = probe(path).channels if (channels or stems) else 1  # mono unless channels are picked from the file
+        every = [*(channels or []), *(c for chans in stems.values() for c in chans)]
+        if every and max(every) > n:
+            raise LivedreamError(
+                f"{path} has {n} channel(s); cannot use channel(s) {sorted(c for c in every if c > n)}"
+            )
         self.sample_rate = sample_rate
-        self.channels = [0]
+        self.channels = [c - 1 for c in channels] if channels else list(range(min(n, 2)))
+        self.stem_channels = {role: [c - 1 for c in chans] for role, chans in stems.items()}
+        self.stream_channels = n
         self.latency_s = 0.0
         self.generation = 1
-        self.ring = RingBuffer.in_memory(int(RING_SECONDS * sample_rate), 1)
-        self._blocks = iter_blocks(path, sample_rate=sample_rate, channels=1, block_frames=block_frames)
-        self._carry = np.zeros((0, 1), np.float32)
+        self.ring = RingBuffer.in_memory(int(RING_SECONDS * sample_rate), n)
+        self._blocks = iter_blocks(path, sample_rate=sample_rate, channels=n, block_frames=block_frames)
+        self._carry = np.zeros((0, n), np.float32)
 
     def advance(self, t: float) -> None:
         """Deliver the samples that end at or before audio time t (then silence once the file is over)."""
@@ -205,7 +234,9 @@ class FileInput:
             if not len(self._carry):
                 block = next(self._blocks, None)
                 self._carry = (
-                    block.samples if block is not None else np.zeros((target - self.ring.written, 1), np.float32)
+                    block.samples
+                    if block is not None
+                    else np.zeros((target - self.ring.written, self.stream_channels), np.float32)
                 )
             n = min(len(self._carry), target - self.ring.written)
             self.ring.write(self._carry[:n])
@@ -213,6 +244,9 @@ class FileInput:
 
     def healthy(self) -> bool:
         return True
+
+    def abandon(self) -> None:
+        """Nothing to give up: a file never goes away."""
 
     def close(self) -> None:
         self._blocks.close()
