@@ -8,10 +8,9 @@ import numpy as np
 
 from livedream.audio.analyzer import ANALYSIS_RATE, DEFAULT_ONSET_METHOD, Analyzer, global_stats
 from livedream.audio.features import AudioFeatures
+from livedream.audio.timeline import NORMALIZE_MODES
 from livedream.errors import LivedreamError
 from livedream.sources.file import iter_blocks, probe
-
-NORMALIZE_MODES = ("adaptive", "global")
 
 
 def analyze_file(

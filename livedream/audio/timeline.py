@@ -11,6 +11,9 @@ from livedream.audio.analyzer import ANALYSIS_RATE, Analyzer, global_stats
 from livedream.audio.features import AudioFeatures
 from livedream.sources.file import iter_blocks
 
+# How features are normalised: "adaptive" is causal (live and export alike); "global" adds a first pass over the file.
+NORMALIZE_MODES = ("adaptive", "global")
+
 
 class FeatureTimeline:
     """Decodes and analyses a file lazily as later times are asked for; memory stays flat.

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from livedream.cli import options
 from livedream.errors import LivedreamError
+from livedream.modes.settings import ExportSettings
+from livedream.render.fit import FIT_MODES
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +26,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", default=None, metavar="WxH", help="output size, e.g. 1920x1080 (default: square)")
     p.add_argument(
         "--fit",
-        choices=options.FIT_MODES,
-        default="contain",
-        help="how a square picture fits another shape: contain (bars), fill (crop), mirror (reflections)",
+        choices=FIT_MODES,
+        default=ExportSettings.fit,
+        help=f"how a square picture fits another shape: contain (bars), fill (crop), mirror (reflections); "
+        f"default {ExportSettings.fit}",
     )
     p.add_argument("--audio", default=None, metavar="FILE", help="mux this soundtrack instead of the song")
     p.add_argument(
@@ -43,7 +46,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="stop StyleGAN2 synthesis at this resolution (faster)",
     )
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when present)")
-    p.add_argument("--batch-size", type=int, default=4, metavar="N", help="frames generated per generator call")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=ExportSettings.batch_size,
+        metavar="N",
+        help=f"frames generated per generator call (default {ExportSettings.batch_size})",
+    )
     p.add_argument(
         "--effect",
         action="append",
@@ -52,7 +61,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="your own GLSL effect after contrast and flash (repeatable); its u_amount is STRENGTH "
         "(default 1) times the envelope that drives the flash; see shaders/contrast.frag for the contract",
     )
-    p.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (worst); default 18")
+    p.add_argument(
+        "--crf",
+        type=int,
+        default=ExportSettings.crf,
+        help=f"H.264 quality, 0 (lossless) to 51 (worst); default {ExportSettings.crf}",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     options.add_audio_window(p)
     options.add_analysis_options(p)
@@ -92,7 +106,7 @@ def shader_effect(text: str) -> tuple[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedream.modes.export import ExportSettings, export
+    from livedream.modes.export import export
     from livedream.util.progress import with_progress
 
     song = Path(args.song).expanduser()

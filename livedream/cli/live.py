@@ -8,8 +8,8 @@ from pathlib import Path
 from livedream.cli import options
 from livedream.control.amplitudes import ROLES
 from livedream.errors import LivedreamError
-
-DEFAULT_OSC_PORT = 9000
+from livedream.modes.settings import LiveSettings
+from livedream.render.fit import FIT_MODES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,14 +33,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="input channels to mix to mono, counted from 1 (default: 1,2, or 1 on a mono input)",
     )
     p.add_argument("--samplerate", type=int, default=None, metavar="HZ", help="default: the device's own rate")
-    p.add_argument("--size", default="768x768", metavar="WxH", help="window size (default 768x768)")
+    width, height = LiveSettings.size
+    p.add_argument("--size", default=f"{width}x{height}", metavar="WxH", help=f"window size (default {width}x{height})")
     p.add_argument("--fullscreen", action="store_true", help="start full screen (F toggles)")
     p.add_argument("--monitor", type=int, default=0, metavar="N", help="monitor for full screen, from 0")
     p.add_argument(
         "--fit",
-        choices=options.FIT_MODES,
-        default="contain",
-        help="how the square picture fits the window: contain, fill or mirror",
+        choices=FIT_MODES,
+        default=LiveSettings.fit,
+        help=f"how the square picture fits the window: contain, fill or mirror (default {LiveSettings.fit})",
     )
     p.add_argument("--hud", action="store_true", help="start with the heads-up display on (H toggles)")
     p.add_argument("--no-vsync", dest="vsync", action="store_false", help="do not wait for the display's refresh")
@@ -64,9 +65,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--stats-interval",
         type=float,
-        default=1.0,
+        default=LiveSettings.stats_interval,
         metavar="S",
-        help="seconds between two lines of the stats file (default 1)",
+        help=f"seconds between two lines of the stats file (default {LiveSettings.stats_interval:g})",
     )
     p.add_argument(
         "--effect",
@@ -90,11 +91,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         metavar="N",
-        help=f"UDP port to listen for OSC on (default {DEFAULT_OSC_PORT})",
+        help=f"UDP port to listen for OSC on (default {LiveSettings.osc_port})",
     )
     osc.add_argument(
         "--osc-host",
-        default="127.0.0.1",
+        default=LiveSettings.osc_host,
         metavar="ADDR",
         help="address to listen on: 127.0.0.1 (default) is this machine only; 0.0.0.0 accepts a tablet",
     )
@@ -125,7 +126,7 @@ def parse_channels(text: str | None, flag: str = "--channels") -> list[int] | No
 def run(args: argparse.Namespace) -> int:
     from livedream.cli.export import shader_effect
     from livedream.control_in.osc_reply import parse_target
-    from livedream.modes.live import LiveSettings, run_live
+    from livedream.modes.live import run_live
 
     if args.normalize != "adaptive":
         raise LivedreamError("live mode normalises adaptively; --normalize global needs the whole song in advance")
@@ -164,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         vsync=args.vsync,
         preset=args.preset,
         osc_host=args.osc_host,
-        osc_port=(DEFAULT_OSC_PORT if args.osc_port is None else args.osc_port) if args.osc else None,
+        osc_port=(LiveSettings.osc_port if args.osc_port is None else args.osc_port) if args.osc else None,
         osc_port_given=args.osc_port is not None,
         osc_reply=parse_target(args.osc_reply) if args.osc_reply else None,
         stats_interval=args.stats_interval,

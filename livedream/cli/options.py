@@ -8,11 +8,10 @@ from fractions import Fraction
 from typing import Any
 
 from livedream import params, presets
+from livedream.audio.timeline import NORMALIZE_MODES
 from livedream.cli.param_flags import add_param_flags, param_flag_values
 from livedream.control.amplitudes import ROLES
 from livedream.errors import LivedreamError
-
-FIT_MODES = ("contain", "fill", "mirror")
 
 
 def add_audio_window(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +28,7 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--normalize",
-        choices=("adaptive", "global"),
+        choices=NORMALIZE_MODES,
         default="adaptive",
         help="adaptive: causal, as live mode does (default); global: a first pass over the whole file",
     )

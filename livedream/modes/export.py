@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from fractions import Fraction
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from livedream.audio.timeline import FeatureTimeline
 from livedream.control.amplitudes import ROLES
 from livedream.control.controller import Controller
 from livedream.control.step import FrameStep
 from livedream.errors import LivedreamError
-from livedream.models.base import Generator
 from livedream.models.inference import BatchRenderer
 from livedream.modes.clock import FrameClock, FrameTime
 from livedream.modes.engine import Engine
 from livedream.modes.features import FileFeatures
-from livedream.render.cpu_effects import CpuEffects, FrameEffect
+from livedream.modes.settings import ExportSettings
+from livedream.render.cpu_effects import CpuEffects
 from livedream.sinks.base import FrameSink
 from livedream.sources.file import probe
 
@@ -38,37 +35,6 @@ log = logging.getLogger(__name__)
 # Output size when none is asked for and the generator is small (the built-in style renders
 # below this and is upscaled on the GPU; StyleGAN models keep their own resolution).
 MIN_DEFAULT_SIZE = 512
-
-
-@dataclass(frozen=True)
-class ExportSettings:
-    """Everything `livedream export` needs; params is the full, validated parameter set."""
-
-    song: Path
-    output: Path
-    params: Mapping[str, Any]
-    seed: int = 0
-    fps: Fraction = Fraction(30)
-    size: tuple[int, int] | None = None  # (width, height); None: square at the generator's resolution (>= 512)
-    fit: str = "contain"
-    start: float = 0.0
-    duration: float | None = None
-    audio: Path | None = None  # another soundtrack to mux instead of the song
-    audio_start: float | None = None  # soundtrack start in its file; None: 0 for `audio`, `start` for the song
-    stems: Mapping[str, Path] = field(default_factory=dict)  # role -> file driving that role
-    style: str | None = None  # None: the built-in style
-    generator: Generator | None = None  # a ready generator (e.g. a user's function, wrapped); overrides style
-    model_resolution: int | None = None
-    device: str | None = None
-    batch_size: int = 4
-    normalize: str = "adaptive"  # or "global": a first pass over the whole file
-    onset_method: str | None = None
-    crf: int = 18
-    encoder_preset: str = "veryfast"
-    shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), run after contrast and flash
-    cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
-    save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG
-    look_ahead: bool = True  # read features ahead by the onset detector's delay (live cannot; tests switch it off)
 
 
 def song_duration(path: Path, start: float, duration: float | None) -> float:

@@ -13,50 +13,15 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from livedream.errors import LivedreamError
 from livedream.modes.clock import DisplayClock, FrameTime
+from livedream.modes.settings import LiveSettings
 
 log = logging.getLogger(__name__)
-
-DEFAULT_SIZE = (768, 768)
-DEFAULT_OSC_PORT = 9000
-
-
-@dataclass(frozen=True)
-class LiveSettings:
-    """Everything `livedream live` needs; params is the full, validated parameter set."""
-
-    params: Mapping[str, Any]
-    seed: int = 0
-    device: str | None = None  # input device index or name part; None: the default input
-    channels: Sequence[int] | None = None  # 1-based input channels mixed to mono; None: the first two
-    stem_channels: Mapping[str, Sequence[int]] = field(default_factory=dict)  # role -> its own 1-based inputs
-    sample_rate: int | None = None  # None: the device's own
-    size: tuple[int, int] = DEFAULT_SIZE
-    fullscreen: bool = False
-    monitor: int = 0
-    fit: str = "contain"
-    style: str | None = None
-    model_resolution: int | None = None
-    torch_device: str | None = None
-    onset_method: str | None = None
-    duration: float | None = None
-    stats_file: Path | None = None
-    record: Path | None = None
-    hud: bool = False
-    vsync: bool = True
-    preset: str = "default"  # the startup preset (name or path): watched for edits, the base for OSC switches
-    osc_host: str = "127.0.0.1"
-    osc_port: int | None = DEFAULT_OSC_PORT  # None: no OSC
-    osc_port_given: bool = False  # False: a taken default port is a warning, not an error
-    osc_reply: tuple[str, int] | None = None
-    stats_interval: float = 1.0
-    shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), after contrast and flash
-    cpu_effects: Sequence[Any] = ()  # numpy effects (render.cpu_effects.FrameEffect), driven by the mix
 
 
 @dataclass

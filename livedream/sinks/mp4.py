@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,6 +15,7 @@ import numpy as np
 
 from livedream.errors import LivedreamError
 from livedream.sources.file import AudioBlock, iter_blocks, probe
+from livedream.util.atomic import temporary_sibling
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def aac_layout(sample_rate: int, channels: int) -> tuple[int, int]:
 class Mp4Writer:
     """An MP4 being written: frames in with write(), out as a complete file at `path` on close().
 
-    The file is built as a hidden `.name.part-XXXX` beside `path` and renamed on success, so `path`
+    The file is built under util.atomic's hidden temporary name beside `path` and renamed on success, so `path`
     only ever holds a finished video; abort() (or an exception inside `with`) removes the partial file.
     The soundtrack is decoded and encoded as the frames arrive, so memory stays flat for any length.
     Odd sizes are padded to even ones (libx264's 4:2:0 needs even sides) by repeating the last
@@ -99,7 +99,7 @@ class Mp4Writer:
                 raise LivedreamError(f"{audio.path}: start {audio.start:g} s is past its end ({info.duration_s:g} s)")
             audio_plan = aac_layout(info.sample_rate, info.channels)
         # Hidden, beside the target (so the rename is atomic), created with the user's usual permissions.
-        self._tmp = self.path.parent / f".{self.path.name}.part-{secrets.token_hex(4)}"
+        self._tmp = temporary_sibling(self.path, ".mp4")
         try:
             self._guarded(lambda: self._open(crf, preset, audio, audio_plan))
         except BaseException:

@@ -107,7 +107,9 @@ def load(
             )
         path = str(catalogue.fetch(path_or_name))
     if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        from livedream.models.registry import default_device
+
+        device = default_device()
     cfg, state, fmt = read_model(path)
     what = os.path.basename(path)
     net = build_network(cfg, state, what)

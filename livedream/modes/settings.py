@@ -1,0 +1,81 @@
+"""The settings of each mode that are not musical parameters, each declared once; the CLI reads its defaults here.
+
+Musical parameters (pulse_react, ...) live in the parameter table (livedream/params.py); these are how a run is
+set up: sizes, fit, encoder, devices, ports. Importing this module is cheap (no torch, no GL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from livedream.models.base import Generator
+    from livedream.render.cpu_effects import FrameEffect
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """Everything `livedream export` needs; params is the full, validated parameter set."""
+
+    song: Path
+    output: Path
+    params: Mapping[str, Any]
+    seed: int = 0
+    fps: Fraction = Fraction(30)
+    size: tuple[int, int] | None = None  # (width, height); None: square at the generator's resolution (>= 512)
+    fit: str = "contain"
+    start: float = 0.0
+    duration: float | None = None
+    audio: Path | None = None  # another soundtrack to mux instead of the song
+    audio_start: float | None = None  # soundtrack start in its file; None: 0 for `audio`, `start` for the song
+    stems: Mapping[str, Path] = field(default_factory=dict)  # role -> file driving that role
+    style: str | None = None  # None: the built-in style
+    generator: Generator | None = None  # a ready generator (e.g. a user's function, wrapped); overrides style
+    model_resolution: int | None = None
+    device: str | None = None
+    batch_size: int = 4
+    normalize: str = "adaptive"  # or "global": a first pass over the whole file
+    onset_method: str | None = None
+    crf: int = 18
+    encoder_preset: str = "veryfast"
+    shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), run after contrast and flash
+    cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
+    save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG
+    look_ahead: bool = True  # read features ahead by the onset detector's delay (live cannot; tests switch it off)
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """Everything `livedream live` needs; params is the full, validated parameter set."""
+
+    params: Mapping[str, Any]
+    seed: int = 0
+    device: str | None = None  # input device index or name part; None: the default input
+    channels: Sequence[int] | None = None  # 1-based input channels mixed to mono; None: the first two
+    stem_channels: Mapping[str, Sequence[int]] = field(default_factory=dict)  # role -> its own 1-based inputs
+    sample_rate: int | None = None  # None: the device's own
+    size: tuple[int, int] = (768, 768)  # the window
+    fullscreen: bool = False
+    monitor: int = 0
+    fit: str = "contain"
+    style: str | None = None
+    model_resolution: int | None = None
+    torch_device: str | None = None
+    onset_method: str | None = None
+    duration: float | None = None
+    stats_file: Path | None = None
+    record: Path | None = None
+    hud: bool = False
+    vsync: bool = True
+    preset: str = "default"  # the startup preset (name or path): watched for edits, the base for OSC switches
+    osc_host: str = "127.0.0.1"
+    osc_port: int | None = 9000  # None: no OSC
+    osc_port_given: bool = False  # False: a taken default port is a warning, not an error
+    osc_reply: tuple[str, int] | None = None
+    stats_interval: float = 1.0
+    shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), after contrast and flash
+    cpu_effects: Sequence[Any] = ()  # numpy effects (render.cpu_effects.FrameEffect), driven by the mix
