@@ -82,12 +82,12 @@ def screenshot(xwd_file: Path) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def jackd(rate: int = 48000, period: int = 512, name: str | None = None) -> Iterator[str]:
-    """A JACK server with the dummy backend under a unique name; yields the name (for JACK_DEFAULT_SERVER)."""
+def jackd(rate: int = 48000, period: int = 512, name: str | None = None, inputs: int = 2) -> Iterator[str]:
+    """A JACK server with the dummy backend (`inputs` capture channels) under a unique name; yields the name."""
     name = name or f"livedream-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"}
     proc = subprocess.Popen(
-        ["jackd", "-n", name, "-d", "dummy", "-r", str(rate), "-p", str(period)],
+        ["jackd", "-n", name, "-d", "dummy", "-r", str(rate), "-p", str(period), "-C", str(inputs)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

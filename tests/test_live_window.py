@@ -128,3 +128,60 @@ def test_killing_jack_does_not_stop_the_picture(tmp_path):
     lines = read_stats(stats)
     assert len(lines) >= 5, lines
     assert lines[-1]["frames"] - lines[-3]["frames"] >= 20, "frames stopped after the server went away"
+
+
+RED_EFFECT = """#version 330
+// A user's effect for the test: paints the picture red by u_amount.
+in vec2 v_uv;
+uniform sampler2D u_image;
+uniform float u_amount;
+out vec4 f_color;
+void main() { f_color = vec4(mix(texture(u_image, v_uv).rgb, vec3(1.0, 0.0, 0.0), u_amount), 1.0); }
+"""
+
+
+def test_user_effect_and_input_channel_stems_act_live(tmp_path):
+    """Clicks on input 3 only: the flash stem on 3 drives the user's red effect; the pulse stem on silent 4 rests."""
+    effect, stats = tmp_path / "red.frag", tmp_path / "stats.jsonl"
+    effect.write_text(RED_EFFECT)
+    with h.xvfb() as (display, screen_file), h.jackd(inputs=4) as server, h.metronome(server, bpm=120) as metro:
+        proc = start_live(
+            display,
+            server,
+            "--duration",
+            "7",
+            "--stats-file",
+            str(stats),
+            "--channels",
+            "1,2",
+            "--flash-channels",
+            "3",
+            "--pulse-channels",
+            "4",
+            "--effect",
+            f"{effect}:1",
+            "--flash-strength",
+            "0",
+            "--contrast-strength",
+            "0",
+        )
+        try:
+            inputs = sorted(h.wait_for_ports(server, "PortAudio:in"))
+            assert len(inputs) == 4, inputs
+            h.connect(server, metro, inputs[2])  # the clicks reach input 3 alone
+            time.sleep(2.5)
+            shots = []
+            for _ in range(10):
+                shots.append(h.screenshot(screen_file)[:256, :256].astype(int))
+                time.sleep(0.1)
+        finally:
+            rc, err = finish(proc)
+    assert rc == 0, err
+    redness = [float((s[..., 0] - (s[..., 1] + s[..., 2]) / 2).mean()) for s in shots]
+    assert max(redness) - min(redness) > 40, redness  # the user's effect lights up on the clicks and rests between
+    lines = read_stats(stats)[2:-1]  # the seconds with the metronome playing
+    assert all(line["amounts"]["red"] > 0.5 for line in lines), lines  # strength 1 x the flash stem's hits
+    assert all(line["amounts"]["flash"] == 0 for line in lines)  # flash_strength 0: only the user's effect
+    assert all(line["onsets"] == 0 for line in lines), "the mix (inputs 1-2) is silent"
+    assert all(line["envelopes"]["flash"] > 0.5 for line in lines)  # the stem with the clicks
+    assert all(line["envelopes"]["pulse"] < 0.05 for line in lines)  # the silent stem does not pulse

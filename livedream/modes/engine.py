@@ -81,6 +81,7 @@ class Engine:
         self.numpy_effects = numpy_effects
         self.shown: Rendered | None = None  # the image drawn last
         self.frame: OutputFrame | None = None  # the output drawn last
+        self.planned: Planned | None = None  # the step of the frame drawn last
         self.seq = 0
         self._chain: EffectChain | None = None
         self._texture: moderngl.Texture | None = None
@@ -118,6 +119,7 @@ class Engine:
                 self.seq += 1
             requests.append((self.seq, p.step.frame))
         for p, got in zip(batch, self.renderer.render(requests), strict=True):
+            self.planned = p
             self.frame = self.draw_one(p, got)
             for sink in self.sinks:
                 sink.write(self.frame)

@@ -21,8 +21,10 @@ class LiveStats:
     since start, "dropped": controller frames never generated since start (a newer one won), "gen_ms":
     mean generator time of the images finished that second, "rms": input RMS now, "onsets": onsets heard
     in that second, "latency_ms": mean estimated input-to-screen latency that second, "max_frame_ms": the
-    longest time between two displayed frames that second, "params": every parameter in force, and
-    whatever `state` the loop adds (preset, freeze, blackout, OSC counters)}.
+    longest time between two displayed frames that second, "amounts": the largest amount each effect got that
+    second (flash, contrast, user shaders, blackout), "envelopes": the largest 0..1 envelope each role read
+    (pulse, motion, contrast, flash), "params": every parameter in force, and whatever
+    `state` the loop adds (preset, freeze, blackout, OSC counters)}.
     """
 
     def __init__(self, path: str | Path | None, start: float | None = None, period_s: float = 1.0):
@@ -42,14 +44,26 @@ class LiveStats:
         self._max_frame_s = 0.0
         self._last_frame_at: float | None = None
         self._onsets_at_window = 0
+        self._amounts: dict[str, float] = {}
+        self._envelopes: dict[str, float] = {}
         self.last: dict[str, Any] = {"fps": 0.0, "gen_ms": 0.0, "latency_ms": 0.0}
 
     def begin(self, start: float) -> None:
         """Count from start (time.monotonic()): the moment the picture starts."""
         self.start = self._window_start = start
 
-    def frame(self, latency_ms: float | None = None, gen_ms: float | None = None, at: float | None = None) -> None:
+    def frame(
+        self,
+        latency_ms: float | None = None,
+        gen_ms: float | None = None,
+        at: float | None = None,
+        amounts: Mapping[str, float] | None = None,
+        envelopes: Mapping[str, float] | None = None,
+    ) -> None:
         """One frame displayed (at: time.monotonic() of its swap); gen_ms when a new image arrived with it."""
+        for peaks, values in ((self._amounts, amounts), (self._envelopes, envelopes)):
+            for name, value in (values or {}).items():
+                peaks[name] = max(peaks.get(name, 0.0), float(value))
         if at is not None:
             if self._last_frame_at is not None:
                 self._max_frame_s = max(self._max_frame_s, at - self._last_frame_at)
@@ -85,10 +99,13 @@ class LiveStats:
             "onsets": int(onsets_total - self._onsets_at_window),
             "latency_ms": round(sum(self._latency_ms) / len(self._latency_ms), 1) if self._latency_ms else None,
             "max_frame_ms": round(1000.0 * self._max_frame_s, 1),
+            "amounts": {name: round(v, 4) for name, v in self._amounts.items()},
+            "envelopes": {name: round(v, 4) for name, v in self._envelopes.items()},
             "params": dict(params),
             **(state or {}),
         }
         self._max_frame_s = 0.0
+        self._amounts, self._envelopes = {}, {}
         self._window_start = now
         self._window_frames = 0
         self._gen_ms, self._latency_ms = [], []
@@ -113,7 +130,7 @@ class StatsSink:
 
     def write(self, frame: Any) -> None:  # frame: sinks.base.OutputFrame
         s, now = self.session, time.monotonic()
-        shown = s.engine.shown
+        shown, planned = s.engine.shown, s.engine.planned
         new_image = shown is not None and shown.seq != self._last_image_seq
         if new_image:
             self._last_image_seq = shown.seq
@@ -121,6 +138,8 @@ class StatsSink:
             latency_ms=1000.0 * (now - s.feed.arrived_at + s.source.latency_s),
             gen_ms=shown.gen_ms if new_image else None,
             at=now,
+            amounts=planned.step.amounts if planned is not None else None,
+            envelopes=planned.step.frame.amplitudes if planned is not None and planned.step.frame else None,
         )
         if self.stats.due(now):
             state = {**s.control.state, "osc": s.osc.counters if s.osc is not None else None}
