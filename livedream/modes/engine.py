@@ -26,6 +26,7 @@ from livedream.control.step import FrameStep, StepResult
 from livedream.models.inference import Rendered, Renderer
 from livedream.modes.clock import Clock, FrameTime
 from livedream.render.effects import EffectChain
+from livedream.render.fit import fit_rect
 from livedream.sinks.base import FrameSink, OutputFrame
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,10 @@ class Engine:
     The effect chain is rebuilt when the generator's image size changes (live's out-of-memory fallback);
     `resize` changes the output size (a live window resized). The output framebuffer belongs to the
     engine, so sinks read the same pixels whatever else is drawn on the screen (the HUD).
+
+    scale_in_sink: the effects run at the generator's size and each frame carries the rectangle it fills in
+    the output (OutputFrame.rect); the sink scales it (export's MP4 encoder, in the same pass as its colour
+    conversion). Only for sinks that all can, and for fits that are a plain scale (contain, fill).
     """
 
     def __init__(
@@ -73,7 +78,11 @@ class Engine:
         effects: Sequence[str] = ("contrast", "flash"),
         sinks: Sequence[FrameSink] = (),
         numpy_effects: NumpyEffects | None = None,
+        scale_in_sink: bool = False,
     ):
+        if scale_in_sink and (fit not in ("contain", "fill") or numpy_effects is not None):
+            raise ValueError("scale_in_sink needs a contain or fill fit and no numpy effects")
+        self.scale_in_sink = scale_in_sink
         self.ctx, self.step, self.renderer, self.features = ctx, step, renderer, features
         self.fit = fit
         self.effects = (*effects, "blackout")
@@ -84,6 +93,8 @@ class Engine:
         self.planned: Planned | None = None  # the step of the frame drawn last
         self.seq = 0
         self._chain: EffectChain | None = None
+        self._small: tuple[moderngl.Texture, moderngl.Framebuffer] | None = None  # scale_in_sink's target
+        self._small_chain: EffectChain | None = None
         self._texture: moderngl.Texture | None = None
         self._fbo: moderngl.Framebuffer | None = None
         self.resize(out_size)
@@ -127,6 +138,8 @@ class Engine:
 
     def draw_one(self, p: Planned, got: Rendered | None) -> OutputFrame:
         """The effects on one image into the output framebuffer; black until there is an image."""
+        if got is not None and self.scale_in_sink:
+            return self._draw_small(p, got)
         frame = OutputFrame(self.ctx, self._fbo, self._texture, p.time)
         if got is None:
             self._fbo.use()
@@ -138,6 +151,21 @@ class Engine:
         if self.numpy_effects is not None:
             frame.replace(self.numpy_effects.apply(frame.pixels().copy(), p.cpu_amplitudes))
         return frame
+
+    def _draw_small(self, p: Planned, got: Rendered) -> OutputFrame:
+        """The effects at the generator's size into a framebuffer of that size; the sink does the fit."""
+        self.shown = got
+        src = (got.image.shape[1], got.image.shape[0])
+        if self._small is None or tuple(self._small[1].size) != src:
+            if self._small is not None:
+                for obj in reversed(self._small):
+                    obj.release()
+            texture = self.ctx.texture(src, 4)
+            self._small = (texture, self.ctx.framebuffer(color_attachments=[texture]))
+            self._small_chain = EffectChain(self.ctx, src, src, fit="contain", effects=self.effects)
+        texture, fbo = self._small
+        self._small_chain.render(got.image, p.step.amounts, p.time.t, target=fbo, flip_y=False)
+        return OutputFrame(self.ctx, fbo, texture, p.time, rect=fit_rect(src, self.out_size, self.fit))
 
     # -- output size and GL objects ---------------------------------------------------------------------------
 
@@ -166,7 +194,12 @@ class Engine:
 
     def release(self) -> None:
         """Free the GL objects (sinks are closed by whoever opened them)."""
-        if self._chain is not None:
-            self._chain.release()
-            self._chain = None
+        for chain in (self._chain, self._small_chain):
+            if chain is not None:
+                chain.release()
+        self._chain = self._small_chain = None
+        if self._small is not None:
+            for obj in reversed(self._small):
+                obj.release()
+            self._small = None
         self._release_target()

@@ -101,6 +101,8 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
                 effects=("contrast", "flash", *(path for path, _ in s.shader_effects)),
                 sinks=sinks,
                 numpy_effects=cpu_effects if cpu_effects.effects else None,
+                # The MP4 is the only sink and the fit a plain scale: the encoder's converter scales (cheap at 1080p).
+                scale_in_sink=len(sinks) == 1 and s.fit in ("contain", "fill") and not cpu_effects.effects,
             )
             stack.callback(engine.release)
 

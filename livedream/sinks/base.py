@@ -17,9 +17,19 @@ class OutputFrame:
     A numpy effect may replace the pixels (`replace`), which also uploads them for GL sinks.
     """
 
-    def __init__(self, ctx: moderngl.Context, fbo: moderngl.Framebuffer, texture: moderngl.Texture, time: FrameTime):
+    def __init__(
+        self,
+        ctx: moderngl.Context,
+        fbo: moderngl.Framebuffer,
+        texture: moderngl.Texture,
+        time: FrameTime,
+        rect: tuple[int, int, int, int] | None = None,
+    ):
         self.ctx, self.fbo, self.texture, self.time = ctx, fbo, texture, time
         self.size: tuple[int, int] = tuple(fbo.size)  # (width, height)
+        # None: the frame is at output size. Else it is the generator-sized picture with its effects, still to be
+        # scaled into rect (x0, y0, w, h) of the output by the sink (export's encoder does it in one pass).
+        self.rect = rect
         self._pixels: np.ndarray | None = None
 
     def pixels(self) -> np.ndarray:

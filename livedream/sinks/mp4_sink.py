@@ -12,10 +12,19 @@ class Mp4Sink:
 
     def __init__(self, writer: Mp4Writer):
         self.writer = writer
-        self._encoder = BackgroundWriter(writer.write)  # H.264 encoding overlaps generation
+        self._encoder = BackgroundWriter(self._write)  # H.264 encoding overlaps generation
 
     def write(self, frame: OutputFrame) -> None:
-        self._encoder.write(frame.pixels())
+        if frame.rect is None:
+            self._encoder.write(frame.pixels())
+        else:  # the generator's picture: scaled into the output by the encoder's converter
+            self._encoder.write((frame.pixels(), frame.rect))
+
+    def _write(self, item) -> None:
+        if isinstance(item, tuple):
+            self.writer.write_fitted(*item)
+        else:
+            self.writer.write(item)
 
     def close(self) -> None:
         try:
