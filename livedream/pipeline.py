@@ -62,6 +62,7 @@ class ExportSettings:
     model_resolution: int | None = None
     device: str | None = None
     batch_size: int = 4
+    encode_in_background: bool = True  # H.264 on its own thread, overlapping generation (False: bench baseline)
     normalize: str = "adaptive"  # or "global": a first pass over the whole file
     onset_method: str | None = None
     crf: int = 18
@@ -130,7 +131,7 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     chain = EffectChain(ctx, (gen.resolution, gen.resolution), size, fit=s.fit, effects=effects)
     try:
         with Mp4Writer(s.output, size, s.fps, audio=soundtrack, crf=s.crf, preset=s.encoder_preset) as writer:
-            encoder = BackgroundWriter(writer.write)  # H.264 encoding overlaps generation
+            encoder = BackgroundWriter(writer.write, threaded=s.encode_in_background)  # encoding overlaps generation
             try:
                 for first in range(0, n_frames, s.batch_size):
                     batch, cpu_amplitudes = [], []
