@@ -1,6 +1,6 @@
-"""A GL buffer registered with CUDA (the driver API through ctypes): CUDA kernels can write straight into it.
+"""A GL buffer registered with CUDA (the driver API through ctypes): CUDA can write straight into it.
 
-Only the calls interop needs: register, map on a stream, get the device pointer, unmap, unregister. The GL
+Only the calls interop needs: register, map on a stream, get the device pointer, copy, unmap, unregister. The GL
 context that owns the buffer must be current on the calling thread, and it must run on the same GPU as CUDA
 (an EGL or GLX context of NVIDIA's driver; Mesa's software GL has no interop and registration fails).
 """
@@ -34,6 +34,7 @@ def _driver() -> ctypes.CDLL:
             "cuGraphicsResourceGetMappedPointer_v2": [ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(sz), vp],
             "cuGraphicsUnmapResources": [u, ctypes.POINTER(vp), vp],
             "cuGraphicsUnregisterResource": [vp],
+            "cuMemcpyDtoDAsync_v2": [ctypes.c_uint64, ctypes.c_uint64, sz, vp],
         }
         for name, args in signatures.items():
             fn = getattr(lib, name)
@@ -86,6 +87,11 @@ class CudaGlBuffer:
         finally:
             rc = lib.cuGraphicsUnmapResources(1, ctypes.byref(self._resource), stream_ptr)
             _check(rc, "cuGraphicsUnmapResources")
+
+    @staticmethod
+    def copy_from(src: int, nbytes: int, dst: int, stream: int) -> None:
+        """Queue a device-to-device copy of nbytes from src into the mapped dst on `stream`."""
+        _check(_driver().cuMemcpyDtoDAsync_v2(dst, src, nbytes, ctypes.c_void_p(stream)), "cuMemcpyDtoDAsync")
 
     def release(self) -> None:
         if self._resource.value:

@@ -110,13 +110,6 @@ class PboUpload:
         self._pbo.release()
 
 
-class _CudaArray:
-    """A device pointer as a CUDA array (its __cuda_array_interface__), so that torch can write into it."""
-
-    def __init__(self, ptr: int, shape: tuple[int, ...]) -> None:
-        self.__cuda_array_interface__ = {"shape": shape, "typestr": "|u1", "data": (ptr, False), "version": 2}
-
-
 class InteropUpload:
     """CUDA writes the image into a GL pixel buffer registered with CUDA; GL fills the texture from it.
 
@@ -131,7 +124,6 @@ class InteropUpload:
         if device.type != "cuda":
             raise RuntimeError("CUDA-GL interop needs a CUDA device")
         width, height = size
-        self._shape = (height, width, 3)
         self._device = device
         self._pbo = ctx.buffer(reserve=width * height * 3, dynamic=True)
         try:
@@ -146,8 +138,7 @@ class InteropUpload:
         with self._cuda.mapped(stream.cuda_stream) as (ptr, nbytes):
             if nbytes < rgb.numel():
                 raise RuntimeError(f"mapped pixel buffer holds {nbytes} bytes, the image {rgb.numel()}")
-            view = torch.as_tensor(_CudaArray(ptr, self._shape), device=self._device)
-            view.copy_(rgb)
+            self._cuda.copy_from(rgb.data_ptr(), rgb.numel(), ptr, stream.cuda_stream)
         texture.write(self._pbo, alignment=1)  # GL runs after the unmap, which waits for the copy
         return mean_grey_tensor(rgb)
 
@@ -170,6 +161,6 @@ def make_uploader(
             return PboUpload(ctx, size, device)
         if mode == "interop":
             return InteropUpload(ctx, size, device)
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, AttributeError) as exc:  # no CUDA, no driver library, or GL without interop
         log.info("%s upload unavailable (%s); uploading through the host", mode, exc)
     return HostUpload()

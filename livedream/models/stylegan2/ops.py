@@ -115,10 +115,11 @@ def modulated_conv2d(
     Fused: one grouped convolution with per-sample weights (fast at batch 1, exact in fp32).
     Unfused: scale activations instead of weights (used for fp16 batches, as NVIDIA does).
     In fp16, weight and styles are pre-scaled by their max-norm so the products stay finite.
-    channels_last hands the convolution NHWC weights, so that it does not convert them on every call
-    (the caller keeps x in channels-last itself).
+    channels_last runs the convolution on NHWC maps and weights (tensor-core friendly on CUDA).
     """
     batch = x.shape[0]
+    if channels_last:  # the FIR resampling after an up-convolution hands back NCHW maps
+        x = x.contiguous(memory_format=torch.channels_last)
     out_ch, in_ch, kh, kw = weight.shape
     padding = kw // 2
     if f is None and up > 1:  # only upsampling filters: a host-to-device copy here would sync every call
