@@ -38,6 +38,8 @@ def run_sections(args: argparse.Namespace) -> dict:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda: no CUDA device here")
     plan = QUICK if args.quick else FULL
+    if plan.quick and device.type == "cpu":
+        torch.set_num_threads(1)  # tiny tensors: more threads only spin against each other on a busy machine
     sections = args.sections.split(",") if args.sections else list(SECTIONS)
     unknown = set(sections) - set(SECTIONS)
     if unknown:
