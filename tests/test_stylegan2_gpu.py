@@ -75,7 +75,7 @@ def test_cuda_fp32_matches_the_cpu(net):
     with strict_fp32():
         strict = run(net, "cuda", batch=2, fp16=False)
     default = run(net, "cuda", batch=2, fp16=False)  # TF32 as torch leaves it
-    assert (strict - cpu).abs().max() < 1e-4
+    assert (strict - cpu).abs().max() < 5e-4
     assert levels(default, cpu).max() < 2
 
 

@@ -104,3 +104,5 @@ def test_options_that_cannot_work_are_refused(net):
         StyleGAN2Generator(net, "cpu", speed=SpeedOptions(modconv="fast"))
     with pytest.raises(LivedreamError, match="compile mode"):
         StyleGAN2Generator(net, "cpu", speed=SpeedOptions(compile_mode="turbo"))
+    with pytest.raises(LivedreamError, match="makes its own CUDA graphs"):
+        SpeedOptions(cuda_graph=True, compile_mode="reduce-overhead").check(torch.device("cuda"))

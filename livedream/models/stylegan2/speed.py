@@ -34,6 +34,8 @@ class SpeedOptions:
             raise LivedreamError(f"compile mode {self.compile_mode!r} is not one of {', '.join(COMPILE_MODES)}")
         if self.cuda_graph and device.type != "cuda":
             raise LivedreamError(f"CUDA graphs need a CUDA device; the generator runs on {device}")
+        if self.cuda_graph and self.compile_mode in ("reduce-overhead", "max-autotune"):
+            raise LivedreamError(f"compile mode {self.compile_mode!r} makes its own CUDA graphs; drop cuda_graph")
 
 
 class GraphedCall:
@@ -52,13 +54,14 @@ class GraphedCall:
 
     def __call__(self, x: torch.Tensor, key: Hashable = None) -> torch.Tensor:
         full_key = (tuple(x.shape), x.dtype, x.device, key)
-        entry = self._graphs.get(full_key)
-        if entry is None:
-            entry = self._graphs[full_key] = self._capture(x)
-        graph, static_in, static_out = entry
-        static_in.copy_(x)
-        graph.replay()
-        return static_out.clone()
+        with torch.inference_mode():  # the captured buffers are inference tensors
+            entry = self._graphs.get(full_key)
+            if entry is None:
+                entry = self._graphs[full_key] = self._capture(x)
+            graph, static_in, static_out = entry
+            static_in.copy_(x)
+            graph.replay()
+            return static_out.clone()
 
     def _capture(self, x: torch.Tensor) -> tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]:
         static_in = x.clone()
