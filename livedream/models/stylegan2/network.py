@@ -214,24 +214,23 @@ class SynthesisBlock(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """ws [B, num_conv + num_torgb, w_dim]; x [B, C, R/2, R/2] in, [B, C, R, R] out; img stays float32.
 
-        modconv is one of MODCONV_MODES; channels_last keeps the feature maps NHWC (faster tensor-core
-        convolutions on CUDA, the same numbers within rounding).
+        modconv is one of MODCONV_MODES; channels_last runs the modulated convolutions on NHWC maps (faster
+        tensor-core convolutions on CUDA, the same numbers within rounding).
         """
         batch = ws.shape[0]
         fused = {"auto": dtype == torch.float32 or batch == 1, "grouped": True, "scaled": False}[modconv]
-        fmt = torch.channels_last if channels_last else torch.contiguous_format
         cl = channels_last
         if self.in_ch == 0:
-            x = self.const.to(dtype).unsqueeze(0).repeat(batch, 1, 1, 1).contiguous(memory_format=fmt)
+            x = self.const.to(dtype).unsqueeze(0).repeat(batch, 1, 1, 1)
             x = self.conv1(x, ws[:, 0], f, noise_mode, fused, channels_last=cl)
         elif self.architecture == "resnet":
-            x = x.to(dtype).contiguous(memory_format=fmt)
+            x = x.to(dtype)
             y = self.skip(x, f)
             x = self.conv0(x, ws[:, 0], f, noise_mode, fused, channels_last=cl)
             x = self.conv1(x, ws[:, 1], f, noise_mode, fused, gain=math.sqrt(0.5), channels_last=cl)
             x = y.add_(x)
         else:
-            x = x.to(dtype).contiguous(memory_format=fmt)
+            x = x.to(dtype)
             x = self.conv0(x, ws[:, 0], f, noise_mode, fused, channels_last=cl)
             x = self.conv1(x, ws[:, 1], f, noise_mode, fused, channels_last=cl)
         if img is not None:
