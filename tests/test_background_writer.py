@@ -47,3 +47,20 @@ def test_abort_drops_what_is_queued():
         bw.write(np.zeros((1, 1, 3), np.uint8))
     bw.abort()
     assert len(seen) < 8
+
+
+def test_unthreaded_writes_inline_on_the_callers_thread():
+    """The benchmarks' baseline (nothing overlaps): same frames, same order, the caller's thread."""
+    seen, threads = [], set()
+
+    def write(frame):
+        seen.append(int(frame[0, 0, 0]))
+        threads.add(threading.get_ident())
+
+    bw = BackgroundWriter(write, threaded=False)
+    for k in range(5):
+        bw.write(np.full((2, 2, 3), k, np.uint8))
+        assert seen[-1] == k  # written before write() returned
+    bw.close()
+    bw.abort()
+    assert seen == list(range(5)) and threads == {threading.get_ident()}

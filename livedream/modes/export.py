@@ -88,7 +88,7 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
         stack.callback(ctx.release)
         sinks: list[FrameSink] = []
         with Mp4Writer(s.output, size, s.fps, audio=soundtrack, crf=s.crf, preset=s.encoder_preset) as writer:
-            sinks.append(Mp4Sink(writer))
+            sinks.append(Mp4Sink(writer, threaded=s.encode_in_background))
             if s.save_frames_dir:
                 sinks.append(FrameFolder(s.save_frames_dir))
             engine = Engine(

@@ -38,6 +38,7 @@ class ExportSettings:
     model_resolution: int | None = None
     device: str | None = None
     batch_size: int = 4
+    encode_in_background: bool = True  # H.264 on its own thread, overlapping generation (False: bench baseline)
     normalize: str = "adaptive"  # or "global": a first pass over the whole file
     onset_method: str | None = None
     crf: int = 18

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import moderngl
 import numpy as np
@@ -112,6 +112,26 @@ class EffectChain:
         flip_y overrides that guess (None: flip exactly when target is a default framebuffer).
         """
         self._upload(image)
+        self.render_source(amounts, time, target, flip_y, grey=lambda: mean_grey(image))
+
+    @property
+    def source(self) -> moderngl.Texture:
+        """The RGB8 texture [src_h, src_w] the chain starts from; render() fills it, or an uploader does."""
+        return self._source
+
+    def render_source(
+        self,
+        amounts: Mapping[str, float],
+        time: float = 0.0,
+        target: moderngl.Framebuffer | None = None,
+        flip_y: bool | None = None,
+        grey: int | Callable[[], int] = 0,
+    ) -> None:
+        """render() for an image already in `source` (livedream.render.upload writes it from the GPU).
+
+        grey is the frame's mean grey (0..255, as mean_grey computes it), or a function giving it,
+        called only when an effect reads u_mean_grey.
+        """
         self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST)
         current = self._source
         mean: float | None = None
@@ -121,7 +141,7 @@ class EffectChain:
             if amount == 0.0:
                 continue
             if mean is None and "u_mean_grey" in program:
-                mean = mean_grey(image) / 255.0
+                mean = (grey() if callable(grey) else grey) / 255.0
             fbo = self._fbos[drawn % 2]
             fbo.use()
             current.use(0)

@@ -17,15 +17,18 @@ class BackgroundWriter:
     FFmpeg's encoder and torch both release the GIL, so on two cores the H.264 encode of frame k
     runs while frame k+1 is generated. The queue is short (memory stays flat) and the worker's
     first error is raised in the caller at its next write() or close(), so nothing fails silently.
+    threaded=False writes on the caller's thread instead (the benchmarks' baseline; nothing overlaps).
     """
 
-    def __init__(self, write: Callable[[np.ndarray], None], depth: int = 4):
+    def __init__(self, write: Callable[[np.ndarray], None], depth: int = 4, threaded: bool = True):
         self._write = write
+        self.threaded = threaded
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="livedream-encode", daemon=True)
-        self._thread.start()
+        if threaded:
+            self._thread.start()
 
     def _run(self) -> None:
         while True:
@@ -45,6 +48,9 @@ class BackgroundWriter:
 
     def write(self, frame: np.ndarray) -> None:
         """Queue a frame [h, w, 3] uint8; blocks while the queue is full."""
+        if not self.threaded:
+            self._write(frame)
+            return
         while True:
             self._raise()
             try:
@@ -65,6 +71,8 @@ class BackgroundWriter:
     def abort(self) -> None:
         """Stop as soon as the frame in hand is written; what is still queued is dropped."""
         self._stop.set()
+        if not self.threaded:
+            return
         while True:
             try:
                 self._queue.get_nowait()

@@ -10,9 +10,9 @@ from livedream.sinks.mp4 import Mp4Writer
 class Mp4Sink:
     """Owns an open Mp4Writer: close() finishes and renames it into place, abort() removes the partial file."""
 
-    def __init__(self, writer: Mp4Writer):
+    def __init__(self, writer: Mp4Writer, threaded: bool = True):
         self.writer = writer
-        self._encoder = BackgroundWriter(self._write)  # H.264 encoding overlaps generation
+        self._encoder = BackgroundWriter(self._write, threaded=threaded)  # H.264 encoding overlaps generation
 
     def write(self, frame: OutputFrame) -> None:
         if frame.rect is None:

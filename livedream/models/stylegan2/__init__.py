@@ -12,8 +12,17 @@ import torch
 from livedream.errors import LivedreamError
 from livedream.models.stylegan2.generator import StyleGAN2Generator
 from livedream.models.stylegan2.network import StyleGAN2Config, StyleGAN2Network
+from livedream.models.stylegan2.speed import SpeedOptions
 
-__all__ = ["StyleGAN2Config", "StyleGAN2Generator", "StyleGAN2Network", "build_network", "load", "read_model"]
+__all__ = [
+    "SpeedOptions",
+    "StyleGAN2Config",
+    "StyleGAN2Generator",
+    "StyleGAN2Network",
+    "build_network",
+    "load",
+    "read_model",
+]
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +100,12 @@ def load(
     noise_mode: str = "const",
     truncation_cutoff: int | None = None,
     fp16: bool | None = None,
+    speed: SpeedOptions | None = None,
 ) -> StyleGAN2Generator:
     """Load a StyleGAN2 model file (or a catalogue name, downloaded once) into a ready generator.
 
     Formats: stylegan2-ada-pytorch pickles (G_ema), TensorFlow stylegan2/stylegan2-ada pickles (Gs),
-    rosinality .pt checkpoints (g_ema). Nothing stored in the file is executed.
+    rosinality .pt checkpoints (g_ema). Nothing stored in the file is executed. speed: see SpeedOptions.
     """
     path = path_or_name
     if not os.path.isfile(path):
@@ -113,7 +123,7 @@ def load(
     cfg, state, fmt = read_model(path)
     what = os.path.basename(path)
     net = build_network(cfg, state, what)
-    gen = StyleGAN2Generator(net, device, model_resolution, noise_mode, truncation_cutoff, fp16, name=what)
+    gen = StyleGAN2Generator(net, device, model_resolution, noise_mode, truncation_cutoff, fp16, what, speed)
     if fmt == "rosinality" and not bool(state["mapping.w_avg"].abs().sum()):
         gen.estimate_w_avg()
     log.info(

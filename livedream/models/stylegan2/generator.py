@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from livedream.errors import LivedreamError
 from livedream.models.stylegan2.network import NOISE_MODES, StyleGAN2Network
+from livedream.models.stylegan2.speed import GraphedCall, SpeedOptions
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +20,7 @@ class StyleGAN2Generator:
 
     model_resolution < the native resolution stops synthesis at that block (skip nets hold an image
     at every block). fp16 (default: on CUDA only) runs the blocks NVIDIA marks fp16 in half precision.
+    speed: options that change how synthesis runs (channels-last, CUDA graphs, torch.compile), not what it computes.
     """
 
     def __init__(
@@ -29,6 +32,7 @@ class StyleGAN2Generator:
         truncation_cutoff: int | None = None,
         fp16: bool | None = None,
         name: str = "StyleGAN2",
+        speed: SpeedOptions | None = None,
     ) -> None:
         cfg = net.cfg
         self.name = name
@@ -42,6 +46,12 @@ class StyleGAN2Generator:
         if cfg.img_channels not in (1, 3):
             raise LivedreamError(f"{name}: models with {cfg.img_channels} colour channels are not supported (1 or 3)")
         self.net = net.to(self.device).eval().requires_grad_(False)
+        self.speed = speed or SpeedOptions()
+        self.speed.check(self.device)
+        self._synthesize: Callable[[torch.Tensor], torch.Tensor] = self._synthesis_eager
+        if self.speed.compile_mode is not None:
+            self._synthesize = torch.compile(self._synthesis_eager, mode=self.speed.compile_mode)
+        self._graphed = GraphedCall(self._synthesize) if self.speed.cuda_graph else None
 
     @staticmethod
     def _check_resolution(requested: int | None, native: int, architecture: str) -> int:
@@ -80,7 +90,19 @@ class StyleGAN2Generator:
 
     def synthesis(self, ws: torch.Tensor) -> torch.Tensor:
         """ws [B, num_ws, w_dim] -> images [B, 3, R, R] float32, R = self.resolution."""
-        img = self.net.synthesis(ws, noise_mode=self.noise_mode, stop_at=self.resolution, use_fp16=self.use_fp16)
+        if self._graphed is not None:
+            return self._graphed(ws, key=self.noise_mode)
+        return self._synthesize(ws)
+
+    def _synthesis_eager(self, ws: torch.Tensor) -> torch.Tensor:
+        img = self.net.synthesis(
+            ws,
+            noise_mode=self.noise_mode,
+            stop_at=self.resolution,
+            use_fp16=self.use_fp16,
+            modconv=self.speed.modconv,
+            channels_last=self.speed.channels_last,
+        )
         if img.shape[1] == 1:
             img = img.repeat(1, 3, 1, 1)
         return img

@@ -12,6 +12,9 @@ from livedream.models.stylegan2.ops import bias_act, make_filter, modulated_conv
 
 ARCHITECTURES = ("skip", "resnet", "orig")
 NOISE_MODES = ("const", "random", "none")
+# How modulated convolutions run: "auto" groups per-sample weights in fp32 and at batch 1 and scales
+# activations for fp16 batches (NVIDIA's choice); "grouped" and "scaled" force one form everywhere.
+MODCONV_MODES = ("auto", "grouped", "scaled")
 
 
 @dataclass
@@ -122,7 +125,14 @@ class SynthesisLayer(nn.Module):
             self.noise_strength = nn.Parameter(torch.zeros([]))
 
     def forward(
-        self, x: torch.Tensor, w: torch.Tensor, f: torch.Tensor, noise_mode: str, fused: bool, gain: float = 1.0
+        self,
+        x: torch.Tensor,
+        w: torch.Tensor,
+        f: torch.Tensor,
+        noise_mode: str,
+        fused: bool,
+        gain: float = 1.0,
+        channels_last: bool = False,
     ) -> torch.Tensor:
         styles = self.affine(w)  # [B, in_ch]
         noise = None
@@ -132,7 +142,9 @@ class SynthesisLayer(nn.Module):
             )
         elif self.use_noise and noise_mode == "const":
             noise = self.noise_const * self.noise_strength  # [res, res]
-        x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, f=f, fused=fused)
+        x = modulated_conv2d(
+            x, self.weight, styles, noise=noise, up=self.up, f=f, fused=fused, channels_last=channels_last
+        )
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         return bias_act(x, self.bias, act="lrelu", gain=math.sqrt(2) * gain, clamp=clamp)
 
@@ -148,9 +160,9 @@ class ToRGBLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros([out_ch]))
         self.weight_gain = 1 / math.sqrt(in_ch)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, fused: bool) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, fused: bool, channels_last: bool = False) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain  # [B, in_ch]
-        x = modulated_conv2d(x, self.weight, styles, demodulate=False, fused=fused)
+        x = modulated_conv2d(x, self.weight, styles, demodulate=False, fused=fused, channels_last=channels_last)
         return bias_act(x, self.bias, clamp=self.conv_clamp)
 
 
@@ -197,27 +209,34 @@ class SynthesisBlock(nn.Module):
         f: torch.Tensor,
         noise_mode: str,
         dtype: torch.dtype,
+        modconv: str = "auto",
+        channels_last: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """ws [B, num_conv + num_torgb, w_dim]; x [B, C, R/2, R/2] in, [B, C, R, R] out; img stays float32."""
+        """ws [B, num_conv + num_torgb, w_dim]; x [B, C, R/2, R/2] in, [B, C, R, R] out; img stays float32.
+
+        modconv is one of MODCONV_MODES; channels_last runs the modulated convolutions on NHWC maps (faster
+        tensor-core convolutions on CUDA, the same numbers within rounding).
+        """
         batch = ws.shape[0]
-        fused = dtype == torch.float32 or batch == 1
+        fused = {"auto": dtype == torch.float32 or batch == 1, "grouped": True, "scaled": False}[modconv]
+        cl = channels_last
         if self.in_ch == 0:
             x = self.const.to(dtype).unsqueeze(0).repeat(batch, 1, 1, 1)
-            x = self.conv1(x, ws[:, 0], f, noise_mode, fused)
+            x = self.conv1(x, ws[:, 0], f, noise_mode, fused, channels_last=cl)
         elif self.architecture == "resnet":
             x = x.to(dtype)
             y = self.skip(x, f)
-            x = self.conv0(x, ws[:, 0], f, noise_mode, fused)
-            x = self.conv1(x, ws[:, 1], f, noise_mode, fused, gain=math.sqrt(0.5))
+            x = self.conv0(x, ws[:, 0], f, noise_mode, fused, channels_last=cl)
+            x = self.conv1(x, ws[:, 1], f, noise_mode, fused, gain=math.sqrt(0.5), channels_last=cl)
             x = y.add_(x)
         else:
             x = x.to(dtype)
-            x = self.conv0(x, ws[:, 0], f, noise_mode, fused)
-            x = self.conv1(x, ws[:, 1], f, noise_mode, fused)
+            x = self.conv0(x, ws[:, 0], f, noise_mode, fused, channels_last=cl)
+            x = self.conv1(x, ws[:, 1], f, noise_mode, fused, channels_last=cl)
         if img is not None:
             img = upsample2d(img, f)
         if self.num_torgb:
-            y = self.torgb(x, ws[:, self.num_conv], fused).to(torch.float32)
+            y = self.torgb(x, ws[:, self.num_conv], fused, channels_last=cl).to(torch.float32)
             img = img.add_(y) if img is not None else y
         return x, img
 
@@ -238,20 +257,29 @@ class SynthesisNetwork(nn.Module):
         self.num_ws += 1
 
     def forward(
-        self, ws: torch.Tensor, noise_mode: str = "const", stop_at: int | None = None, use_fp16: bool = False
+        self,
+        ws: torch.Tensor,
+        noise_mode: str = "const",
+        stop_at: int | None = None,
+        use_fp16: bool = False,
+        modconv: str = "auto",
+        channels_last: bool = False,
     ) -> torch.Tensor:
-        """ws [B, num_ws, w_dim] -> img [B, C, R, R] float32, R = stop_at or the full resolution."""
+        """ws [B, num_ws, w_dim] -> img [B, C, R, R] float32, R = stop_at or the full resolution.
+
+        modconv and channels_last are speed options (see SynthesisBlock.forward); the default is NVIDIA's way.
+        """
         x = img = None
         w_idx = 0
         for res in self.block_resolutions:
             block: SynthesisBlock = getattr(self, f"b{res}")
             dtype = torch.float16 if (use_fp16 and block.use_fp16) else torch.float32
             block_ws = ws[:, w_idx : w_idx + block.num_conv + block.num_torgb]
-            x, img = block(x, img, block_ws, self.resample_filter, noise_mode, dtype)
+            x, img = block(x, img, block_ws, self.resample_filter, noise_mode, dtype, modconv, channels_last)
             w_idx += block.num_conv
             if res == stop_at:
                 break
-        return img
+        return img.contiguous()
 
 
 class StyleGAN2Network(nn.Module):

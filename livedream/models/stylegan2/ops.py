@@ -95,6 +95,10 @@ def _conv(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor, up: int, padding: i
     return upfirdn2d(x, f, pad=(p0, p1, p0, p1), gain=up * up)
 
 
+def _layout(w: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    return w.contiguous(memory_format=torch.channels_last) if channels_last else w
+
+
 def modulated_conv2d(
     x: torch.Tensor,  # [B, I, H, W]
     weight: torch.Tensor,  # [O, I, k, k]
@@ -104,17 +108,21 @@ def modulated_conv2d(
     f: torch.Tensor | None = None,
     demodulate: bool = True,
     fused: bool = True,
+    channels_last: bool = False,
 ) -> torch.Tensor:
     """StyleGAN2's weight modulation and demodulation (Karras et al. 2020, eq. 1-3).
 
     Fused: one grouped convolution with per-sample weights (fast at batch 1, exact in fp32).
     Unfused: scale activations instead of weights (used for fp16 batches, as NVIDIA does).
     In fp16, weight and styles are pre-scaled by their max-norm so the products stay finite.
+    channels_last runs the convolution on NHWC maps and weights (tensor-core friendly on CUDA).
     """
     batch = x.shape[0]
+    if channels_last:  # the FIR resampling after an up-convolution hands back NCHW maps
+        x = x.contiguous(memory_format=torch.channels_last)
     out_ch, in_ch, kh, kw = weight.shape
     padding = kw // 2
-    if f is None:
+    if f is None and up > 1:  # only upsampling filters: a host-to-device copy here would sync every call
         f = make_filter([1, 3, 3, 1]).to(x.device)
     if x.dtype == torch.float16 and demodulate:
         weight = weight * (1 / math.sqrt(in_ch * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True))
@@ -129,7 +137,7 @@ def modulated_conv2d(
 
     if not fused:
         x = x * styles.to(x.dtype).reshape(batch, -1, 1, 1)
-        x = _conv(x, weight.to(x.dtype), f, up, padding, groups=1)
+        x = _conv(x, _layout(weight.to(x.dtype), channels_last), f, up, padding, groups=1)
         if demodulate and noise is not None:
             return torch.addcmul(noise.to(x.dtype), x, dcoefs.to(x.dtype).reshape(batch, -1, 1, 1))
         if demodulate:
@@ -141,7 +149,7 @@ def modulated_conv2d(
     if demodulate:
         w = w * dcoefs.reshape(batch, -1, 1, 1, 1)
     x = x.reshape(1, -1, *x.shape[2:])  # [1, B*I, H, W]
-    w = w.reshape(-1, in_ch, kh, kw).to(x.dtype)  # [B*O, I, k, k]
+    w = _layout(w.reshape(-1, in_ch, kh, kw).to(x.dtype), channels_last)  # [B*O, I, k, k]
     x = _conv(x, w, f, up, padding, groups=batch)
     x = x.reshape(batch, -1, *x.shape[2:])  # [B, O, H', W']
     if noise is not None:
