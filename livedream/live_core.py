@@ -9,7 +9,7 @@ from typing import Any
 import moderngl
 
 from livedream.audio.features import AudioFeatures
-from livedream.control.amplitudes import amplitudes, by_role, effect_amounts
+from livedream.control.amplitudes import by_role, effect_amounts
 from livedream.control.controller import Controller
 from livedream.control.latent import LatentFrame
 from livedream.live_infer import InferenceWorker, Rendered
@@ -107,7 +107,7 @@ class LiveCore:
         if self.frozen:
             features = by_role(main)
             params = self.step.params
-            amounts = effect_amounts(amplitudes(features, params), params)
+            amounts = effect_amounts(self.controller.effect_amplitudes(t, features), params)
             got = self.shown
         else:
             frame, amounts = self.step(t - self._paused_s, by_role(main))
