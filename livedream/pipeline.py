@@ -69,6 +69,8 @@ class ExportSettings:
     shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), run after contrast and flash
     cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
     save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG
+    frame_name_digits: int | None = None  # digits of those PNG names; None: 6
+    shuffle_times: Sequence[float] = ()  # class shuffles at these times (s from the render's start), LSD's list form
 
 
 def song_duration(path: Path, start: float, duration: float | None) -> float:
@@ -122,8 +124,15 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     main = timeline(s.song)
     stems = {role: timeline(path) for role, path in s.stems.items()}
     cpu_effects = CpuEffects(s.cpu_effects, lambda path: main if path in (None, s.song.resolve()) else timeline(path))
-    frame_folder = FrameFolder(s.save_frames_dir) if s.save_frames_dir else None
-    controller = Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed)
+    frame_folder = FrameFolder(s.save_frames_dir, s.frame_name_digits) if s.save_frames_dir else None
+    pitch_totals = None
+    if s.normalize == "global" and s.params["dominant_classes_first"] and gen.c_dim:
+        from livedream.control.ranking import song_pitch_totals
+
+        pitch_totals = song_pitch_totals(s.stems.get("class", s.song), s.start, duration)
+    controller = Controller(
+        gen.z_dim, gen.c_dim, s.params, seed=s.seed, pitch_totals=pitch_totals, shuffle_times=s.shuffle_times
+    )
     ctx = headless_context()
     user_shaders = {effect_name(path): strength for path, strength in s.shader_effects}
     effects = ("contrast", "flash", *(path for path, _ in s.shader_effects))

@@ -8,6 +8,7 @@ import pytest
 from livedream.audio.features import AudioFeatures
 from livedream.control.amplitudes import by_role, effect_amounts
 from livedream.control.controller import Controller
+from livedream.control.motion import PULSE_GAIN
 from livedream.errors import LivedreamError
 from livedream.params import resolve
 
@@ -43,7 +44,8 @@ def test_pulse_is_added_for_that_frame_only():
     hit = lambda t: feat(t, perc=1.0 if abs(t - 1.0) < 1e-6 else 0.0)  # noqa: E731
     quiet, pulsed = run({"speed_fpm": 0}), run({"speed_fpm": 0, "pulse_react": 0.8}, make=hit)
     diffs = [np.abs(p.z - q.z).max() for p, q in zip(pulsed, quiet, strict=True)]
-    assert diffs[30] == pytest.approx(0.8, rel=1e-5)  # the frame at t = 1 s, +-0.8 in every dimension
+    # the frame at t = 1 s, in every dimension: LSD's size (it was pulse_react itself, 2-4x LSD's)
+    assert diffs[30] == pytest.approx(PULSE_GAIN * 0.8, rel=1e-5)
     assert max(diffs[:30] + diffs[31:]) < 1e-6
 
 

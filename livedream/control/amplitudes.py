@@ -19,25 +19,26 @@ EFFECTS = ("contrast", "flash")
 # stand-in for LSD's minimum over the song.
 HIT_FLOOR_RISE_S = 1.0  # pulse and effects: the floor climbs to a steady level within ~1 s, so they rest on it
 HIT_DEAD_ZONE = 0.03  # and what is left below 3 % of full scale is 0: a quiet passage leaves frames untouched
-MOTION_FLOOR_RISE_S = 10.0  # motion: a sustained chord keeps moving the picture; only a long steady level rests
+MOTION_FLOOR_RISE_S = 30.0  # motion: a sustained chord keeps moving the picture; only a long steady level slows it
 
 
 class MinMax:
     """x (about 0..1, an amplitude) -> (x**2 - floor - dead) / (1 - floor - dead), clipped to 0..1.
 
-    The floor follows the signal down at once and up with a time constant of rise_s seconds:
-    a running minimum that forgets. It is the song's minimum when the song is steady, and the
-    level between hits when a dense mix keeps the percussive envelope from ever reaching 0.
+    The floor starts at 0 (the silence before the song), follows the signal down at once and up
+    with a time constant of rise_s seconds: a running minimum that forgets. It is the song's
+    minimum when the song is steady, and the level between hits when a dense mix keeps the
+    percussive envelope from ever reaching 0.
     """
 
     def __init__(self, rise_s: float, dead: float = 0.0):
         self.rise_s = rise_s
         self.dead = dead
-        self.floor: float | None = None
+        self.floor = 0.0
 
     def __call__(self, x: float, dt: float) -> float:
         y = min(1.0, max(0.0, float(x))) ** 2
-        if self.floor is None or y < self.floor:
+        if y < self.floor:
             self.floor = y
         else:
             self.floor += (y - self.floor) * (1.0 - math.exp(-max(dt, 0.0) / self.rise_s))

@@ -9,9 +9,9 @@ import numpy as np
 # LSD moves each noise dimension by motion_react * 20 / fps per frame at full amplitude: 20 per second.
 MOTION_UNITS_PER_S = 20.0
 # Its amplitude, the min-max of a mel power maximum, averages 0.22-0.24 on the eval kit's pitched clips; the
-# analyser's harmonic power, floor subtracted (control.amplitudes), averages about 1.5 times more. This factor
+# analyser's harmonic power, floor subtracted (control.amplitudes), averages about 1.9 times more. This factor
 # brings the mean speed to LSD's for the same motion_react (bench/bench_lsd_fidelity.py).
-MOTION_AMPLITUDE_MATCH = 0.65
+MOTION_AMPLITUDE_MATCH = 0.53
 # LSD smooths each frame's motion step with 0.75 x the previous one at 43 fps: a 0.081 s time constant.
 MOTION_SMOOTH_S = (1.0 / 43.0) / math.log(1.0 / 0.75)
 # How often the per-dimension motion speeds are redrawn (LSD: every 4 seconds).
