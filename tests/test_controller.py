@@ -176,3 +176,15 @@ def test_set_params_validates_and_keeps_the_value_in_force():
 def test_unconditional_generators_get_an_empty_class_vector():
     ctl = Controller(Z, 0, resolve({}), seed=0)
     assert ctl.step(0.0, by_role(feat(0, chroma=np.ones(12)))).c.shape == (0,)
+
+
+def test_lsds_list_of_shuffle_times_and_a_song_wide_ranking():
+    steady = lambda t: pitched(t, np.eye(12)[2])  # noqa: E731
+    p = resolve({"classes": list(range(12)), "class_smooth_seconds": 0.0})
+    ctl = Controller(Z, C, p, seed=0, shuffle_times=[1.0])
+    tops = [int(ctl.step(k / 30, by_role(steady(k / 30))).c.argmax()) for k in range(61)]
+    assert set(tops[:30]) == {2} and set(tops[31:]) == {(2 + 6) % 12}  # rotated by 12 x 0.5, once
+    # dominant_classes_first with the song's totals: the most heard pitch (A) gets classes[0] from the start
+    totals = np.eye(12)[9] * 10 + 1
+    ctl = Controller(Z, C, resolve({**p, "dominant_classes_first": True}), seed=0, pitch_totals=totals)
+    assert ctl.step(0.0, by_role(pitched(0.0, np.eye(12)[9]))).c.argmax() == 0
