@@ -152,7 +152,7 @@ def _bad_inputs(tmp_path, song_path):
         "no outdir": ["export", song_path, "-o", tmp_path / "no" / "such" / "dir.mp4"],
         "unknown key": ["export", song_path, "--preset", bad_preset, "#pulse_reactt: 1"],
         "wrong type": ["export", song_path, "--preset", bad_preset, "#pulse_react: loud"],
-        "out of range": ["export", song_path, "--preset", bad_preset, "#pulse_react: 9"],
+        "out of range": ["export", song_path, "--preset", bad_preset, "#pulse_react: 99"],
         "bad flag value": ["export", song_path, "--flash-strength", "2"],
         "bad size": ["export", song_path, "--size", "big"],
     }
