@@ -194,8 +194,6 @@ class LucidSonicDream:
                 name == "duration" and value is None
             ):
                 raise LivedreamError(f"{name} must be a number, got {value!r}")
-        if duration is not None and (duration <= 0 or start < 0):
-            raise LivedreamError("start must be >= 0 and duration > 0")
         generator = self._generator(seed, device)
         # None: a model's or a style function's own size, as in LSD; the built-in style draws any size: 512.
         builtin = self._callable is None and self._style_ref is None

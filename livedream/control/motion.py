@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +63,7 @@ class Motion:
     def _draw_speeds(self, randomness: float) -> np.ndarray:
         return (1.0 - randomness * self._rng.random(self._z_dim)).astype(np.float32)
 
-    def step(self, dt: float, base: np.ndarray, amplitude: float, p: dict) -> np.ndarray:
+    def step(self, dt: float, base: np.ndarray, amplitude: float, p: Mapping[str, Any]) -> np.ndarray:
         """Advance by dt with the motion amplitude (0..1); return base + offset [z_dim] (no pulse yet)."""
         self._since_speeds += dt
         if self._since_speeds >= RANDOMNESS_EVERY_S:
