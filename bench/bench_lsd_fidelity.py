@@ -5,19 +5,24 @@ analyser's features and records z, z without the pulse (the same seed with pulse
 feeds back into the motion), c and the amplitudes. Figures:
 
 - motion: mean speed of z without the pulse (per dimension, per second) and its correlation with the
-  harmonic power (the analyser's raw harmonic energy, squared; LSD: r 0.75-0.92 with its own envelope);
+  harmonic power (the analyser's raw harmonic energy, squared);
+- motion_percussive (with motion_harmonic off): the same speed and its correlations with the
+  percussive and the harmonic power;
 - range: std and max of z, share of values beyond +-2 and +-2.5;
 - pulse: median and max of the pulse size per dimension at hits (frames within 50 ms of a drum onset),
   and the median frame of its peak relative to the onset's own frame (0 = on the frame);
-- rest: share of frames where the flash (strength 0.5) changes no pixel by a grey level, over all frames and over frames 100 ms or more
-  from any onset;
-- class: mean max and sum of the class vector, argmax changes, and the lag (s) that best aligns the
-  12 pitch weights with the clip's true chroma.
+- rest: share of frames where the flash (strength 0.5) changes no pixel by a grey level, over all
+  frames and over frames 100 ms or more from any onset;
+- class: mean max and sum of the class vector, argmax changes, the lag (s) that best aligns the
+  12 pitch weights with the clip's true chroma, and how often its argmax is the loudest true pitch.
 
-    python bench/bench_lsd_fidelity.py --clips /tmp/ctl-clips [--normalize global] [--lsd-ref DIR]
+    PYTHONPATH=. python bench/bench_lsd_fidelity.py --clips /tmp/ctl-clips [--normalize adaptive] [--lsd-ref DIR]
 
---lsd-ref reads npz files (noise, nopulse, cls, sp_flash, fps) written by a scratch run of LSD's own
-formulas, and prints the same figures for them. Results: bench/results/lsd_fidelity.json.
+Clips: `python /work/shared/eval/make_clips.py --out /tmp/ctl-clips` (the default set). --lsd-ref reads
+<clip id>.npz files with LSD's own trajectories at its frame rate (noise [n, 512], nopulse [n, 512]: the
+noise without its pulse term, cls [n, 12]: the class vector at the 12 chosen classes, sp_flash [n]: its
+flash amplitude, fps), from a scratch run of LSD's formulas outside this repository, and computes the same
+figures for them. Results: bench/results/lsd_fidelity.json (global), lsd_fidelity_adaptive.json.
 """
 
 from __future__ import annotations
@@ -41,24 +46,25 @@ Z_DIM, C_DIM = 512, 1000
 
 def run_clip(wav: Path, fps: float, normalize: str, params: dict) -> dict[str, np.ndarray]:
     """The controller's trajectory on one clip, with and without the pulse."""
-    out: dict[str, list] = {"z": [], "nopulse": [], "c": [], "flash": [], "harm": [], "pulse_amp": []}
+    out: dict[str, list] = {k: [] for k in ("z", "nopulse", "perc_motion", "c", "flash", "harm", "perc")}
     tl = FeatureTimeline(wav, normalize=normalize)
-    tl0 = FeatureTimeline(wav, normalize=normalize)
     ctl = Controller(Z_DIM, C_DIM, resolve(params), seed=0)
     ctl0 = Controller(Z_DIM, C_DIM, resolve({**params, "pulse_react": 0.0}), seed=0)
+    drums = {"pulse_react": 0.0, "motion_percussive": True, "motion_harmonic": False}
+    ctl_p = Controller(Z_DIM, C_DIM, resolve({**params, **drums}), seed=0)
     classes = ctl._classes._random_classes if not params.get("classes") else params["classes"]
     duration = float(json.loads(wav.with_suffix(".json").read_text())["duration"])
     for k in range(int(duration * fps)):
         t = k / fps
         f = tl.at(t + 0.5 / fps)
         frame = ctl.step(t, by_role(f))
-        frame0 = ctl0.step(t, by_role(tl0.at(t + 0.5 / fps)))
         out["z"].append(frame.z)
-        out["nopulse"].append(frame0.z)
+        out["nopulse"].append(ctl0.step(t, by_role(f)).z)
+        out["perc_motion"].append(ctl_p.step(t, by_role(f)).z)
         out["c"].append(frame.c[classes])
         out["flash"].append(frame.amplitudes["flash"])
-        out["pulse_amp"].append(frame.amplitudes["pulse"])
         out["harm"].append(f.harmonic**2)
+        out["perc"].append(f.percussive**2)
     return {k: np.asarray(v) for k, v in out.items()}
 
 
@@ -120,6 +126,17 @@ def figures(z, nopulse, cls, flash, fps, truth, harm=None) -> dict[str, float]:
     return res
 
 
+def cpu_name() -> str:
+    """The CPU model, for the record."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clips", type=Path, default=Path("/tmp/ctl-clips"))
@@ -131,7 +148,8 @@ def main() -> None:
     args = ap.parse_args()
     params = {"flash_strength": 0.5}
     results: dict = {
-        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "machine": cpu_name(),
+        "note": "trajectory figures do not depend on the machine; 'lsd' entries: LSD's formulas (librosa 0.11)",
         "normalize": args.normalize,
         "fps": args.fps,
         "clips": {},
@@ -142,6 +160,12 @@ def main() -> None:
         t0 = time.perf_counter()
         tr = run_clip(wav, args.fps, args.normalize, params)
         entry = {"livedream": figures(tr["z"], tr["nopulse"], tr["c"], tr["flash"], args.fps, truth, tr["harm"])}
+        speed = np.linalg.norm(np.diff(tr["perc_motion"], axis=0), axis=1) / np.sqrt(Z_DIM) * args.fps
+        entry["livedream"].update(
+            motion_percussive_speed_per_dim_s=float(speed.mean()),
+            motion_percussive_r_percussive=float(np.corrcoef(speed, tr["perc"][1:])[0, 1]),
+            motion_percussive_r_harmonic=float(np.corrcoef(speed, tr["harm"][1:])[0, 1]),
+        )
         if args.lsd_ref and (args.lsd_ref / f"{cid}.npz").exists():
             d = np.load(args.lsd_ref / f"{cid}.npz")
             fps = float(d["fps"])
