@@ -1,6 +1,7 @@
 """The controller: Lucid Sonic Dreams' pulse / motion / class semantics, causal, seeded, frame-rate independent."""
 
 import dataclasses
+import logging
 
 import numpy as np
 import pytest
@@ -148,13 +149,18 @@ def test_effect_amounts_are_amplitude_times_strength_and_rest_on_a_steady_level(
     assert late[::15].min() > 0.5 and np.mean(late == 0) > 0.9
 
 
-def test_an_out_of_range_class_id_is_an_error_naming_it():
+def test_an_out_of_range_class_id_is_an_error_naming_it(caplog):
     with pytest.raises(LivedreamError, match="class id 16 is out of range"):
         Controller(Z, C, resolve({"classes": [1, 16]}), seed=0)
+    # live: one log line, the classes in force kept, the other changes applied, the picture goes on
     ctl = Controller(Z, C, resolve({"classes": [1, 2]}), seed=0)
-    with pytest.raises(LivedreamError, match="class id 99"):
+    with caplog.at_level(logging.ERROR):
+        ctl.set_params({"classes": [99], "pulse_react": 2.0})
         ctl.set_params({"classes": [99]})
-    assert ctl.params["classes"] == [1, 2]
+    assert ctl.params["classes"] == [1, 2] and ctl.params["pulse_react"] == 2.0
+    assert [r.getMessage() for r in caplog.records if "class id 99" in r.getMessage()] == [
+        "classes: class id 99 is out of range; this model has 16 classes (0..15); keeping the classes in force"
+    ]
 
 
 def test_without_pitch_the_class_holds():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +14,10 @@ from livedream.control.anchors import AnchorWalk
 from livedream.control.classes import ClassMixer, check_classes, pitch_confidence
 from livedream.control.latent import LatentFrame
 from livedream.control.motion import PULSE_GAIN, Motion, soft_bound
+from livedream.errors import LivedreamError
 from livedream.params import validate_values
+
+log = logging.getLogger(__name__)
 
 
 class Controller:
@@ -56,12 +60,23 @@ class Controller:
         self._shuffle_times = sorted(float(s) for s in shuffle_times)
         self._last_t: float | None = None
         self._last_fx_t: float | None = None
+        self._refused_classes: list[int] | None = None
 
     def set_params(self, changes: Mapping[str, Any]) -> None:
-        """Apply validated parameter changes between frames (live OSC, preset switches)."""
+        """Apply validated parameter changes between frames (live OSC, preset switches).
+
+        A value outside the table's range raises before anything changes. Class ids the model does not
+        have (only the model knows) are refused with one log line, the classes in force kept and the
+        other changes applied: live, the picture goes on.
+        """
         values = validate_values(changes)
         if "classes" in values:
-            check_classes(values["classes"], self.c_dim)
+            try:
+                check_classes(values["classes"], self.c_dim)
+            except LivedreamError as exc:
+                if values["classes"] != self._refused_classes:  # once per value, not once per frame of a fade
+                    log.error("%s; keeping the classes in force", exc)
+                self._refused_classes = values.pop("classes")
         self.params.update(values)
 
     def effect_amplitudes(self, t: float, features: Mapping[str, AudioFeatures]) -> dict[str, float]:
