@@ -89,7 +89,7 @@ class Controller:
         """Advance to time t (seconds) with the features of each role (see amplitudes.by_role)."""
         p = self.params
         dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
-        prev_t, self._last_t = self._last_t, t
+        self._last_t = t
         amps = self._amplitudes(features, p, dt)
 
         base = self._walk.step(dt, p["speed_fpm"])  # [z_dim]
@@ -98,7 +98,8 @@ class Controller:
         # LSD's pulse and motion are in noise units; the generator multiplies z by truncation.
         z = soft_bound(position + pulse / max(p["truncation"], 1e-3)).astype(np.float32)  # [z_dim]
 
-        if prev_t is not None and any(prev_t < s <= t for s in self._shuffle_times):
+        while self._shuffle_times and self._shuffle_times[0] <= t:  # LSD's list: each time once, in order
+            self._shuffle_times.pop(0)
             self._classes.shuffle_now(p)
         class_f = features["class"]
         c = self._classes.step(dt, class_f.chroma_norm, pitch_confidence(class_f.harmonic_env), p)  # [c_dim]
