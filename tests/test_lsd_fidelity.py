@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from livedream import LucidSonicDream
+from livedream import EffectsGenerator, LucidSonicDream
 from livedream.audio.encode import write_audio
 from livedream.errors import LivedreamError
 
@@ -84,7 +84,21 @@ def test_motion_follows_the_harmony_or_with_motion_percussive_the_drums(songs):
 def test_z_stays_in_range_the_flash_rests_and_the_class_has_lsds_scale(songs):
     import av
 
-    z, c, out = render(songs, "range", pulse_react=1.0, motion_react=1.0, flash_strength=1.0, class_complexity=0.8)
+    custom = []
+
+    def recording_effect(array, strength, amplitude):
+        custom.append(amplitude)
+        return array
+
+    z, c, out = render(
+        songs,
+        "range",
+        pulse_react=1.0,
+        motion_react=1.0,
+        flash_strength=1.0,
+        class_complexity=0.8,
+        custom_effects=[EffectsGenerator(recording_effect)],
+    )
     assert np.mean(np.abs(z) > 2.5) < 0.01
     top = c[FPS:].max(axis=1)  # after the first second
     assert top.min() >= 0.5 * 0.8 and top.max() <= 0.8 + 1e-6
@@ -95,6 +109,8 @@ def test_z_stays_in_range_the_flash_rests_and_the_class_has_lsds_scale(songs):
     untouched = np.abs(means - 128) < 1.5  # the flash brightens; at rest the grey is the style's own
     assert untouched[between].mean() >= 1 / 3
     assert not untouched[~between].all()  # and it does flash on the hits
+    custom = np.asarray(custom)  # a custom effect's amplitude rests at 0 between hits too
+    assert len(custom) == len(t) and np.mean(custom[between] == 0) >= 1 / 3 and custom[~between].max() > 0.5
 
 
 @pytest.mark.gl
