@@ -36,7 +36,8 @@ def songs(tmp_path_factory):
     ] * np.array([220.0, 261.63, 329.63])
     tones = sum(0.1 * np.sin(2 * np.pi * np.cumsum(chord[:, k]) / RATE) for k in range(3))
     out = {}
-    for name, x in (("song", swell(t) * tones + clicks(t)), ("drums", clicks(t))):
+    a440 = 0.3 * np.sin(2 * np.pi * 440 * t)
+    for name, x in (("song", swell(t) * tones + clicks(t)), ("drums", clicks(t)), ("a440", a440)):
         write_audio(d / f"{name}.flac", np.clip(x, -1, 1).astype(np.float32)[:, None].repeat(2, axis=1), RATE)
         out[name] = str(d / f"{name}.flac")
     out["dir"] = d
@@ -120,3 +121,12 @@ def test_drums_alone_hold_the_class_and_a_class_id_out_of_range_is_an_error(song
     assert len(heard) > 0.9 * len(c) and len(set(heard.argmax(axis=1).tolist())) == 1
     with pytest.raises(LivedreamError, match="class id 150 is out of range"):
         render(songs, "bad", classes=[3, 150])
+
+
+@pytest.mark.gl
+def test_dominant_classes_first_gives_the_first_class_to_the_pitch_heard_most(songs):
+    # hallucinate ranks the pitches over the whole song (a first pass), in force from the first frame
+    classes = [40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51]
+    _, c, _ = render(songs, "dominant", class_audio=songs["a440"], classes=classes, dominant_classes_first=True)
+    heard = c[c.max(axis=1) > 0]
+    assert len(heard) > 0.9 * len(c) and set(heard.argmax(axis=1).tolist()) == {40}  # A, the only pitch: classes[0]
