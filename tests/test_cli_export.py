@@ -12,9 +12,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from livedream.cli.main import main
 
 from livedream.audio.encode import write_audio
-from livedream.cli.main import main
 
 RATE = 44100
 pytestmark = pytest.mark.gl
@@ -152,7 +152,7 @@ def _bad_inputs(tmp_path, song_path):
         "no outdir": ["export", song_path, "-o", tmp_path / "no" / "such" / "dir.mp4"],
         "unknown key": ["export", song_path, "--preset", bad_preset, "#pulse_reactt: 1"],
         "wrong type": ["export", song_path, "--preset", bad_preset, "#pulse_react: loud"],
-        "out of range": ["export", song_path, "--preset", bad_preset, "#pulse_react: 9"],
+        "out of range": ["export", song_path, "--preset", bad_preset, "#pulse_react: 99"],
         "bad flag value": ["export", song_path, "--flash-strength", "2"],
         "bad size": ["export", song_path, "--size", "big"],
     }

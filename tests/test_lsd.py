@@ -15,7 +15,7 @@ from livedream import EffectsGenerator, LucidSonicDream, show_styles
 from livedream.audio.encode import write_audio
 from livedream.errors import LivedreamError
 from livedream.lsd import resolve_style
-from livedream.lsd.params import table_values
+from livedream.lsd.params import output_size, shuffle_times, table_values
 from livedream.models.base import to_uint8
 from livedream.models.callable import CallableGenerator
 
@@ -172,7 +172,8 @@ def test_custom_generator_function_with_stems_and_another_soundtrack(audio, tmp_
                   flash_strength=1,
                   contrast_strength=1)  # fmt: skip
     frames, info, sound = read_video(tmp_path / "biggan_song.mp4")
-    assert len(frames) == 86 and info["rate"] == 43 and info["size"] == (512, 512)
+    # resolution=None: the style function's own size, as in LSD (it was 512 x 512 whatever the function drew)
+    assert len(frames) == 86 and info["rate"] == 43 and info["size"] == (64, 64)
     rendered = [c for c in calls[1:]]  # calls[0] is the one probe that learns the image size
     assert all(shape == (1, 128) and dtype == np.float32 for shape, dtype, _ in rendered) and len(rendered) == 86
     classes = np.concatenate([c for _, _, c in rendered])  # [86, 1000]
@@ -207,18 +208,19 @@ def test_lsd_slips_are_not_reproduced(audio, tmp_path):
     )
     assert out == tmp_path / "clip.mp4"
     frames, info, sound = read_video(out)
-    # 21 frames: the last partial batch is kept; no probe call (the engine learns the size from the first batch)
-    assert len(frames) == 21 and seen == [4, 4, 4, 4, 4, 1]
+    # 21 frames: the last partial batch is kept; the first call is the one probe for the function's own size
+    assert len(frames) == 21 and seen == [1, 4, 4, 4, 4, 4, 1]
     assert info["size"] == (64, 64) and info["rate"] == 20
     assert abs(info["audio_s"] - 1.05) < 1 / 20
     assert abs(peak_hz(sound[: info["audio_rate"] // 3], info["audio_rate"]) - 880) < 15  # cut at start=0.5
     pngs = sorted((tmp_path / "clip_frames").iterdir())
-    assert [p.name for p in pngs] == [f"{k:06d}.png" for k in range(21)]
+    # LSD's names: zero-padded to the width of (batches x batch_size + batch_size) = 28 (they were 6 digits)
+    assert [p.name for p in pngs] == [f"{k:02d}.png" for k in range(21)]
     for png, frame in zip(pngs, frames, strict=True):
         assert np.abs(np.asarray(Image.open(png)).astype(int) - frame).mean() < 3
     # Rendering again, shorter, leaves exactly the new frames.
     L.hallucinate(str(tmp_path / "clip.mp4"), fps=10, resolution=64, duration=0.5, save_frames=True)
-    assert len(list((tmp_path / "clip_frames").iterdir())) == 5
+    assert sorted(p.name for p in (tmp_path / "clip_frames").iterdir()) == [f"{k}.png" for k in range(5)]
 
 
 def test_arguments_map_onto_the_parameter_table():
@@ -231,8 +233,16 @@ def test_arguments_map_onto_the_parameter_table():
     assert table_values({"class_shuffle_seconds": 2.5}, {})["class_shuffle_seconds"] == 2.5  # LSD ignored floats
     stem = table_values({"pulse_percussive": True}, {"pulse_audio": "drums.wav"})
     assert stem["pulse_percussive"] is False and stem["pulse_harmonic"] is False  # a stem drives pulse whole
+    # LSD's list of timestamps (it was refused): shuffles at those times, counted from start
+    assert table_values({"class_shuffle_seconds": [4, 8]}, {})["class_shuffle_seconds"] is None
+    assert shuffle_times([4, 8, 1.5], start=2.0) == (2.0, 6.0)
     with pytest.raises(LivedreamError, match="class_shuffle_seconds"):
-        table_values({"class_shuffle_seconds": [4, 8]}, {})
+        shuffle_times([4, "x"], start=0.0)
+    with pytest.raises(LivedreamError, match="resolution 65 is odd"):
+        output_size(65, 512)
+    assert output_size(None, 1024) == (1024, 1024)
+    with pytest.raises(LivedreamError, match="even sides"):
+        output_size(None, 33)
     with pytest.raises(LivedreamError, match="motion_randomness"):
         table_values({"motion_randomness": 2}, {})
 

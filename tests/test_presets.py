@@ -26,8 +26,8 @@ def test_preset_by_path(tmp_path):
     "text,expect",
     [
         ("pulse_reactt: 1\n", "unknown parameter 'pulse_reactt'"),
-        ("pulse_react: loud\n", "pulse_react: 'loud' is not allowed; expected a number in [0, 3]"),
-        ("pulse_react: 7\n", "pulse_react: 7 is not allowed; expected a number in [0, 3]"),
+        ("pulse_react: loud\n", "pulse_react: 'loud' is not allowed; expected a number in [0, 10]"),
+        ("pulse_react: 11\n", "pulse_react: 11 is not allowed; expected a number in [0, 10]"),
         ("flash_percussive: 3\n", "flash_percussive: 3 is not allowed; expected true or false"),
         ("- 1\n- 2\n", "must be a mapping"),
         ("pulse_react: [\n", "not valid YAML"),

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
+# Anchors are standard normal draws truncated at +-ANCHOR_BOUND, as Lucid Sonic Dreams draws them (its
+# truncnorm(-2, 2)); the generator applies the truncation itself (the callable gets truncation x z, LSD's noise).
+ANCHOR_BOUND = 2.0
+
+
+def truncated_normal(rng: np.random.Generator, n: int, bound: float = ANCHOR_BOUND) -> np.ndarray:
+    """[n] standard normal values redrawn until each lies within +-bound (95 % pass at bound 2)."""
+    out = rng.standard_normal(n)
+    bad = np.abs(out) > bound
+    while bad.any():
+        out[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(out) > bound
+    return out.astype(np.float32)
+
 
 class AnchorWalk:
-    """Interpolates between random Gaussian anchors with spherical interpolation.
+    """Interpolates between random truncated-normal anchors with spherical interpolation.
 
     A phase accumulator (anchors passed so far) rather than a function of time keeps the
     path continuous when speed_fpm is changed live, and keeps it causal: anchor k+1 is
@@ -22,7 +36,7 @@ class AnchorWalk:
         self._b = self._draw()  # [z_dim]
 
     def _draw(self) -> np.ndarray:
-        return self._rng.standard_normal(self._z_dim).astype(np.float32)
+        return truncated_normal(self._rng, self._z_dim)
 
     def step(self, dt: float, speed_fpm: float) -> np.ndarray:
         """Advance by dt seconds and return the current base vector [z_dim]."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livedream.audio.features import AudioFeatures
-from livedream.control.amplitudes import amplitudes, effect_amounts
+from livedream.control.amplitudes import effect_amounts
 from livedream.control.controller import Controller
 from livedream.control.latent import LatentFrame
 
@@ -71,7 +71,7 @@ class FrameStep:
         self.black_level = min(1.0, self.black_level + fade) if self.blackout else max(0.0, self.black_level - fade)
         params = self.controller.params
         if self.frozen:
-            frame, amps = None, amplitudes(features, params)
+            frame, amps = None, self.controller.effect_amplitudes(t - self._paused_s, features)
         else:
             frame = self.controller.step(t - self._paused_s, features)
             amps = frame.amplitudes

@@ -15,12 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from livedream.errors import LivedreamError
-from livedream.lsd.params import frames_dir, output_path, output_size, stem_paths, table_values
+from livedream.lsd.params import (
+    frame_digits,
+    frames_dir,
+    output_path,
+    output_size,
+    shuffle_times,
+    stem_paths,
+    table_values,
+)
 from livedream.render.cpu_effects import EffectsGenerator
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INPUT_SHAPE = 512  # LSD's noise size for style functions when input_shape is not given
+BUILTIN_SIZE = 512  # the video's side with resolution=None and the built-in style (it has no size of its own)
 
 
 def style_names() -> list[str]:
@@ -158,7 +167,8 @@ class LucidSonicDream:
 
         The keyword-only seed (same seed, same video) and device (e.g. "cpu"; default CUDA when present)
         are livedream's additions. Returns the path of the MP4. save_frames=True also keeps every frame
-        as a PNG in "<name>_frames/" beside the video.
+        as a PNG in "<name>_frames/" beside the video, named as LSD named them. resolution=None gives
+        the generator's own size, as in LSD.
         """
         args = dict(locals())  # first: exactly the arguments
         from livedream.modes.export import ExportSettings, export
@@ -184,13 +194,25 @@ class LucidSonicDream:
                 name == "duration" and value is None
             ):
                 raise LivedreamError(f"{name} must be a number, got {value!r}")
+        generator = self._generator(seed, device)
+        # None: a model's or a style function's own size, as in LSD; the built-in style draws any size: 512.
+        builtin = self._callable is None and self._style_ref is None
+        side = max(generator.resolution, BUILTIN_SIZE) if builtin else generator.resolution
+        size = output_size(resolution, side)
+        n_frames = None
+        if save_frames:
+            from livedream.modes.export import song_duration
+
+            n_frames = max(1, round(song_duration(song, float(start), duration) * exact_rate(fps)))
         settings = ExportSettings(
-            song=song, output=out, params=params, seed=seed, fps=exact_rate(fps), size=output_size(resolution),
+            song=song, output=out, params=params, seed=seed, fps=exact_rate(fps), size=size,
             start=float(start), duration=None if duration is None else float(duration), audio=soundtrack,
             audio_start=float(start) if soundtrack else None,  # LSD cut output_audio at start, like the song
-            stems=stem_paths(stems), generator=self._generator(seed, device), device=device, batch_size=batch_size,
+            stems=stem_paths(stems), generator=generator, device=device, batch_size=batch_size,
             normalize="global",  # LSD normalised each curve over the whole clip; livedream's option for it
             cpu_effects=tuple(effects), save_frames_dir=frames_dir(out) if save_frames else None,
+            frame_name_digits=frame_digits(n_frames, batch_size) if n_frames else None,
+            shuffle_times=shuffle_times(class_shuffle_seconds, float(start)),
         )  # fmt: skip
         with_progress(lambda progress: export(settings, progress), out.name)
         log.info("wrote %s", out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,12 +49,9 @@ def table_values(args: Mapping[str, Any], stems: Mapping[str, Any]) -> dict[str,
     Every value goes through livedream.params, so ranges and types are checked (one clear LivedreamError
     naming the argument) and the defaults are the table's.
     """
-    shuffle = args.get("class_shuffle_seconds")
-    if isinstance(shuffle, (list, tuple)):
-        raise LivedreamError(
-            "class_shuffle_seconds: a list of timestamps is not supported; give a period in seconds (e.g. 8 or 2.5)"
-        )
     values = {name: args[name] for name in SAME_NAME if name in args}
+    if isinstance(values.get("class_shuffle_seconds"), (list, tuple)):
+        values["class_shuffle_seconds"] = None  # LSD's list of timestamps: see shuffle_times()
     # LSD: a separate pulse or motion audio is used whole; the percussive/harmonic flags apply to the song only.
     for role in ("pulse", "motion"):
         if stems.get(f"{role}_audio") is not None:
@@ -65,6 +63,29 @@ def table_values(args: Mapping[str, Any], stems: Mapping[str, Any]) -> dict[str,
             )
         )
     return resolve(validate_values(values))
+
+
+def shuffle_times(value: Any, start: float) -> tuple[float, ...]:
+    """LSD's class_shuffle_seconds as a list of timestamps (s in the song) -> times from the render's start.
+
+    LSD shuffled on a frame whose time (frame / fps + start) equalled a listed value exactly, which few
+    values ever do; here a shuffle falls on the first frame at or after each listed time.
+    """
+    if not isinstance(value, (list, tuple)):
+        return ()
+    times = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise LivedreamError(f"class_shuffle_seconds: {v!r} is not a time in seconds (a number >= 0)")
+        if v >= start:
+            times.append(float(v) - float(start))
+    return tuple(sorted(times))
+
+
+def frame_digits(n_frames: int, batch_size: int) -> int:
+    """LSD's save_frames names: frame numbers zero-padded to the width of (batches x batch_size + batch_size)."""
+    batches = -(-n_frames // batch_size)
+    return len(str(batches * batch_size + batch_size))
 
 
 def stem_paths(stems: Mapping[str, Any]) -> dict[str, Path]:
@@ -92,13 +113,25 @@ def frames_dir(output: Path) -> Path:
     return output.with_name(output.name[: -len(".mp4")] + "_frames")
 
 
-def output_size(resolution: Any) -> tuple[int, int] | None:
-    """LSD's resolution (the side of the square video) -> (width, height); a (width, height) pair is accepted too."""
+def output_size(resolution: Any, generator_side: int) -> tuple[int, int]:
+    """LSD's resolution (the side of the square video; None: the generator's own) -> (width, height).
+
+    A (width, height) pair is accepted too. H.264 needs even sides, so an odd one is an error, not
+    silently rounded.
+    """
     if resolution is None:
-        return None
+        if generator_side % 2:
+            raise LivedreamError(
+                f"the generator draws {generator_side}x{generator_side} images; H.264 needs even sides, "
+                f"so give resolution={generator_side + 1} (or another even size)"
+            )
+        return generator_side, generator_side
     sides = resolution if isinstance(resolution, (list, tuple)) else (resolution, resolution)
     if len(sides) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sides):
         raise LivedreamError(
             f"resolution must be a positive whole number (or a (width, height) pair), got {resolution!r}"
         )
+    odd = [v for v in sides if v % 2]
+    if odd:
+        raise LivedreamError(f"resolution {odd[0]} is odd; H.264 needs even sides: use {odd[0] - 1} or {odd[0] + 1}")
     return int(sides[0]), int(sides[1])

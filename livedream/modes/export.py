@@ -78,8 +78,16 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     main = timeline(s.song)
     features = FileFeatures(main, {role: timeline(path) for role, path in s.stems.items()})
     cpu_effects = CpuEffects(s.cpu_effects, lambda path: main if path in (None, s.song.resolve()) else timeline(path))
+    pitch_totals = None
+    if s.normalize == "global" and s.params["dominant_classes_first"] and gen.c_dim:
+        from livedream.control.ranking import song_pitch_totals
+
+        pitch_totals = song_pitch_totals(s.stems.get("class", s.song), s.start, duration)
+    controller = Controller(
+        gen.z_dim, gen.c_dim, s.params, seed=s.seed, pitch_totals=pitch_totals, shuffle_times=s.shuffle_times
+    )
     step = FrameStep(
-        Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed),
+        controller,
         {effect_name(path): strength for path, strength in s.shader_effects},
     )
     clock = FrameClock(s.fps, n_frames)
@@ -90,7 +98,7 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
         with Mp4Writer(s.output, size, s.fps, audio=soundtrack, crf=s.crf, preset=s.encoder_preset) as writer:
             sinks.append(Mp4Sink(writer, threaded=s.encode_in_background))
             if s.save_frames_dir:
-                sinks.append(FrameFolder(s.save_frames_dir))
+                sinks.append(FrameFolder(s.save_frames_dir, s.frame_name_digits))
             engine = Engine(
                 ctx,
                 step,

@@ -46,6 +46,8 @@ class ExportSettings:
     shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), run after contrast and flash
     cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
     save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG
+    frame_name_digits: int | None = None  # digits of those PNG names; None: 6
+    shuffle_times: Sequence[float] = ()  # class shuffles at these times (s from the render's start), LSD's list form
     look_ahead: bool = True  # read features ahead by the onset detector's delay (live cannot; tests switch it off)
 
 

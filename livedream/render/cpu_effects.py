@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from livedream.control.amplitudes import envelope
+from livedream.control.amplitudes import HIT_DEAD_ZONE, HIT_FLOOR_RISE_S, MinMax, envelope
 from livedream.errors import LivedreamError
 from livedream.models.callable import takes_arguments
 
@@ -82,12 +82,17 @@ class CpuEffects:
             if key not in shared:
                 shared[key] = timeline_for(None if key is None else Path(key))
             self._timelines.append(shared[key])
+        # LSD's min-max of a power envelope, made causal: each effect rests between hits (control.amplitudes).
+        self._scales = [MinMax(HIT_FLOOR_RISE_S, HIT_DEAD_ZONE) for _ in self.effects]
+        self._last_t: float | None = None
 
     def amplitudes(self, t: float) -> list[float]:
-        """Each effect's amplitude (0..1) at time t."""
+        """Each effect's amplitude (0..1) at time t: 0 between hits and in quiet passages."""
+        dt = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
+        self._last_t = t
         return [
-            float(np.clip(envelope(tl.at(t), effect.percussive, False), 0.0, 1.0))
-            for effect, tl in zip(self.effects, self._timelines, strict=True)
+            scale(envelope(tl.at(t), effect.percussive, False), dt)
+            for effect, tl, scale in zip(self.effects, self._timelines, self._scales, strict=True)
         ]
 
     def apply(self, frame: np.ndarray, amplitudes: Sequence[float]) -> np.ndarray:

@@ -17,14 +17,15 @@ DIGITS = 6  # 000000.png ...: sorts by name up to a million frames (6.5 h at 43 
 
 
 class FrameFolder:
-    """Writes frame k as `<folder>/<k, zero-padded>.png`.
+    """Writes frame k as `<folder>/<k, zero-padded to digits>.png`.
 
     Numbered PNGs left there by an earlier render are removed first, so the folder holds exactly this
     render's frames; other files in it are left alone. Each PNG appears whole or not at all.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, digits: int | None = None) -> None:
         self.folder = Path(folder)
+        self.digits = DIGITS if digits is None else int(digits)
         if self.folder.exists() and not self.folder.is_dir():
             raise LivedreamError(f"{self.folder}: exists and is not a folder; cannot save frames there")
         try:
@@ -51,7 +52,7 @@ class FrameFolder:
         """Save frame [H, W, 3] uint8 as number k; returns its path."""
         from PIL import Image
 
-        path = self.folder / f"{k:0{DIGITS}d}.png"
+        path = self.folder / f"{k:0{self.digits}d}.png"
         with atomic_output(path, suffix=".png") as tmp:
             Image.fromarray(frame, "RGB").save(tmp, format="PNG", compress_level=1)
         return path
