@@ -12,9 +12,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from livedream.cli.main import main
 
 from livedream.audio.encode import write_audio
+from livedream.cli.main import main
 
 RATE = 44100
 pytestmark = pytest.mark.gl
