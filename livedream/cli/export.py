@@ -53,14 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"frames generated per generator call (default {ExportSettings.batch_size})",
     )
-    p.add_argument(
-        "--effect",
-        action="append",
-        default=[],
-        metavar="FILE.frag[:STRENGTH]",
-        help="your own GLSL effect after contrast and flash (repeatable); its u_amount is STRENGTH "
-        "(default 1) times the envelope that drives the flash; see shaders/contrast.frag for the contract",
-    )
+    options.add_effect_option(p)
     p.add_argument(
         "--crf",
         type=int,
@@ -87,22 +80,6 @@ def output_path(song: Path, output: str | None) -> Path:
     if not path.parent.is_dir():
         raise LivedreamError(f"{path.parent}: output directory does not exist")
     return path
-
-
-def shader_effect(text: str) -> tuple[str, float]:
-    """ "wobble.frag:0.5" -> ("wobble.frag", 0.5); the file must exist."""
-    path, sep, strength = text.rpartition(":")
-    if not sep or not path.endswith(".frag"):
-        path, strength = text, "1"
-    try:
-        value = float(strength)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 10.0:
-        raise LivedreamError(f"--effect {text!r}: the strength after ':' must be a number in [0, 10]")
-    if not path.endswith(".frag") or not Path(path).expanduser().is_file():
-        raise LivedreamError(f"--effect {text!r}: expected an existing GLSL file ending in .frag")
-    return str(Path(path).expanduser()), value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -136,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         normalize=args.normalize,
         onset_method=args.onset_method,
         crf=args.crf,
-        shader_effects=[shader_effect(text) for text in args.effect],
+        shader_effects=[options.shader_effect(text) for text in args.effect],
     )
     with_progress(lambda progress: export(settings, progress), out.name, args.quiet)
     if not args.quiet:

@@ -69,13 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help=f"seconds between two lines of the stats file (default {LiveSettings.stats_interval:g})",
     )
-    p.add_argument(
-        "--effect",
-        action="append",
-        default=[],
-        metavar="FILE.frag[:STRENGTH]",
-        help="your own GLSL effect after contrast and flash (repeatable), as in export",
-    )
+    options.add_effect_option(p)
     stems = p.add_argument_group("input-channel stems (each drives one role instead of the mix)")
     for role in ROLES:
         stems.add_argument(
@@ -124,7 +118,6 @@ def parse_channels(text: str | None, flag: str = "--channels") -> list[int] | No
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedream.cli.export import shader_effect
     from livedream.control_in.osc_reply import parse_target
     from livedream.modes.live import run_live
 
@@ -148,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             for role in ROLES
             if (text := getattr(args, f"stem_channels__{role}", None))
         },
-        shader_effects=[shader_effect(text) for text in args.effect],
+        shader_effects=[options.shader_effect(text) for text in args.effect],
         sample_rate=args.samplerate,
         size=size,
         fullscreen=args.fullscreen,

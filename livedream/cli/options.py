@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from livedream import params, presets
@@ -80,3 +81,30 @@ def parse_fps(text: str) -> Fraction:
     if not 1 <= fps <= 240:
         raise LivedreamError(f"--fps {text!r}: expected a rate between 1 and 240, e.g. 30, 29.97 or 30000/1001")
     return fps
+
+
+def add_effect_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--effect",
+        action="append",
+        default=[],
+        metavar="FILE.frag[:STRENGTH]",
+        help="your own GLSL effect after contrast and flash (repeatable); its u_amount is STRENGTH "
+        "(default 1) times the envelope that drives the flash; see shaders/contrast.frag for the contract",
+    )
+
+
+def shader_effect(text: str) -> tuple[str, float]:
+    """ "wobble.frag:0.5" -> ("wobble.frag", 0.5); the file must exist."""
+    path, sep, strength = text.rpartition(":")
+    if not sep or not path.endswith(".frag"):
+        path, strength = text, "1"
+    try:
+        value = float(strength)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 10.0:
+        raise LivedreamError(f"--effect {text!r}: the strength after ':' must be a number in [0, 10]")
+    if not path.endswith(".frag") or not Path(path).expanduser().is_file():
+        raise LivedreamError(f"--effect {text!r}: expected an existing GLSL file ending in .frag")
+    return str(Path(path).expanduser()), value
