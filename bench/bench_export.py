@@ -56,7 +56,7 @@ def run_export(song: Path, out: Path, size: str, extra: list[str] = ()) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=60.0, help="song length for the speed runs")
-    ap.add_argument("--sizes", default="256x256,512x512,1920x1080")
+    ap.add_argument("--sizes", default="256x256,512x512,1920x1080,3840x2160")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -67,6 +67,7 @@ def main() -> None:
         "cores": os.cpu_count(),
         "torch": torch.__version__,
         "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],  # other work on the machine skews figures
         "speed": [],
         "memory": [],
     }
@@ -84,6 +85,7 @@ def main() -> None:
                     **r,
                     "fps": round(fps, 1),
                     "x_real_time": round(args.seconds / r["wall_s"], 2),
+                    "load_average": round(os.getloadavg()[0], 2),
                 }
             )
             print(f"{size:>10}: {fps:6.1f} fps, {args.seconds / r['wall_s']:.2f}x real time", flush=True)
