@@ -106,3 +106,39 @@ def test_live_engine_matches_export(tmp_path, song, tiny_stylegan2, style, resol
     assert moved > 5, "the frames must change over the song, or the comparison proves little"
     lifted = max(f.mean() for f in e_frames) - np.median([f.mean() for f in e_frames])
     assert lifted > 3, "the flash must fire in these frames, or the effects are not compared"
+
+
+def test_lsd_api_renders_what_export_renders(tmp_path, song):
+    """hallucinate() is a mapping onto export(): the same frames as export() given the mapped settings."""
+    from livedream import LucidSonicDream
+    from livedream.lsd.params import table_values
+    from livedream.models.callable import CallableGenerator
+
+    def style(noise_batch, class_batch):  # a user's function: colour from the noise
+        level = np.clip(128 + 60 * noise_batch[:, :3], 0, 255).astype(np.uint8)  # [B, 3]
+        return np.broadcast_to(level[:, None, None, :], (len(noise_batch), 32, 32, 3)).copy()
+
+    lsd = LucidSonicDream(str(song), style=style, input_shape=16)
+    lsd.hallucinate(str(tmp_path / "lsd.mp4"), fps=FPS, resolution=32, duration=1.0, save_frames=True, pulse_react=2)
+    lsd_frames = sorted((tmp_path / "lsd_frames").glob("*.png"))
+    params = table_values({"pulse_react": 2}, {})
+    export(
+        ExportSettings(
+            song=song,
+            output=tmp_path / "ex.mp4",
+            params=params,
+            fps=Fraction(FPS),
+            size=(32, 32),
+            duration=1.0,
+            generator=CallableGenerator(style, z_dim=16),
+            batch_size=1,
+            normalize="global",
+            save_frames_dir=tmp_path / "ex_frames",
+        )  # fmt: skip
+    )
+    ex_frames = sorted((tmp_path / "ex_frames").glob("*.png"))
+    assert len(lsd_frames) == len(ex_frames) == FPS
+    for a, b in zip(lsd_frames, ex_frames, strict=True):
+        np.testing.assert_array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)), err_msg=a.name)
+    values = [np.asarray(Image.open(p)).mean() for p in ex_frames]
+    assert np.ptp(values) > 5, "the pulse must move the picture, or the comparison proves little"
