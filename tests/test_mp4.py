@@ -146,7 +146,7 @@ def test_exception_leaves_nothing_and_keeps_the_old_file(tmp_path, tone):
         with Mp4Writer(out, (32, 32), 30, audio=AudioTrack(str(tone))) as writer:
             for k in range(10):
                 writer.write(pattern(k, 32, 32))
-            assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".keep.mp4.part-")]
+            assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".keep.mp4.") and ".part" in p.name]
             raise RuntimeError("generator died")
     assert out.read_bytes() == b"previous render"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]

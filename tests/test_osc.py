@@ -85,6 +85,7 @@ def test_server_coalesces_survives_junk_and_keeps_order_of_preset_and_params(ser
     client.send_message("/livedream/speed_fpm", float("nan"))
     client.send_message("/livedream/tap", [])
     client.send_message("/livedream/tap", [])
+    client.close()
     wait_received(server, 106)
     got = server.inbox.drain()
     assert server.junk == 1 and server.received == 105 and server.refused == 1

@@ -266,6 +266,7 @@ def test_a_flood_of_osc_drops_no_displayed_frames(live):
         time.sleep(0.001)
     flood_end = time.monotonic()
     client.send_message("/livedream/speed_fpm", 42.0)
+    client.close()
     after = live.wait(lambda r: r["params"]["speed_fpm"] == 42.0, timeout=10, what="the value sent after the flood")
     flooded = [r for r in live.records() if r["t"] > baseline[-1]["t"] and r["t"] <= after["t"]]
     assert sent >= 29_000

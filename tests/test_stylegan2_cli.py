@@ -73,7 +73,8 @@ def test_still_writes_nvidia_seed_convention(tmp_path, model, capsys):
 def test_still_reduced_resolution_and_noise_mode(tmp_path, model):
     assert main(["still", "--style", str(model), "--seeds", "3", "--model-resolution", "8", "--noise-mode", "none",
                  "--outdir", str(tmp_path)]) == 0  # fmt: skip
-    assert Image.open(tmp_path / "seed0003.png").size == (8, 8)
+    with Image.open(tmp_path / "seed0003.png") as image:
+        assert image.size == (8, 8)
 
 
 def test_still_conditional_needs_class(tmp_path, capsys):
