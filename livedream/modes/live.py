@@ -86,7 +86,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     library = PresetLibrary()
     preset = library.add(s.preset)
     cleanup: list[Callable[[], None]] = []
-    inbox = _start_osc(s, cleanup)  # a taken port fails here, before the sound card or a window opens
+    inbox = _start_osc(s, cleanup, library.locate)  # a taken port fails here, before the sound card or a window opens
     try:
         source = LiveInput(s.device, s.channels, s.sample_rate)
         source.open()  # a wrong device fails here, before any window opens
@@ -145,14 +145,14 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     return 0
 
 
-def _start_osc(s: LiveSettings, cleanup: list[Callable[[], None]]):
+def _start_osc(s: LiveSettings, cleanup: list[Callable[[], None]], preset_check=None):
     """The OSC server, started; None when off, or when the default port is taken (a warning says so)."""
     from livedream.control_in.inbox import ControlInbox
     from livedream.control_in.osc_server import OscServer
 
     if s.osc_port is None:
         return None
-    server = OscServer(s.osc_host, s.osc_port, ControlInbox())
+    server = OscServer(s.osc_host, s.osc_port, ControlInbox(), preset_check)
     try:
         server.start()
     except LivedreamError as exc:
