@@ -85,7 +85,9 @@ class Param:
         Raises LivedreamError when x is not a finite number in [0, 1] or the parameter has no range (lists).
         """
         if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or not 0.0 <= x <= 1.0:
-            raise LivedreamError(f"{self.name}: normalised value {brief(x)} is not allowed; expected a number in [0, 1]")
+            raise LivedreamError(
+                f"{self.name}: normalised value {brief(x)} is not allowed; expected a number in [0, 1]"
+            )
         if self.kind == "bool":
             return x >= 0.5
         if self.kind == "choice":  # the fader's travel split evenly among the words

@@ -22,8 +22,10 @@ HOSTILE = {
     "digits5000": ("speed_fpm: " + "9" * 5000 + "\n", "not a usable preset"),
     "key_digits": ("9" * 400 + ": 1\n", "unknown parameter <an integer of 1329 bits>"),
     "bomb": (BOMB + "classes: *i\n", "more than 4096 values"),
-    "bomb_small_anchor": ("x: &x " + "[" + ", ".join(["a"] * 900) + "]\nclasses: [*x, *x, *x, *x, *x]\n",
-                          "more than 4096 values"),  # fmt: skip
+    "bomb_small_anchor": (
+        "x: &x " + "[" + ", ".join(["a"] * 900) + "]\nclasses: [*x, *x, *x, *x, *x]\n",
+        "more than 4096 values",
+    ),  # fmt: skip
     "huge": ("speed_fpm: 20\n" + "#" * 10_000_000 + "\n", "a preset is at most 64 KiB"),
     "long_string": ("speed_fpm: '" + "x" * 60_000 + "'\n", "speed_fpm: 'xxxx"),
 }

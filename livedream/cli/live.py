@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from livedream.cli import options
 from livedream.errors import LivedreamError
@@ -116,9 +115,13 @@ def run(args: argparse.Namespace) -> int:
         raise LivedreamError(f"--osc-port {args.osc_port}: expected a UDP port number from 1 to 65535")
     if not args.stats_interval > 0:
         raise LivedreamError(f"--stats-interval {args.stats_interval}: expected a number of seconds above 0")
-    record = Path(args.record).expanduser() if args.record else None
-    if record is not None and not record.parent.is_dir():
-        raise LivedreamError(f"--record {record}: directory does not exist")
+    from livedream import presets
+    from livedream.util.outputs import check_output, check_outputs_differ
+
+    inputs = [presets.find(args.preset), args.style]
+    record = check_output(args.record, "--record", inputs) if args.record else None
+    stats_file = check_output(args.stats_file, "--stats-file", inputs) if args.stats_file else None
+    check_outputs_differ(("--record", record), ("--stats-file", stats_file))
     settings = LiveSettings(
         params=options.resolve_params(args),
         seed=args.seed,
@@ -134,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         torch_device=args.torch_device,
         onset_method=args.onset_method,
         duration=args.duration,
-        stats_file=Path(args.stats_file).expanduser() if args.stats_file else None,
+        stats_file=stats_file,
         record=record,
         hud=args.hud,
         vsync=args.vsync,

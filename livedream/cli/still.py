@@ -8,6 +8,7 @@ from pathlib import Path
 
 from livedream.errors import LivedreamError
 from livedream.util.atomic import atomic_output
+from livedream.util.outputs import check_output
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         z = torch.from_numpy(np.random.RandomState(seed).randn(1, gen.z_dim)).to(gen.device)  # [1, z_dim] float64
         torch.manual_seed(seed)  # only read by --noise-mode random
         img = gen(z, c, truncation=args.trunc)  # [1, 3, R, R]
-        path = outdir / f"seed{seed:04d}.png"
+        path = check_output(outdir / f"seed{seed:04d}.png", "--outdir", [args.style])
         _save_png(to_uint8(img)[0], path)
         print(path)
     return 0

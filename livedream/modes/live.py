@@ -132,13 +132,20 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         analysis.start()
         cleanup.append(lambda: (analysis.stop(), analysis.join(timeout=5.0)))
         stats.begin(start)
-        _loop(s, window, core, control, inbox, feed, source, worker, hud, stats, recorder, start, on_frame)
+        interrupted: KeyboardInterrupt | None = None
+        try:
+            _loop(s, window, core, control, inbox, feed, source, worker, hud, stats, recorder, start, on_frame)
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (cli.main raises it): stop as a quit does
+            interrupted = exc
+            log.info("interrupted: stopping")
         if recorder is not None:
             analysis.stop()
             analysis.join(timeout=5.0)
             cleanup.remove(recorder.abort)
             recorder.close()
             log.info("recorded %s", s.record)
+        if interrupted is not None:
+            raise interrupted  # after the recording is closed into a playable file
     finally:
         for step in reversed(cleanup):
             step()
