@@ -62,7 +62,7 @@ def test_live_window_metronome_stats_and_record(tmp_path):
             "1",
         )
         try:
-            inputs = h.wait_for_ports(server, "PortAudio:in")
+            inputs = h.wait_for_ports(server, "livedream:in")
             for port in inputs:
                 h.connect(server, metro, port)
             time.sleep(2.0)
@@ -107,7 +107,7 @@ def test_killing_jack_does_not_stop_the_picture(tmp_path):
     with h.xvfb() as (display, _), h.jackd() as server:
         proc = start_live(display, server, "--duration", "6", "--stats-file", str(stats))
         try:
-            h.wait_for_ports(server, "PortAudio:in")
+            h.wait_for_ports(server, "livedream:in")
             time.sleep(1.0)
             h.kill_server(server)
             time.sleep(1.5)

@@ -155,7 +155,7 @@ class OscServer:
                         self.preset_check(result.name)
                     except LivedreamError as exc:
                         self.refused += 1
-                        self._limiter.warn(address[:200], f"refused: {address}: {exc}")
+                        self._limiter.warn(f"{address[:200]} {result.name[:64]}", f"refused: {address}: {exc}")
                         continue
                 self.inbox.put(result, now)
 

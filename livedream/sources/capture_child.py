@@ -62,10 +62,31 @@ def _report(message: dict) -> None:
     sys.stdout.flush()
 
 
+JACK_CLIENT_NAME = b"livedream"  # what jack_lsp and qjackctl show (PortAudio's own default is "PortAudio")
+_jack_name_buffer = None  # PortAudio keeps the pointer, not a copy: the buffer lives as long as the process
+
+
+def _name_jack_client(sd) -> None:
+    """PaJack_SetClientName, which must come before Pa_Initialize: sounddevice initialised PortAudio at
+    import, so terminate, name, initialise again. Where PortAudio has no JACK support this does nothing."""
+    global _jack_name_buffer
+    import ctypes
+
+    try:
+        set_name = ctypes.CDLL(sd._libname).PaJack_SetClientName
+    except (AttributeError, OSError, TypeError):  # no JACK host API in this PortAudio, or no library path
+        return
+    _jack_name_buffer = ctypes.create_string_buffer(JACK_CLIENT_NAME)
+    sd._terminate()
+    set_name(_jack_name_buffer)
+    sd._initialize()
+
+
 def _open_stream(ring_path: str, spec: str, channels: str, rate: int, ring_seconds: float):
     """Find the device, check it, map the ring, start the stream: (stream, what to report)."""
     import sounddevice as sd
 
+    _name_jack_client(sd)
     from livedream.errors import LivedreamError
     from livedream.sources.devices import find_input
 
