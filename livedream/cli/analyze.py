@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="OUT.png",
         help="draw waveform, onsets, chroma and the pulse/motion/class curves to a PNG",
     )
-    options.add_audio_window(p)
+    options.add_audio_window(p, what="analyse")
     options.add_analysis_options(p)
     options.add_look_options(p)
     p.set_defaults(run=run)

@@ -20,8 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", default="livedream-demo.mp4", metavar="PATH", help="default: livedream-demo.mp4")
     p.add_argument("--seconds", type=float, default=24.0, help="length of the demo song (default 24)")
     p.add_argument("--size", default="512x512", metavar="WxH", help="default 512x512")
-    p.add_argument("--fps", default="30")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument(
+        "--fps", default="30", help="frames per second, exactly, e.g. 30, 29.97 or 30000/1001 (default %(default)s)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     options.add_look_options(p)
     p.set_defaults(run=run)
 

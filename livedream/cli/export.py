@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--fit",
         choices=options.FIT_MODES,
         default="contain",
-        help="how a square picture fits another shape: contain (bars), fill (crop), mirror (reflections)",
+        help="how a square picture fits another shape: contain (bars), fill (crop), mirror (reflections); "
+        "default %(default)s",
     )
     p.add_argument("--audio", default=None, metavar="FILE", help="mux this soundtrack instead of the song")
     p.add_argument(
@@ -43,7 +44,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="stop StyleGAN2 synthesis at this resolution (faster)",
     )
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when present)")
-    p.add_argument("--batch-size", type=int, default=4, metavar="N", help="frames generated per generator call")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=4,
+        metavar="N",
+        help="frames generated per generator call (default %(default)s)",
+    )
     p.add_argument(
         "--effect",
         action="append",

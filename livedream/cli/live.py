@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--fit",
         choices=options.FIT_MODES,
         default="contain",
-        help="how the square picture fits the window: contain, fill or mirror",
+        help="how the square picture fits the window: contain, fill or mirror (default %(default)s)",
     )
     p.add_argument("--hud", action="store_true", help="start with the heads-up display on (H toggles)")
     p.add_argument("--no-vsync", dest="vsync", action="store_false", help="do not wait for the display's refresh")
@@ -56,7 +56,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="render at this resolution (StyleGAN2 stops synthesis early; built-in default 256)",
     )
     p.add_argument("--torch-device", default=None, metavar="DEV", help="torch device, e.g. cpu or cuda")
-    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+    p.add_argument(
+        "--duration", type=options.seconds_above_zero, default=None, metavar="S", help="stop after S seconds"
+    )
     p.add_argument("--stats-file", default=None, metavar="F", help="write one JSON line of statistics a second")
     p.add_argument("--record", default=None, metavar="OUT.mp4", help="also record the window, with the input audio")
     p.add_argument(
@@ -87,7 +89,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="send the values in force there after each change, so the controller's faders follow",
     )
     osc.add_argument("--no-osc", dest="osc", action="store_false", help="do not listen for OSC")
-    options.add_analysis_options(p)
+    options.add_analysis_options(p, live=True)
     options.add_look_options(p)
     p.set_defaults(run=run)
 
@@ -108,10 +110,8 @@ def run(args: argparse.Namespace) -> int:
     from livedream.control_in.osc_reply import parse_target
     from livedream.modes.live import LiveSettings, run_live
 
-    if args.normalize != "adaptive":
-        raise LivedreamError("live mode normalises adaptively; --normalize global needs the whole song in advance")
     size = options.parse_size(args.size)
-    if args.osc_port is not None and not 0 <= args.osc_port <= 65535:
+    if args.osc_port is not None and not 1 <= args.osc_port <= 65535:
         raise LivedreamError(f"--osc-port {args.osc_port}: expected a UDP port number from 1 to 65535")
     if not args.stats_interval > 0:
         raise LivedreamError(f"--stats-interval {args.stats_interval}: expected a number of seconds above 0")

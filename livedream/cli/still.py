@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from livedream.models.base import to_uint8
-    from livedream.models.registry import load_generator
+    from livedream.models.registry import BUILTIN_NAMES, load_generator
 
     seeds = parse_seeds(args.seeds)
     outdir = Path(args.outdir).expanduser()
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             raise LivedreamError("--truncation-cutoff applies to StyleGAN2 models only")
         gen.truncation_cutoff = args.truncation_cutoff
     c = torch.zeros([1, gen.c_dim], device=gen.device)
-    if gen.c_dim:
+    if gen.c_dim and not (args.class_idx is None and args.style in BUILTIN_NAMES):  # built-in: its default look
         if args.class_idx is None:
             raise LivedreamError(f"this model is conditional ({gen.c_dim} classes): give --class 0..{gen.c_dim - 1}")
         if not 0 <= args.class_idx < gen.c_dim:
