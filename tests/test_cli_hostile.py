@@ -180,3 +180,34 @@ def test_no_display_is_one_line_without_a_glfw_warning(tmp_path):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert "cannot open a window: no display" in proc.stderr and "GLFWError" not in proc.stderr
     assert not os.listdir(tmp_path)
+
+
+def test_still_refuses_a_truncation_that_is_no_picture(tmp_path, capsys):
+    for psi in ("nan", "1e300"):
+        assert "argument --trunc" in _one_line(capsys, "still", "--seeds", "1", "--outdir", tmp_path, "--trunc", psi)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.gl
+def test_a_shader_that_is_not_text_is_one_line(tmp_path, song, capsys):
+    binary = tmp_path / "noise.frag"
+    binary.write_bytes(bytes(range(256)) * 8)
+    out = tmp_path / "o.mp4"
+    err = _one_line(capsys, "export", song, "-o", out, "-q", "--size", "32x32", "--effect", binary)
+    assert "not text" in err and not out.exists()
+
+
+def test_the_lsd_api_refuses_nan_and_writing_over_its_song(tmp_path, song):
+    from livedream.errors import LivedreamError
+    from livedream.lsd import LucidSonicDream
+
+    own = tmp_path / "clip.mp4"
+    write_audio(own, np.zeros((22050, 2), np.float32), 22050)
+    before = own.read_bytes()
+    dream = LucidSonicDream(str(own))
+    with pytest.raises(LivedreamError, match="would overwrite the input"):
+        dream.hallucinate(str(own))
+    for kwargs in ({"start": float("nan")}, {"duration": float("inf")}, {"seed": -1}):
+        with pytest.raises(LivedreamError, match="finite number|seed must be"):
+            dream.hallucinate(str(tmp_path / "o.mp4"), **kwargs)
+    assert own.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]

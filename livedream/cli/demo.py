@@ -37,8 +37,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not 2 <= args.seconds <= 600:
         raise LivedreamError("--seconds must be between 2 and 600")
-    out = output_path(Path("livedream-demo"), args.output)
-    song = out.with_suffix(".flac")
+    from livedream import presets
+    from livedream.util.outputs import check_output
+
+    out = check_output(output_path(Path("livedream-demo"), args.output), "-o", [presets.find(args.preset)])
+    song = check_output(out.with_suffix(".flac"), "-o", [presets.find(args.preset)])  # the demo's own song
     rate = 44100
     write_audio(song, demo_song(args.seconds, rate, seed=args.seed), rate)
     fps: Fraction = options.parse_fps(args.fps)

@@ -46,6 +46,18 @@ def seed(text: str) -> int:
     return value
 
 
+def finite_between(lo: float, hi: float):
+    """argparse type factory: a finite number in [lo, hi]."""
+
+    def parse(text: str) -> float:
+        x = _finite(text)
+        if not lo <= x <= hi:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected a number from {lo:g} to {hi:g}")
+        return x
+
+    return parse
+
+
 def _finite(text: str) -> float:
     try:
         x = float(text)

@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from livedream.cli.options import finite_between
 from livedream.errors import LivedreamError
 from livedream.util.atomic import atomic_output
 from livedream.util.outputs import check_output
@@ -13,6 +14,7 @@ from livedream.util.outputs import check_output
 log = logging.getLogger(__name__)
 
 NOISE_MODES = ("const", "random", "none")
+MAX_PSI = 10.0  # |psi| beyond this is no picture, only overflow
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -50,7 +52,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="StyleGAN2 model file (.pkl, .pt) or catalogue name (see `livedream styles`); default: built-in style",
     )
     p.add_argument("--seeds", required=True, help="seeds, e.g. 1,2,5-7")
-    p.add_argument("--trunc", type=float, default=1.0, metavar="PSI", help="truncation psi (default 1: none)")
+    p.add_argument(
+        "--trunc",
+        type=finite_between(-MAX_PSI, MAX_PSI),
+        default=1.0,
+        metavar="PSI",
+        help="truncation psi (default 1: none)",
+    )
     p.add_argument(
         "--truncation-cutoff",
         type=int,

@@ -8,6 +8,7 @@ docs/migrating-from-lucid-sonic-dreams.md.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable
 from numbers import Real
@@ -177,13 +178,16 @@ class LucidSonicDream:
         soundtrack = Path(os.fspath(output_audio)).expanduser() if output_audio else None
         inputs = [song, *stem_paths(stems).values(), *([soundtrack] if soundtrack else [])]
         inputs += [Path(e.audio) for e in effects if e.audio]
-        if out.exists() and any(p.exists() and p.resolve() == out.resolve() for p in inputs):
-            raise LivedreamError(f"{out}: the video would overwrite an input; choose another file_name")
+        from livedream.util.outputs import check_output
+
+        check_output(out, "file_name", inputs)  # never an input, a preset or a folder
         for name, value in (("fps", fps), ("start", start), ("duration", duration)):
-            if not (isinstance(value, Real) and not isinstance(value, bool)) and not (
+            if not (isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)) and not (
                 name == "duration" and value is None
             ):
-                raise LivedreamError(f"{name} must be a number, got {value!r}")
+                raise LivedreamError(f"{name} must be a finite number, got {value!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+            raise LivedreamError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
         settings = ExportSettings(
             song=song, output=out, params=params, seed=seed, fps=exact_rate(fps), size=output_size(resolution),
             start=float(start), duration=None if duration is None else float(duration), audio=soundtrack,
