@@ -211,3 +211,23 @@ def test_the_lsd_api_refuses_nan_and_writing_over_its_song(tmp_path, song):
         with pytest.raises(LivedreamError, match="finite number|seed must be"):
             dream.hallucinate(str(tmp_path / "o.mp4"), **kwargs)
     assert own.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
+
+
+def test_the_analysis_plot_has_axis_labels_and_colour_bars(tmp_path, song, monkeypatch, capsys):
+    from matplotlib.figure import Figure
+
+    saved: list[Figure] = []
+    real_savefig = Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        saved.append(fig)
+        return real_savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    out = tmp_path / "a.png"
+    assert main(["analyze", str(song), "--plot", str(out), "--duration", "0.5"]) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n" and out.stat().st_size > 10_000
+    panels = [ax for ax in saved[0].axes if ax.get_title()]
+    assert len(panels) == 4 and all(ax.get_ylabel() for ax in panels) and panels[-1].get_xlabel() == "time (s)"
+    bars = [child.get_ylabel() for ax in panels for child in ax.child_axes]
+    assert bars == ["energy", "weight"]  # the chroma's and the class mix's colour bars

@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.add_parser(sub)
+    parser.commands = sub.choices  # type: ignore[attr-defined] - name -> subparser, for usage errors
     for command in sub.choices.values():  # -v after the subcommand too; SUPPRESS: an unset one keeps the first
         command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
         if extra:  # reported by the subcommand, whose --help lists what it takes
-            command = parser._subparsers._group_actions[0].choices.get(args.command) if args.command else None
+            command = parser.commands.get(args.command) if args.command else None  # type: ignore[attr-defined]
             (command or parser).error(f"unrecognized arguments: {' '.join(extra)}")
         logging.basicConfig(
             level=logging.INFO if args.verbose else logging.WARNING, format="livedream: %(levelname)s: %(message)s"
