@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,7 @@ class PresetLibrary:
         self._good: dict[Path, Preset] = {}  # the last good version of each preset used
         self._seen: dict[Path, tuple[int, int] | None] = {}  # the file signature last looked at
         self._lock = threading.Lock()  # poll() runs on a watcher thread, get() on the main thread
+        self._known_cache: tuple[float, list[str]] = (-1e9, [])
 
     def add(self, name_or_path: str) -> Preset:
         """The startup preset (a shipped name or a path); its folder becomes user_dir when it is a file."""
@@ -157,8 +159,15 @@ class PresetLibrary:
             for suffix in (".yaml", ".yml"):
                 if folder is not None and (folder / f"{stem}{suffix}").is_file():
                     return (folder / f"{stem}{suffix}").resolve()
-        known = sorted({p.stem for p in shipped()} | {p.stem for p in self._user_files()})
-        raise LivedreamError(f"unknown preset {name!r}; known: {', '.join(known)}")
+        raise LivedreamError(f"unknown preset {name!r}; known: {', '.join(self._known())}")
+
+    def _known(self) -> list[str]:
+        """The names on offer, listed at most once a second (a flood of unknown names must not glob per message)."""
+        at, names = self._known_cache
+        if time.monotonic() - at > 1.0:
+            names = sorted({p.stem for p in shipped()} | {p.stem for p in self._user_files()})
+            self._known_cache = (time.monotonic(), names)
+        return names
 
     def poll(self) -> list[Preset]:
         """Presets used so far whose file changed and reloaded well; a broken edit is logged once."""
