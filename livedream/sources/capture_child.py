@@ -66,27 +66,31 @@ JACK_CLIENT_NAME = b"livedream"  # what jack_lsp and qjackctl show (PortAudio's 
 _jack_name_buffer = None  # PortAudio keeps the pointer, not a copy: the buffer lives as long as the process
 
 
-def _name_jack_client(sd) -> None:
-    """PaJack_SetClientName, which must come before Pa_Initialize: sounddevice initialised PortAudio at
-    import, so terminate, name, initialise again. Where PortAudio has no JACK support this does nothing."""
+def _name_jack_client() -> None:
+    """PaJack_SetClientName, which must come before Pa_Initialize, i.e. before sounddevice is imported (it
+    initialises PortAudio then). The library is found as sounddevice finds it, so both hold the same copy.
+    Where PortAudio has no JACK support (or is not found) this does nothing."""
     global _jack_name_buffer
     import ctypes
+    import ctypes.util
 
-    try:
-        set_name = ctypes.CDLL(sd._libname).PaJack_SetClientName
-    except (AttributeError, OSError, TypeError):  # no JACK host API in this PortAudio, or no library path
+    if "sounddevice" in sys.modules:  # too late: PortAudio is initialised; it keeps its default name
         return
-    _jack_name_buffer = ctypes.create_string_buffer(JACK_CLIENT_NAME)
-    sd._terminate()
-    set_name(_jack_name_buffer)
-    sd._initialize()
+    path = ctypes.util.find_library("portaudio")
+    try:
+        set_name = ctypes.CDLL(path).PaJack_SetClientName if path else None
+    except (AttributeError, OSError):  # no JACK host API in this PortAudio
+        set_name = None
+    if set_name is not None:
+        _jack_name_buffer = ctypes.create_string_buffer(JACK_CLIENT_NAME)
+        set_name(_jack_name_buffer)
 
 
 def _open_stream(ring_path: str, spec: str, channels: str, rate: int, ring_seconds: float):
     """Find the device, check it, map the ring, start the stream: (stream, what to report)."""
+    _name_jack_client()
     import sounddevice as sd
 
-    _name_jack_client(sd)
     from livedream.errors import LivedreamError
     from livedream.sources.devices import find_input
 
