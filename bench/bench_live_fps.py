@@ -47,7 +47,7 @@ def main() -> int:
             str(stats),
         ]
         proc = subprocess.Popen(cmd, env={**h.jack_env(server), "DISPLAY": display})
-        for port in h.wait_for_ports(server, "PortAudio:in"):
+        for port in h.wait_for_ports(server, "livedream:in"):
             h.connect(server, metro, port)
         rc = proc.wait(timeout=args.seconds + 60)
         lines = [json.loads(line) for line in stats.read_text().splitlines()][1:]

@@ -76,7 +76,7 @@ def main() -> int:
         os.environ.update(DISPLAY=display, JACK_DEFAULT_SERVER=server)
 
         def connect() -> None:
-            for port in h.wait_for_ports(server, "PortAudio:in"):
+            for port in h.wait_for_ports(server, "livedream:in"):
                 h.connect(server, metro, port)
 
         threading.Thread(target=connect, daemon=True).start()

@@ -85,7 +85,7 @@ def main() -> int:
         cmd = [sys.executable, "-m", "livedream", "live", "--size", args.size, "--duration", str(total),
                "--stats-file", str(stats), "--stats-interval", str(STATS_S), "--osc-port", str(port)]  # fmt: skip
         proc = subprocess.Popen(cmd, env={**h.jack_env(server), "DISPLAY": display})
-        for p in h.wait_for_ports(server, "PortAudio:in"):
+        for p in h.wait_for_ports(server, "livedream:in"):
             h.connect(server, metro, p)
         time.sleep(2 + QUIET_S)
         t0 = json.loads(stats.read_text().splitlines()[-1])["t"]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from livedream.errors import LivedreamError
+from livedream.errors import LivedreamError, brief
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,9 @@ class Param:
         Raises LivedreamError when x is not a finite number in [0, 1] or the parameter has no range (lists).
         """
         if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or not 0.0 <= x <= 1.0:
-            raise LivedreamError(f"{self.name}: normalised value {x!r} is not allowed; expected a number in [0, 1]")
+            raise LivedreamError(
+                f"{self.name}: normalised value {brief(x)} is not allowed; expected a number in [0, 1]"
+            )
         if self.kind == "bool":
             return x >= 0.5
         if self.kind == "choice":  # the fader's travel split evenly among the words
@@ -120,20 +122,19 @@ class Param:
                 value = float(value)
             except ValueError:
                 raise self._refuse(original) from None
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
             raise self._refuse(original)
-        if whole:
-            if float(value) != int(value):
-                raise self._refuse(original)
-            value = int(value)
-        else:
-            value = float(value)
+        # The range first, compared exactly: a 400-digit integer is out of range, not an OverflowError.
         if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
             raise self._refuse(original)
-        return value
+        if whole:
+            if isinstance(value, float) and not value.is_integer():
+                raise self._refuse(original)
+            return int(value)
+        return float(value)
 
     def _refuse(self, value: Any) -> LivedreamError:
-        return LivedreamError(f"{self.name}: {value!r} is not allowed; expected {self.range_text()}")
+        return LivedreamError(f"{self.name}: {brief(value)} is not allowed; expected {self.range_text()}")
 
 
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
@@ -216,7 +217,7 @@ def validate_values(values: Mapping[str, Any], source: str = "") -> dict[str, An
     for key, value in values.items():
         param = BY_NAME.get(key)
         if param is None:
-            raise LivedreamError(f"{prefix}unknown parameter {key!r}; known: {', '.join(BY_NAME)}")
+            raise LivedreamError(f"{prefix}unknown parameter {brief(key)}; known: {', '.join(BY_NAME)}")
         try:
             out[key] = param.validate(value)
         except LivedreamError as exc:

@@ -197,7 +197,8 @@ def test_truncated_file_is_refused_or_rendered_but_never_crashes(song, tmp_path,
     assert leftovers(tmp_path) == []
 
 
-def test_ctrl_c_leaves_nothing_and_keeps_an_existing_file(song, tmp_path):
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl_c", "sigterm"])
+def test_ctrl_c_or_sigterm_leaves_nothing_and_keeps_an_existing_file(song, tmp_path, sig, code):
     out = tmp_path / "keep.mp4"
     out.write_bytes(b"precious")
     long_song = tmp_path / "long.flac"
@@ -211,10 +212,10 @@ def test_ctrl_c_leaves_nothing_and_keeps_an_existing_file(song, tmp_path):
     while time.time() < deadline and not [p for p in os.listdir(tmp_path) if p.startswith(".keep.mp4")]:
         time.sleep(0.1)
     time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err
+    assert proc.returncode == code, err
+    assert "Traceback" not in err and "no half-written file was left" in err
     assert out.read_bytes() == b"precious"
     assert sorted(os.listdir(tmp_path)) == ["keep.mp4", "long.flac"]
 

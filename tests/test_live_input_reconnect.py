@@ -21,7 +21,7 @@ def _tools():
 
 
 def connect_inputs(server: str, metro: str) -> None:
-    for port in h.wait_for_ports(server, "PortAudio:in"):
+    for port in h.wait_for_ports(server, "livedream:in"):
         h.connect(server, metro, port)
 
 

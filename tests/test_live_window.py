@@ -62,7 +62,7 @@ def test_live_window_metronome_stats_and_record(tmp_path):
             "1",
         )
         try:
-            inputs = h.wait_for_ports(server, "PortAudio:in")
+            inputs = h.wait_for_ports(server, "livedream:in")
             for port in inputs:
                 h.connect(server, metro, port)
             time.sleep(2.0)
@@ -115,7 +115,7 @@ def test_killing_jack_does_not_stop_the_picture(tmp_path):
     with h.xvfb() as (display, _), h.jackd() as server:
         proc = start_live(display, server, "--duration", "6", "--stats-file", str(stats))
         try:
-            h.wait_for_ports(server, "PortAudio:in")
+            h.wait_for_ports(server, "livedream:in")
             time.sleep(1.0)
             h.kill_server(server)
             time.sleep(1.5)
@@ -166,7 +166,7 @@ def test_user_effect_and_input_channel_stems_act_live(tmp_path):
             "0",
         )
         try:
-            inputs = sorted(h.wait_for_ports(server, "PortAudio:in"))
+            inputs = sorted(h.wait_for_ports(server, "livedream:in"))
             assert len(inputs) == 4, inputs
             h.connect(server, metro, inputs[2])  # the clicks reach input 3 alone
             time.sleep(2.5)

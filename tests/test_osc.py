@@ -130,7 +130,7 @@ def test_preset_library_reloads_edits_and_keeps_the_last_good(tmp_path):
 
 
 def test_generated_docs_and_layout_are_in_step_with_the_table():
-    assert (ROOT / "docs/osc.md").read_text() == osc_docs.markdown(), "run `livedream docs osc`"
+    assert (ROOT / "docs/osc.md").read_text() == osc_docs.markdown(), "run `livedream docs osc -o docs/osc.md`"
     layout = (ROOT / "docs/touchosc/livedream.touchosc").read_bytes()
     assert layout == osc_docs.touchosc_layout(), "run `livedream docs touchosc`"
     for p in PARAMS:

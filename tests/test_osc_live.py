@@ -278,3 +278,70 @@ def test_a_flood_of_osc_drops_no_displayed_frames(live):
     worst = max(r["max_frame_ms"] for r in span)
     assert np.mean(fps) >= 0.95 * base_fps, (base_fps, fps)
     assert worst <= 2.0 * 1000 / base_fps, (worst, base_fps)  # no frame stayed up for two refreshes
+
+
+# Issue 11: what a hostile sender or a bad edit did to a running show. The exact datagrams, over UDP.
+NEGATIVE_BUNDLE = b"#bundle\0\0\0\0\0\0\0\0\1\377\377\377\374"  # python-osc looped forever on it
+TRUNCATED_FLOAT = b"/livedream/speed_fpm\0\0\0\0,f\0\0"  # ',f' without its four bytes: once applied as 0.0
+
+
+def _dgram(address: str, *args) -> bytes:
+    b = OscMessageBuilder(address)
+    for a in args:
+        b.add_arg(a)
+    return b.build().dgram
+
+
+def test_hostile_datagrams_are_refused_and_osc_stays_alive(live):
+    live.send("/livedream/preset_fade_s", "f", 0)
+    live.send("/livedream/speed_fpm", "f", 30)
+    live.params()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        to = ("127.0.0.1", live.port)
+        sock.sendto(NEGATIVE_BUNDLE, to)
+        sock.sendto(TRUNCATED_FLOAT, to)
+        # Item 2: a valid value, then more than 8 refused ones to the same address, in one burst.
+        burst = [_dgram("/livedream/speed_fpm", 44.0)] + [_dgram("/livedream/speed_fpm", float("nan"))] * 12
+        # Item 3: valid changes, then a switch to a preset that does not exist, in the same burst.
+        burst += [_dgram("/livedream/flash_strength", 0.75), _dgram("/livedream/preset", "no_such_preset")]
+        sock.sendto(b"\0wake", to)
+        for d in burst:
+            sock.sendto(d, to)
+    live.send("/livedream/truncation", "f", 0.75)  # the marker: once in force, everything above was read
+    rec = live.wait(lambda r: r["params"]["truncation"] == 0.75, what="the marker after the hostile datagrams")
+    assert rec["params"]["speed_fpm"] == 44.0 and rec["params"]["flash_strength"] == 0.75, rec["params"]
+    assert rec["preset"] != "no_such_preset"
+    log = live.log()
+    assert log.count("\n") < 2000 and "unknown preset 'no_such_preset'" in log
+    assert "Traceback" not in log
+
+
+def test_hostile_preset_edits_keep_the_show_going(live):
+    live.send("/livedream/preset/mine", "f", 1)
+    live.wait(lambda r: r["preset"] == "mine" and not r["fading"], what="the switch to mine")
+    live.preset.write_text("speed_fpm: 66\npreset_fade_s: 0\n")
+    live.wait(lambda r: r["params"]["speed_fpm"] == 66, what="a good edit")
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
+    )
+    edits = {
+        "deep": "classes: " + "[" * 5000 + "]" * 5000 + "\n",  # item 5: was a RecursionError
+        "digits": "speed_fpm: " + "9" * 400 + "\n",  # item 6: was an OverflowError
+        "bomb": bomb + "classes: *i\n",  # item 7: was a hang building the error message
+        "huge": "speed_fpm: 12\n" + "#" * 10_000_000 + "\n",  # item 8: was a 9 s stall of the picture
+    }
+    fails = live.log().count("preset reload failed")
+    for text in edits.values():
+        live.preset.write_text(text)
+        deadline = time.monotonic() + 5
+        while live.log().count("preset reload failed") == fails and time.monotonic() < deadline:
+            assert live.proc.poll() is None, live.log()[-3000:]
+            time.sleep(0.05)
+        fails += 1
+        assert live.log().count("preset reload failed") == fails, live.log()[-3000:]
+    recs = [live.wait(lambda r: True) for _ in range(3)]
+    assert all(r["params"]["speed_fpm"] == 66 for r in recs)
+    assert max(r["max_frame_ms"] for r in live.records()[-20:]) < 500, [r["max_frame_ms"] for r in recs]
+    assert "Traceback" not in live.log()
+    live.preset.write_text("speed_fpm: 55\npreset_fade_s: 0\n")
+    live.wait(lambda r: r["params"]["speed_fpm"] == 55, what="the fixed file to be in force")

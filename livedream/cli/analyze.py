@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from livedream.cli import options
-from livedream.errors import LivedreamError
 from livedream.util.atomic import atomic_output
+from livedream.util.outputs import check_output, check_outputs_differ
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="OUT.png",
         help="draw waveform, onsets, chroma and the pulse/motion/class curves to a PNG",
     )
-    options.add_audio_window(p)
+    options.add_audio_window(p, what="analyse")
     options.add_analysis_options(p)
     options.add_look_options(p)
     p.set_defaults(run=run)
@@ -40,25 +40,28 @@ def write_atomically(path: Path, write) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from livedream import presets
     from livedream.audio.report import analyze_file
 
     song = Path(args.song).expanduser()
     params = options.resolve_params(args)
-    for out in (args.json, args.plot):
-        if out and not Path(out).expanduser().parent.is_dir():
-            raise LivedreamError(f"{Path(out).parent}: output directory does not exist")
+    inputs = [song, presets.find(args.preset)]
+    json_out = check_output(args.json, "--json", inputs) if args.json else None
+    plot_out = check_output(args.plot, "--plot", inputs) if args.plot else None
+    check_outputs_differ(("--json", json_out), ("--plot", plot_out))
     kwargs = {} if args.onset_method is None else {"onset_method": args.onset_method}
     report, features = analyze_file(song, start=args.start, duration=args.duration, normalize=args.normalize, **kwargs)
     text = json.dumps(report, indent=1)
-    if args.json:
-        write_atomically(Path(args.json).expanduser(), lambda tmp: tmp.write_text(text + "\n"))
-    elif not args.plot:
+    if json_out is not None:
+        write_atomically(json_out, lambda tmp: tmp.write_text(text + "\n"))
+        print(f"wrote {json_out}")
+    elif plot_out is None:
         sys.stdout.write(text + "\n")
-    if args.plot:
+    if plot_out is not None:
         from livedream.cli.analyze_plot import plot_analysis
 
-        plot_out = Path(args.plot).expanduser()
         write_atomically(
             plot_out, lambda tmp: plot_analysis(song, args.start, report, features, params, args.seed, tmp)
         )
+        print(f"wrote {plot_out}")
     return 0

@@ -40,6 +40,11 @@ def controller_curves(
     return {"times": times, **{k: np.asarray(v) for k, v in rows.items()}}
 
 
+def _colour_bar(fig, ax, image, label: str) -> None:
+    """A thin colour bar just right of ax, inside the figure's margin: the panels keep one width and one time axis."""
+    fig.colorbar(image, cax=ax.inset_axes((1.005, 0.0, 0.008, 1.0)), label=label)
+
+
 def plot_analysis(
     song: Path,
     start: float,
@@ -72,11 +77,14 @@ def plot_analysis(
         f"beats (blue, {report['tempo_bpm']:.1f} bpm)"
     )
     ax.set_ylim(-1, 1)
+    ax.set_ylabel("amplitude")
     chroma = np.asarray(report["chroma"]["values"]).T  # [12, hops]
     times = report["chroma"]["times"]
     extent = (times[0] if times else 0, times[-1] if times else duration, -0.5, 11.5)
-    axes[1].imshow(chroma, aspect="auto", origin="lower", extent=extent, cmap="magma", interpolation="nearest")
+    shown = axes[1].imshow(chroma, aspect="auto", origin="lower", extent=extent, cmap="magma", interpolation="nearest")
+    _colour_bar(fig, axes[1], shown, "energy")
     axes[1].set_yticks(range(12), CHROMA_NAMES)
+    axes[1].set_ylabel("pitch class")
     axes[1].set_title("chroma")
     ax = axes[2]
     for name, color in (
@@ -87,8 +95,9 @@ def plot_analysis(
     ):
         ax.plot(curves["times"], curves[name], color=color, lw=1, label=name)
     ax.legend(loc="upper right", ncol=4)
+    ax.set_ylabel("amount")
     ax.set_title("controller: pulse and motion (amplitude x react), flash and contrast (amplitude x strength)")
-    axes[3].imshow(
+    mix = axes[3].imshow(
         curves["classes"].T,
         aspect="auto",
         origin="lower",
@@ -96,7 +105,9 @@ def plot_analysis(
         interpolation="nearest",
         extent=(0, curves["times"][-1], -0.5, 11.5),
     )
+    _colour_bar(fig, axes[3], mix, "weight")
     axes[3].set_title("controller: class mix (12 chosen classes)")
+    axes[3].set_ylabel("class slot")
     axes[3].set_xlabel("time (s)")
     fig.tight_layout()
     fig.savefig(out, dpi=80, format="png")

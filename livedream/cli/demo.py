@@ -20,8 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", default="livedream-demo.mp4", metavar="PATH", help="default: livedream-demo.mp4")
     p.add_argument("--seconds", type=float, default=24.0, help="length of the demo song (default 24)")
     p.add_argument("--size", default="512x512", metavar="WxH", help="default 512x512")
-    p.add_argument("--fps", default="30")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument(
+        "--fps", default="30", help="frames per second, exactly, e.g. 30, 29.97 or 30000/1001 (default %(default)s)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     options.add_look_options(p)
     p.set_defaults(run=run)
 
@@ -35,8 +37,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not 2 <= args.seconds <= 600:
         raise LivedreamError("--seconds must be between 2 and 600")
-    out = output_path(Path("livedream-demo"), args.output)
-    song = out.with_suffix(".flac")
+    from livedream import presets
+    from livedream.util.outputs import check_output
+
+    out = check_output(output_path(Path("livedream-demo"), args.output), "-o", [presets.find(args.preset)])
+    song = check_output(out.with_suffix(".flac"), "-o", [presets.find(args.preset)])  # the demo's own song
     rate = 44100
     write_audio(song, demo_song(args.seconds, rate, seed=args.seed), rate)
     fps: Fraction = options.parse_fps(args.fps)

@@ -75,10 +75,6 @@ def output_path(song: Path, output: str | None) -> Path:
         path = path.with_name(path.name + ".mp4")
     if path.suffix.lower() != ".mp4":
         raise LivedreamError(f"{path}: livedream writes MP4 files; use a name ending in .mp4")
-    if path.is_dir():
-        raise LivedreamError(f"{path}: is a directory; give a file name with -o")
-    if not path.parent.is_dir():
-        raise LivedreamError(f"{path.parent}: output directory does not exist")
     return path
 
 
@@ -87,11 +83,12 @@ def run(args: argparse.Namespace) -> int:
     from livedream.util.progress import with_progress
 
     song = Path(args.song).expanduser()
-    out = output_path(song, args.output)
-    inputs = [song, *(Path(p) for p in options.stems(args).values()), *([Path(args.audio)] if args.audio else [])]
-    for src in inputs:
-        if src.exists() and out.exists() and out.resolve() == src.resolve():
-            raise LivedreamError(f"{out}: the output would overwrite an input; choose another name with -o")
+    from livedream import presets
+    from livedream.util.outputs import check_output
+
+    inputs = [song, *options.stems(args).values(), args.audio, presets.find(args.preset), args.style]
+    inputs += [text.rpartition(":")[0] or text for text in args.effect]
+    out = check_output(output_path(song, args.output), "-o", inputs)
     if args.batch_size < 1 or not 0 <= args.crf <= 51:
         raise LivedreamError("--batch-size must be >= 1 and --crf between 0 and 51")
     settings = ExportSettings(

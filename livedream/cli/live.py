@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from livedream.cli import options
 from livedream.control.amplitudes import ROLES
@@ -59,7 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="render at this resolution (StyleGAN2 stops synthesis early; built-in default 256)",
     )
     p.add_argument("--torch-device", default=None, metavar="DEV", help="torch device, e.g. cpu or cuda")
-    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+    p.add_argument(
+        "--duration", type=options.seconds_above_zero, default=None, metavar="S", help="stop after S seconds"
+    )
     p.add_argument("--stats-file", default=None, metavar="F", help="write one JSON line of statistics a second")
     p.add_argument("--record", default=None, metavar="OUT.mp4", help="also record the window, with the input audio")
     p.add_argument(
@@ -100,7 +101,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="send the values in force there after each change, so the controller's faders follow",
     )
     osc.add_argument("--no-osc", dest="osc", action="store_false", help="do not listen for OSC")
-    options.add_analysis_options(p)
+    options.add_analysis_options(p, live=True)
     options.add_look_options(p)
     p.set_defaults(run=run)
 
@@ -121,16 +122,18 @@ def run(args: argparse.Namespace) -> int:
     from livedream.control_in.osc_reply import parse_target
     from livedream.modes.live import run_live
 
-    if args.normalize != "adaptive":
-        raise LivedreamError("live mode normalises adaptively; --normalize global needs the whole song in advance")
     size = options.parse_size(args.size)
-    if args.osc_port is not None and not 0 <= args.osc_port <= 65535:
+    if args.osc_port is not None and not 1 <= args.osc_port <= 65535:
         raise LivedreamError(f"--osc-port {args.osc_port}: expected a UDP port number from 1 to 65535")
     if not args.stats_interval > 0:
         raise LivedreamError(f"--stats-interval {args.stats_interval}: expected a number of seconds above 0")
-    record = Path(args.record).expanduser() if args.record else None
-    if record is not None and not record.parent.is_dir():
-        raise LivedreamError(f"--record {record}: directory does not exist")
+    from livedream import presets
+    from livedream.util.outputs import check_output, check_outputs_differ
+
+    inputs = [presets.find(args.preset), args.style]
+    record = check_output(args.record, "--record", inputs) if args.record else None
+    stats_file = check_output(args.stats_file, "--stats-file", inputs) if args.stats_file else None
+    check_outputs_differ(("--record", record), ("--stats-file", stats_file))
     settings = LiveSettings(
         params=options.resolve_params(args),
         seed=args.seed,
@@ -152,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         torch_device=args.torch_device,
         onset_method=args.onset_method,
         duration=args.duration,
-        stats_file=Path(args.stats_file).expanduser() if args.stats_file else None,
+        stats_file=stats_file,
         record=record,
         hud=args.hud,
         vsync=args.vsync,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from livedream.params import PARAMS, Param, validate_values
+from livedream.errors import LivedreamError, brief
+from livedream.params import BY_NAME, PARAMS, Param
 
 _DEST = "param__"
 
@@ -34,11 +35,16 @@ def add_param_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def param_flag_values(args: argparse.Namespace) -> dict[str, Any]:
-    """The parameters given on the command line, validated (raises LivedreamError naming the flag's parameter)."""
+    """The parameters given on the command line, validated (raises LivedreamError naming the flag as typed)."""
     given = {}
     for name, value in vars(args).items():
         if name.startswith(_DEST):
+            p = BY_NAME[name[len(_DEST) :]]
             if isinstance(value, str) and value.strip().lower() in ("none", "null", "off", ""):
                 value = None
-            given[name[len(_DEST) :]] = value
-    return validate_values(given, source="command line")
+            try:
+                given[p.name] = p.validate(value)
+            except LivedreamError:
+                shown = value if isinstance(value, str) and len(value) <= 60 else brief(value)
+                raise LivedreamError(f"{p.flag} {shown}: not allowed; expected {p.range_text()}") from None
+    return given

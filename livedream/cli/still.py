@@ -6,12 +6,15 @@ import argparse
 import logging
 from pathlib import Path
 
+from livedream.cli.options import finite_between
 from livedream.errors import LivedreamError
 from livedream.util.atomic import atomic_output
+from livedream.util.outputs import check_output
 
 log = logging.getLogger(__name__)
 
 NOISE_MODES = ("const", "random", "none")
+MAX_PSI = 10.0  # |psi| beyond this is no picture, only overflow
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -49,7 +52,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="StyleGAN2 model file (.pkl, .pt) or catalogue name (see `livedream styles`); default: built-in style",
     )
     p.add_argument("--seeds", required=True, help="seeds, e.g. 1,2,5-7")
-    p.add_argument("--trunc", type=float, default=1.0, metavar="PSI", help="truncation psi (default 1: none)")
+    p.add_argument(
+        "--trunc",
+        type=finite_between(-MAX_PSI, MAX_PSI),
+        default=1.0,
+        metavar="PSI",
+        help="truncation psi (default 1: none)",
+    )
     p.add_argument(
         "--truncation-cutoff",
         type=int,
@@ -86,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from livedream.models.base import to_uint8
-    from livedream.models.registry import load_generator
+    from livedream.models.registry import BUILTIN_NAMES, load_generator
 
     seeds = parse_seeds(args.seeds)
     outdir = Path(args.outdir).expanduser()
@@ -100,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
             raise LivedreamError("--truncation-cutoff applies to StyleGAN2 models only")
         gen.truncation_cutoff = args.truncation_cutoff
     c = torch.zeros([1, gen.c_dim], device=gen.device)
-    if gen.c_dim:
+    if gen.c_dim and not (args.class_idx is None and args.style in BUILTIN_NAMES):  # built-in: its default look
         if args.class_idx is None:
             raise LivedreamError(f"this model is conditional ({gen.c_dim} classes): give --class 0..{gen.c_dim - 1}")
         if not 0 <= args.class_idx < gen.c_dim:
@@ -113,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         z = torch.from_numpy(np.random.RandomState(seed).randn(1, gen.z_dim)).to(gen.device)  # [1, z_dim] float64
         torch.manual_seed(seed)  # only read by --noise-mode random
         img = gen(z, c, truncation=args.trunc)  # [1, 3, R, R]
-        path = outdir / f"seed{seed:04d}.png"
+        path = check_output(outdir / f"seed{seed:04d}.png", "--outdir", [args.style])
         _save_png(to_uint8(img)[0], path)
         print(path)
     return 0

@@ -25,6 +25,7 @@ class Drained:
 
     preset: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    before_preset: dict[str, Any] = field(default_factory=dict)  # params sent before the preset: kept if it fails
     freeze: bool | None = None
     blackout: bool | None = None
     taps: list[float] = field(default_factory=list)  # time.monotonic() of each tap, as received
@@ -42,8 +43,8 @@ class Drained:
 class ControlInbox:
     """Bounded and coalescing: the newest value per parameter wins, so a flood cannot grow it or slow the drain.
 
-    A preset switch forgets the parameter changes queued before it (the preset would override them);
-    those sent after it are applied after it.
+    A preset switch sets aside the parameter changes queued before it (the preset overrides them; they
+    apply only if the switch fails); those sent after it are applied after it.
     """
 
     def __init__(self):
@@ -57,6 +58,7 @@ class ControlInbox:
             if cmd.kind == "param":
                 d.params[cmd.name] = cmd.value
             elif cmd.kind == "preset":
+                d.before_preset.update(d.params)
                 d.preset, d.params = cmd.name, {}
             elif cmd.kind in ("freeze", "blackout"):
                 setattr(d, cmd.kind, cmd.value)

@@ -8,13 +8,13 @@ from typing import Any, Protocol
 
 from livedream.control.step import FrameStep
 from livedream.control_in.inbox import ControlInbox, Drained
+from livedream.control_in.preset_watch import PresetWatcher
 from livedream.errors import LivedreamError
 from livedream.params import BY_NAME, resolve
 from livedream.presets import Crossfade, Preset, PresetLibrary
 
 log = logging.getLogger(__name__)
 
-PRESET_POLL_S = 0.5  # how often preset files are checked for changes
 TAP_GAP_S = 2.0  # a pause longer than this between taps starts a new count
 TAP_MIN_S = 0.2  # taps closer than this are a double hit, not a tempo (300 BPM)
 BEATS_PER_BAR = 4
@@ -77,7 +77,7 @@ class LiveControl:
         self.seed = seed
         self.tap = TapTempo()
         self.fade: Crossfade | None = None
-        self._next_poll = 0.0
+        self.watcher = PresetWatcher(library).start()  # edits are read and parsed off the main thread
         for listener in self.listeners:
             listener.values(core.params, self.state, everything=True)
 
@@ -97,8 +97,10 @@ class LiveControl:
         """Between frames, at t seconds since the start (the monotonic clock minus the start)."""
         got = self.inbox.drain() if self.inbox is not None else Drained()
         changed = bool(got) or self.fade is not None
-        if got.preset is not None:
-            self._switch(got.preset, t)
+        if got.preset is not None and not self._switch(got.preset, t) and got.before_preset:
+            if self.fade is not None:
+                self.fade.drop(got.before_preset)
+            self.core.set_params(got.before_preset)  # the switch failed: what was sent before it stands
         if got.params:
             if self.fade is not None:
                 self.fade.drop(got.params)
@@ -113,9 +115,7 @@ class LiveControl:
             self.seed += 1
             self.core.reseed(self.seed)
             log.info("reseeded: seed %d", self.seed)
-        if t >= self._next_poll:
-            self._next_poll = t + PRESET_POLL_S
-            changed |= self._reloaded(t)
+        changed |= self._reloaded(t)
         if self.fade is not None:
             self.core.set_params(self.fade.values(t))
             if self.fade.done(t):
@@ -124,12 +124,12 @@ class LiveControl:
             for listener in self.listeners:
                 listener.values(self.core.params, self.state, everything=got.sync)
 
-    def _switch(self, name: str, t: float) -> None:
+    def _switch(self, name: str, t: float) -> bool:
         try:
             preset = self.library.get(name)
         except LivedreamError as exc:
             log.error("preset: %s", exc)
-            return
+            return False
         target = resolve(preset.values)
         in_force = self.core.params
         if "preset_fade_s" not in preset.values:
@@ -137,11 +137,13 @@ class LiveControl:
         self._fade_to(target, t)
         self.preset = preset
         log.info("preset %s (fading over %g s)", preset.name, in_force["preset_fade_s"])
+        return True
 
     def _reloaded(self, t: float) -> bool:
-        """Fade in what changed in the files of the preset in force."""
-        old = self.preset
-        for preset in self.library.poll():
+        """Fade in what changed in the files of the preset in force (read by the watcher thread)."""
+        found = False
+        for preset in self.watcher.take():
+            old = self.preset
             if preset.path != old.path:
                 continue
             target = {k: v for k, v in preset.values.items() if old.values.get(k, object()) != v}
@@ -149,8 +151,8 @@ class LiveControl:
                 target[gone] = BY_NAME[gone].default
             self.preset = preset
             self._fade_to(target, t)
-            return True
-        return False
+            found = True
+        return found
 
     def _fade_to(self, target: dict[str, Any], t: float) -> None:
         in_force = dict(self.core.params)
@@ -172,5 +174,6 @@ class LiveControl:
         log.info("tap tempo %.1f BPM: class shuffle every %d bar(s), %.2f s", self.tap.bpm, bars, seconds)
 
     def close(self) -> None:
+        self.watcher.stop()
         for listener in self.listeners:
             listener.close()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import collections
 import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
-
-from pythonosc.osc_packet import OscPacket
 
 from livedream.control_in.inbox import Command, ControlInbox
 from livedream.control_in.osc import COMMANDS, NORM, PREFIX, Refused, decode
+from livedream.control_in.osc_decode import Malformed, parse_datagram
 from livedream.control_in.ratelimit import RateLimitedLog
 from livedream.errors import LivedreamError
 from livedream.params import PARAMS
@@ -23,7 +22,6 @@ RECV_BUFFER = 4 * 1024 * 1024  # bytes of kernel buffer: a burst waits there ins
 MAX_BATCH = 1024  # datagrams read in one go before any is decoded
 YIELD_AFTER = 64  # after a batch this big, sleep a moment: the main thread gets the interpreter lock
 YIELD_S = 0.002
-MAX_TRIES = 8  # refused messages decoded per parameter address and batch before older ones are skipped
 # Parameter addresses: within one batch only the newest message to each is decoded (the newest value wins anyway).
 _COMMANDS = frozenset(c.encode() for c in COMMANDS if "<" not in c)
 _COALESCE = frozenset(f"{base}/{p.name}".encode() for p in PARAMS for base in (PREFIX, NORM))
@@ -36,8 +34,11 @@ class OscServer:
     and dropped; nothing a sender does can stop the thread.
     """
 
-    def __init__(self, host: str, port: int, inbox: ControlInbox):
+    def __init__(self, host: str, port: int, inbox: ControlInbox, preset_check: Callable[[str], Any] | None = None):
+        """preset_check(name) raises LivedreamError for a preset that cannot be switched to (refused here, so
+        it never displaces the parameter changes queued before it)."""
         self.host, self.port, self.inbox = host, port, inbox
+        self.preset_check = preset_check
         self.received = self.refused = self.junk = self.coalesced = 0
         self._limiter = RateLimitedLog("OSC: ")
         self._stop = threading.Event()
@@ -110,17 +111,17 @@ class OscServer:
 
     def handle_batch(self, batch: list[tuple[bytes, Any]]) -> None:
         """Datagrams in arrival order. For each parameter address, messages older than the newest valid one
-        in the batch (or than its newest MAX_TRIES refused ones) are skipped undecoded: the newest value wins
-        anyway, and a flood costs a few decodes a batch.
+        in the batch are skipped undecoded: the newest value wins anyway. A refused message never hides an
+        older valid one (every message newer than the newest valid one is decoded, and refused on its own).
         """
-        decoded: dict[int, _Decoded] = {}
-        tries: collections.Counter[bytes] = collections.Counter()
+        decoded: dict[int, _Decoded | None] = {}
+        settled: set[bytes] = set()  # addresses whose newest valid message in the batch is found
         for i in range(len(batch) - 1, -1, -1):  # newest first: find each address's newest valid value
             address = _address(batch[i][0])
-            if address in _COALESCE and tries[address] < MAX_TRIES:
+            if address in _COALESCE and address not in settled:
                 decoded[i] = _decode(batch[i][0])
-                valid = decoded[i] and isinstance(decoded[i][0][1], Command)
-                tries[address] = MAX_TRIES if valid else tries[address] + 1
+                if decoded[i] and isinstance(decoded[i][0][1], Command):
+                    settled.add(address)
         now = time.monotonic()
         for i, (data, sender) in enumerate(batch):
             if i in decoded:
@@ -149,6 +150,13 @@ class OscServer:
                 self.refused += 1
                 self._limiter.warn(address[:200], f"refused: {result}")
             elif result is not None:
+                if result.kind == "preset" and self.preset_check is not None:
+                    try:
+                        self.preset_check(result.name)
+                    except LivedreamError as exc:
+                        self.refused += 1
+                        self._limiter.warn(f"{address[:200]} {result.name[:64]}", f"refused: {address}: {exc}")
+                        continue
                 self.inbox.put(result, now)
 
 
@@ -170,13 +178,13 @@ def _known(address: bytes) -> bool:
 def _decode(data: bytes) -> _Decoded | None:
     """(address, command, refusal or None for a button's release) per message; None when it is not OSC."""
     try:
-        messages = [m.message for m in OscPacket(data).messages]
-    except Exception:  # noqa: BLE001 - any malformed datagram: the parser may raise anything on junk
+        messages = parse_datagram(data)
+    except Malformed:
         return None
     out: _Decoded = []
-    for msg in messages:
+    for address, args in messages:
         try:
-            out.append((msg.address, decode(msg.address, list(msg.params))))
+            out.append((address, decode(address, args)))
         except Refused as exc:
-            out.append((msg.address, exc))
+            out.append((address, exc))
     return out

@@ -8,6 +8,7 @@ docs/migrating-from-lucid-sonic-dreams.md.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable
 from numbers import Real
@@ -187,13 +188,16 @@ class LucidSonicDream:
         soundtrack = Path(os.fspath(output_audio)).expanduser() if output_audio else None
         inputs = [song, *stem_paths(stems).values(), *([soundtrack] if soundtrack else [])]
         inputs += [Path(e.audio) for e in effects if e.audio]
-        if out.exists() and any(p.exists() and p.resolve() == out.resolve() for p in inputs):
-            raise LivedreamError(f"{out}: the video would overwrite an input; choose another file_name")
+        from livedream.util.outputs import check_output
+
+        check_output(out, "file_name", inputs)  # never an input, a preset or a folder
         for name, value in (("fps", fps), ("start", start), ("duration", duration)):
-            if not (isinstance(value, Real) and not isinstance(value, bool)) and not (
+            if not (isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)) and not (
                 name == "duration" and value is None
             ):
-                raise LivedreamError(f"{name} must be a number, got {value!r}")
+                raise LivedreamError(f"{name} must be a finite number, got {value!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+            raise LivedreamError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
         generator = self._generator(seed, device)
         # None: a model's or a style function's own size, as in LSD; the built-in style draws any size: 512.
         builtin = self._callable is None and self._style_ref is None

@@ -10,6 +10,8 @@ from livedream.errors import LivedreamError
 from livedream.models.base import Generator
 
 BUILTIN_NAMES = (None, "", "builtin")
+COMPUTE_DEVICES = ("cpu", "cuda", "mps")  # "meta" has no data, others are untested here
+BUILTIN_RESOLUTIONS = (16, 2048)  # the built-in style's smallest and largest size
 
 
 def default_device() -> torch.device:
@@ -24,8 +26,14 @@ def _device(device: str | torch.device | None) -> torch.device:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
         raise LivedreamError(f"--device {device!r} is not a torch device (try cpu or cuda)") from None
+    if dev.type not in COMPUTE_DEVICES:
+        raise LivedreamError(f"--device {device}: livedream renders on {', '.join(COMPUTE_DEVICES)}, not {dev.type}")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise LivedreamError(f"--device {device}: CUDA is not available on this machine")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise LivedreamError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise LivedreamError(f"--device {device}: Apple's MPS is not available on this machine")
     return dev
 
 
@@ -38,6 +46,11 @@ def load_generator(
         from livedream.models.builtin import BuiltinStyle
 
         if model_resolution is not None:
+            lo, hi = BUILTIN_RESOLUTIONS
+            if not lo <= model_resolution <= hi:
+                raise LivedreamError(
+                    f"--model-resolution {model_resolution}: the built-in style renders at {lo} to {hi} pixels"
+                )
             return BuiltinStyle(resolution=model_resolution, seed=seed, device=dev)
         return BuiltinStyle(seed=seed, device=dev)
     from livedream.models import catalogue, stylegan2

@@ -72,7 +72,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     library = PresetLibrary()
     preset = library.add(s.preset)
     with contextlib.ExitStack() as stack:
-        osc = _start_osc(s, stack)  # a taken port fails here, before the sound card or a window opens
+        osc = _start_osc(s, stack, library.locate)  # a taken port fails here, before the sound card or a window opens
         source = LiveInput(s.device, s.channels, s.sample_rate, stem_channels=s.stem_channels)
         source.open()  # a wrong device or channel fails here, before any window opens
         stack.callback(source.close)
@@ -124,13 +124,20 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         analysis.start()
         stack.callback(lambda: (analysis.stop(), analysis.join(timeout=5.0)))
         stats.begin(start)
-        engine.run(DisplayClock(start, s.duration), before=lambda ft: _between_frames(session, ft))
+        interrupted: KeyboardInterrupt | None = None
+        try:
+            engine.run(DisplayClock(start, s.duration), before=lambda ft: _between_frames(session, ft))
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (cli.main raises it): stop as a quit does
+            interrupted = exc
+            log.info("interrupted: stopping")
         if recorder is not None:
             analysis.stop()
             analysis.join(timeout=5.0)
             engine.sinks.remove(recorder)
             recorder.close()  # the clean-up's abort() afterwards finds nothing to remove
             log.info("recorded %s", s.record)
+        if interrupted is not None:
+            raise interrupted  # after the recording is closed into a playable file
     return 0
 
 
@@ -206,14 +213,14 @@ class _LatestFeatures:
         return self.feed.latest
 
 
-def _start_osc(s: LiveSettings, stack: contextlib.ExitStack):
+def _start_osc(s: LiveSettings, stack: contextlib.ExitStack, preset_check=None):
     """The OSC server, started; None when off, or when the default port is taken (a warning says so)."""
     from livedream.control_in.inbox import ControlInbox
     from livedream.control_in.osc_server import OscServer
 
     if s.osc_port is None:
         return None
-    server = OscServer(s.osc_host, s.osc_port, ControlInbox())
+    server = OscServer(s.osc_host, s.osc_port, ControlInbox(), preset_check)
     try:
         server.start()
     except LivedreamError as exc:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from livedream.errors import LivedreamError
+from livedream.util.outputs import check_output
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,11 @@ class LiveStats:
         self.period_s = period_s
         self.frames = 0
         self._file = None
-        if path is not None:
-            path = Path(path).expanduser()
-            if not path.parent.is_dir():
-                raise LivedreamError(f"--stats-file {path}: directory does not exist")
-            self._file = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the run
+        self._failing = False  # a write failed (disk full): logged once, tried again each second
+        self.path = None if path is None else check_output(path, "--stats-file")  # never a preset or a folder
+        if self.path is not None:
+            self._file = open(self.path, "wb", buffering=0)  # noqa: SIM115 - lives as long as the run; unbuffered:
+            # a failed line is dropped, never left in a buffer to come out half later
         self._window_start = self.start
         self._window_frames = 0
         self._gen_ms: list[float] = []
@@ -112,8 +112,24 @@ class LiveStats:
         self._onsets_at_window = onsets_total
         self.last = record
         if self._file is not None:
-            self._file.write(json.dumps(record) + "\n")
+            self._write(json.dumps(record) + "\n")
         return record
+
+    def _write(self, line: str) -> None:
+        """One line; a full disk (or a gone USB stick) is one log line and the show goes on."""
+        data = (b"\n" if self._failing else b"") + line.encode()  # after a failure: start on a fresh line
+        try:
+            while data:
+                data = data[self._file.write(data) :]
+        except OSError as exc:
+            if not self._failing:
+                log.error("--stats-file %s: cannot write (%s); the show goes on, trying again each second",
+                          self.path, exc.strerror or exc)  # fmt: skip
+            self._failing = True
+            return
+        if self._failing:
+            log.warning("--stats-file %s: writing again", self.path)
+            self._failing = False
 
     def close(self) -> None:
         if self._file is not None:

@@ -66,10 +66,28 @@ def compile_program(ctx: moderngl.Context, fragment: Path, vertex: Path | None =
     """`fragment` linked with `vertex` (default: the shared full-screen vertex shader); a GLSL error names the file."""
     vertex = vertex or shader_path(VERTEX_SHADER)
     try:
-        return ctx.program(vertex_shader=vertex.read_text(), fragment_shader=fragment.read_text())
+        return ctx.program(vertex_shader=_source(vertex), fragment_shader=_source(fragment))
     except moderngl.Error as exc:
         detail = " ".join(str(exc).split())  # GL logs span lines; the user gets one
         raise LivedreamError(f"shader {fragment} does not compile: {detail[:300]}") from exc
+
+
+MAX_SHADER_BYTES = 1 << 20  # GLSL source; a bigger "shader" is some other file
+
+
+def _source(path: Path) -> str:
+    """A shader's text, or one line saying why it cannot be one (unreadable, too big, not UTF-8 text)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_SHADER_BYTES + 1)
+    except OSError as exc:
+        raise LivedreamError(f"shader {path}: cannot read it ({exc.strerror or exc})") from None
+    if len(raw) > MAX_SHADER_BYTES:
+        raise LivedreamError(f"shader {path}: larger than {MAX_SHADER_BYTES >> 20} MiB; not GLSL source")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LivedreamError(f"shader {path}: not text (GLSL source is UTF-8)") from None
 
 
 def fullscreen_vao(ctx: moderngl.Context, program: moderngl.Program) -> moderngl.VertexArray:

@@ -34,8 +34,11 @@ class Window:
         import glfw
 
         self._glfw = glfw
+        self.glfw_error = ""
+        glfw.set_error_callback(self._on_glfw_error)  # not pyGLFW's warning: our one line says what went wrong
         if not glfw.init():
-            raise LivedreamError("cannot open a window: no display (is DISPLAY set, or run under Xvfb)")
+            why = f" ({self.glfw_error})" if self.glfw_error else ""
+            raise LivedreamError(f"cannot open a window: no display{why}; is DISPLAY set, or run under Xvfb")
         monitors = glfw.get_monitors() or []
         if monitors and not 0 <= monitor < len(monitors):
             glfw.terminate()
@@ -63,6 +66,11 @@ class Window:
         if fullscreen:
             self.toggle_fullscreen()
         self._last_swap = time.monotonic()
+
+    def _on_glfw_error(self, code: int, description: bytes | str) -> None:
+        text = description.decode(errors="replace") if isinstance(description, bytes) else str(description)
+        self.glfw_error = text
+        log.debug("GLFW error %d: %s", code, text)
 
     @property
     def refresh_rate(self) -> float:

@@ -62,8 +62,33 @@ def _report(message: dict) -> None:
     sys.stdout.flush()
 
 
+JACK_CLIENT_NAME = b"livedream"  # what jack_lsp and qjackctl show (PortAudio's own default is "PortAudio")
+_jack_name_buffer = None  # PortAudio keeps the pointer, not a copy: the buffer lives as long as the process
+
+
+def _name_jack_client() -> None:
+    """PaJack_SetClientName, which must come before Pa_Initialize, i.e. before sounddevice is imported (it
+    initialises PortAudio then). The library is found as sounddevice finds it, so both hold the same copy.
+    Where PortAudio has no JACK support (or is not found) this does nothing."""
+    global _jack_name_buffer
+    import ctypes
+    import ctypes.util
+
+    if "sounddevice" in sys.modules:  # too late: PortAudio is initialised; it keeps its default name
+        return
+    path = ctypes.util.find_library("portaudio")
+    try:
+        set_name = ctypes.CDLL(path).PaJack_SetClientName if path else None
+    except (AttributeError, OSError):  # no JACK host API in this PortAudio
+        set_name = None
+    if set_name is not None:
+        _jack_name_buffer = ctypes.create_string_buffer(JACK_CLIENT_NAME)
+        set_name(_jack_name_buffer)
+
+
 def _open_stream(ring_path: str, spec: str, channels: str, rate: int, ring_seconds: float):
     """Find the device, check it, map the ring, start the stream: (stream, what to report)."""
+    _name_jack_client()
     import sounddevice as sd
 
     from livedream.errors import LivedreamError

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TextIO, TypeVar
 
 T = TypeVar("T")
+MIN_RATE_SPAN_S = 0.2  # a rate measured over less time than this is noise
 
 
 class ProgressBar:
@@ -23,10 +24,13 @@ class ProgressBar:
         self._tty = self.stream.isatty()
         self._last_tenth = -1
         self.done = 0
+        self._base: tuple[int, float] | None = None  # (done, time) of the first report: the rate counts from it
 
     def update(self, done: int) -> None:
         self.done = done
         now = time.perf_counter()
+        if self._base is None:  # the first batch's time includes start-up: it says nothing about the rate
+            self._base = (done, now)
         if self.quiet:
             return
         if self._tty and (now - self._last_draw >= 0.25 or done >= self.total):
@@ -38,14 +42,17 @@ class ProgressBar:
 
     def _draw(self, now: float) -> None:
         elapsed = now - self._t0
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        base_done, base_t = self._base or (0, self._t0)
+        span = now - base_t
+        rate = (self.done - base_done) / span if span >= MIN_RATE_SPAN_S and self.done > base_done else None
+        speed = f"{rate:5.1f} fps" if rate else "  ... fps"
+        eta = _clock((self.total - self.done) / rate) if rate else "-:--:--"
         width = 30
         filled = int(width * self.done / self.total)
         bar = "#" * filled + "-" * (width - filled)
         self.stream.write(
-            ("\r" if self._tty else "") + f"{self.label} [{bar}] {self.done}/{self.total} frames  {rate:5.1f} fps  "
-            f"elapsed {_clock(elapsed)}  ETA {_clock(left)} " + ("" if self._tty else "\n")
+            ("\r" if self._tty else "") + f"{self.label} [{bar}] {self.done}/{self.total} frames  {speed}  "
+            f"elapsed {_clock(elapsed)}  ETA {eta} " + ("" if self._tty else "\n")
         )
         self.stream.flush()
 

@@ -41,6 +41,8 @@ def _read_data(path: str, what: str) -> object:
     if head.startswith(b"PK\x03\x04") or head == _TORCH_LEGACY_MAGIC:
         try:
             return read_checkpoint(path)
+        except UnsafePickleError as e:
+            raise LivedreamError(f"{what}: {e}") from None
         except pickle.UnpicklingError as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else "unsupported content"
             raise LivedreamError(f"{what}: refused, it holds more than weights ({first[:160]})") from None
@@ -70,27 +72,52 @@ def read_model(path: str) -> tuple[StyleGAN2Config, dict[str, torch.Tensor], str
     from livedream.models.stylegan2.load_ada import convert_ada, is_ada
     from livedream.models.stylegan2.load_rosinality import convert_rosinality, is_rosinality
     from livedream.models.stylegan2.load_tf import convert_tf, is_tf
+    from livedream.models.stylegan2.safe_pickle import reading_model
 
     what = os.path.basename(path) or path
     data = _read_data(path, what)
-    if is_ada(data):
-        return (*convert_ada(data, what), "ada")
-    if is_tf(data):
-        return (*convert_tf(data, what), "tf")
-    if is_rosinality(data):
-        return (*convert_rosinality(data, what), "rosinality")
+    with reading_model(what):  # the structure is the file's: any error walking it is one line
+        if is_ada(data):
+            return (*convert_ada(data, what), "ada")
+        if is_tf(data):
+            return (*convert_tf(data, what), "tf")
+        if is_rosinality(data):
+            return (*convert_rosinality(data, what), "rosinality")
     raise LivedreamError(f"{what} holds no StyleGAN2 generator (looked for G_ema, a TensorFlow Gs, or g_ema)")
 
 
 def build_network(cfg: StyleGAN2Config, state: dict[str, torch.Tensor], what: str = "model") -> StyleGAN2Network:
-    """Build the network and copy the weights in; a mismatch is the user's file, so LivedreamError."""
-    net = StyleGAN2Network(cfg)
-    try:
-        net.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        detail = " ".join(str(e).split())[:300]
-        raise LivedreamError(f"{what}: weights do not fit a StyleGAN2 generator ({detail})") from None
+    """Build the network and copy the weights in; a mismatch is the user's file, so LivedreamError.
+
+    The network the config describes is first built on the meta device (no memory) and every tensor of the
+    file is checked against the shape it claims there, so a file cannot make us allocate more than it holds.
+    """
+    from livedream.models.stylegan2.safe_pickle import reading_model
+
+    with reading_model(what):
+        with torch.device("meta"):
+            shapes = {k: tuple(v.shape) for k, v in StyleGAN2Network(cfg).state_dict().items()}
+        missing = sorted(set(shapes) - set(state))
+        extra = sorted(set(state) - set(shapes))
+        wrong = [k for k in shapes if k in state and not _fits(tuple(state[k].shape), shapes[k])]
+        if missing or extra or wrong:
+            k = (wrong or missing or extra)[0]
+            got = tuple(state[k].shape) if k in state else "missing"
+            raise LivedreamError(
+                f"{what}: weights do not fit a StyleGAN2 generator ({k}: expected {shapes.get(k, 'nothing')}, got {got})"
+            )
+        net = StyleGAN2Network(cfg)
+        try:
+            net.load_state_dict(state, strict=True)
+        except RuntimeError as e:
+            detail = " ".join(str(e).split())[:300]
+            raise LivedreamError(f"{what}: weights do not fit a StyleGAN2 generator ({detail})") from None
     return net
+
+
+def _fits(got: tuple[int, ...], expected: tuple[int, ...]) -> bool:
+    """The same shape; or a scalar stored as one value, which load_state_dict accepts too."""
+    return got == expected or (expected == () and got == (1,))
 
 
 def load(

@@ -11,14 +11,29 @@ import torch
 from livedream.errors import LivedreamError
 from livedream.models.stylegan2.layout import config_from_state
 from livedream.models.stylegan2.network import StyleGAN2Config
+from livedream.models.stylegan2.safe_pickle import check_tensor
 
 _SAFE_EXTRA = [argparse.Namespace]  # train.py stores its command-line args in the checkpoint
 
 
 def read_checkpoint(path: str) -> Any:
-    """torch.load with weights_only=True (plus argparse.Namespace, which is inert data)."""
+    """torch.load with weights_only=True (plus argparse.Namespace, which is inert data); every tensor it built is
+    checked against its storage before anything copies it (a zero stride can declare terabytes)."""
     with torch.serialization.safe_globals(_SAFE_EXTRA):
-        return torch.load(path, map_location="cpu", weights_only=True)
+        data = torch.load(path, map_location="cpu", weights_only=True, mmap=False)
+    _check_all(data, "checkpoint", depth=0)
+    return data
+
+
+def _check_all(obj: Any, name: str, depth: int) -> None:
+    if isinstance(obj, torch.Tensor):
+        check_tensor(obj, name)
+    elif isinstance(obj, dict) and depth < 4:
+        for k, v in obj.items():
+            _check_all(v, f"{name}[{str(k)[:60]!r}]", depth + 1)
+    elif isinstance(obj, (list, tuple)) and depth < 4:
+        for i, v in enumerate(obj):
+            _check_all(v, f"{name}[{i}]", depth + 1)
 
 
 def is_rosinality(data: Any) -> bool:

@@ -9,8 +9,11 @@ Every other global is refused, so a pickle whose reduce calls os.system cannot r
 from __future__ import annotations
 
 import io
+import math
 import pickle
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -69,6 +72,88 @@ def _load_storage_from_bytes(data: bytes) -> Any:
         return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
 
+MAX_DIMS = 8  # no layer of a generator has more
+
+
+def _storage_elements(storage: Any) -> int:
+    if isinstance(storage, torch.storage.TypedStorage):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # TypedStorage deprecation
+            return int(storage.size())
+    raise UnsafePickleError("the model file holds a tensor whose storage is not a tensor storage")
+
+
+def check_tensor_layout(elements: int, offset: Any, size: Any, stride: Any) -> None:
+    """Refuse a tensor whose declared shape is not backed by its storage, before it is built.
+
+    A real weight is a view of its own bytes: it reaches no element past the storage's end, and it has no
+    more elements than the storage holds. A zero or overlapping stride would let 47 KB of file declare a
+    35 TB tensor that the first copy (.float(), .contiguous(), building the network) tries to allocate.
+    """
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise UnsafePickleError("the model file holds a tensor with a bad storage offset")
+    if not isinstance(size, (tuple, list, torch.Size)) or not isinstance(stride, (tuple, list)):
+        raise UnsafePickleError("the model file holds a tensor with a bad shape")
+    dims = list(size), list(stride)
+    if len(dims[0]) != len(dims[1]) or len(dims[0]) > MAX_DIMS:
+        raise UnsafePickleError("the model file holds a tensor whose shape and strides do not match")
+    for x in (*dims[0], *dims[1]):
+        if not isinstance(x, int) or isinstance(x, bool) or x < 0:
+            raise UnsafePickleError("the model file holds a tensor with a negative or non-integer size")
+    numel = math.prod(dims[0])
+    if numel == 0:
+        return
+    extent = offset + sum((n - 1) * st for n, st in zip(*dims, strict=True)) + 1
+    if numel > elements or extent > elements:
+        raise UnsafePickleError(
+            f"the model file declares a tensor of shape {tuple(dims[0])} ({numel} values) over a storage of "
+            f"{elements}; refused (a real weight is backed by its own data)"
+        )
+
+
+def check_tensor(t: torch.Tensor, name: str = "a tensor") -> None:
+    """The same check on a tensor another loader built (torch.load of a checkpoint), before any copy of it."""
+    if not isinstance(t, torch.Tensor):
+        raise UnsafePickleError(f"the model file's {name} is not a tensor")
+    if t.is_sparse or t.layout != torch.strided:
+        raise UnsafePickleError(f"the model file's {name} is not a dense tensor")
+    elements = t.untyped_storage().nbytes() // max(1, t.element_size())
+    try:
+        check_tensor_layout(elements, t.storage_offset(), tuple(t.shape), t.stride())
+    except UnsafePickleError as exc:
+        raise UnsafePickleError(f"{name}: {exc}") from None
+
+
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, *rest):
+    """torch._utils._rebuild_tensor_v2 after check_tensor_layout; hooks and metadata are dropped (inert)."""
+    check_tensor_layout(_storage_elements(storage), storage_offset, size, stride)
+    return torch._utils._rebuild_tensor_v2(storage, storage_offset, tuple(size), tuple(stride), bool(requires_grad), {})
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride):
+    check_tensor_layout(_storage_elements(storage), storage_offset, size, stride)
+    return torch._utils._rebuild_tensor(storage, storage_offset, tuple(size), tuple(stride))
+
+
+def _rebuild_parameter(data, requires_grad=False, backward_hooks=None, *rest):
+    if not isinstance(data, torch.Tensor):
+        raise UnsafePickleError("the model file holds a parameter that is not a tensor")
+    return torch.nn.Parameter(data, requires_grad=False)
+
+
+@contextmanager
+def reading_model(what: str) -> Iterator[None]:
+    """Around the code that walks an unpickled model (converters, layout, building the network): the
+    structure came from a file, so any Python error in walking it is the file's fault, and one line."""
+    try:
+        yield
+    except LivedreamError:
+        raise
+    except (AttributeError, IndexError, TypeError, ValueError, KeyError, RuntimeError, OverflowError) as e:
+        detail = " ".join(str(e).split())[:160]
+        raise LivedreamError(f"{what}: not a usable model file ({type(e).__name__}: {detail})") from None
+
+
 def _admitted() -> dict[tuple[str, str], Any]:
     np_core = np._core if hasattr(np, "_core") else np.core  # numpy 2 / numpy 1
     table: dict[tuple[str, str], Any] = {
@@ -76,9 +161,9 @@ def _admitted() -> dict[tuple[str, str], Any]:
         ("dnnlib", "EasyDict"): EasyDictStub,
         ("dnnlib.util", "EasyDict"): EasyDictStub,
         ("dnnlib.tflib.network", "Network"): TFNetworkStub,
-        ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
-        ("torch._utils", "_rebuild_tensor"): torch._utils._rebuild_tensor,
-        ("torch._utils", "_rebuild_parameter"): torch._utils._rebuild_parameter,
+        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+        ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+        ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
         ("torch.storage", "_load_from_bytes"): _load_storage_from_bytes,
         ("collections", "OrderedDict"): __import__("collections").OrderedDict,
         ("builtins", "set"): set,
