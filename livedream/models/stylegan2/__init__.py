@@ -7,11 +7,16 @@ import os
 import pickle
 import zipfile
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from livedream.errors import LivedreamError
 from livedream.models.stylegan2.generator import StyleGAN2Generator
 from livedream.models.stylegan2.network import StyleGAN2Config, StyleGAN2Network
+
+if TYPE_CHECKING:
+    from livedream.models.stylegan3 import StyleGAN3Generator
 
 __all__ = ["StyleGAN2Config", "StyleGAN2Generator", "StyleGAN2Network", "build_network", "load", "read_model"]
 
@@ -58,12 +63,16 @@ def _read_data(path: str, what: str) -> object:
 
 def read_model(path: str) -> tuple[StyleGAN2Config, dict[str, torch.Tensor], str]:
     """Config, state dict in NVIDIA's PyTorch naming, and the format name ('ada', 'tf' or 'rosinality')."""
+
+    what = os.path.basename(path) or path
+    return _convert(_read_data(path, what), what)
+
+
+def _convert(data: object, what: str) -> tuple[StyleGAN2Config, dict[str, torch.Tensor], str]:
     from livedream.models.stylegan2.load_ada import convert_ada, is_ada
     from livedream.models.stylegan2.load_rosinality import convert_rosinality, is_rosinality
     from livedream.models.stylegan2.load_tf import convert_tf, is_tf
 
-    what = os.path.basename(path) or path
-    data = _read_data(path, what)
     if is_ada(data):
         return (*convert_ada(data, what), "ada")
     if is_tf(data):
@@ -91,11 +100,12 @@ def load(
     noise_mode: str = "const",
     truncation_cutoff: int | None = None,
     fp16: bool | None = None,
-) -> StyleGAN2Generator:
-    """Load a StyleGAN2 model file (or a catalogue name, downloaded once) into a ready generator.
+) -> StyleGAN2Generator | StyleGAN3Generator:
+    """Load a StyleGAN2 or StyleGAN3 model file (or a catalogue name, downloaded once) into a ready generator.
 
-    Formats: stylegan2-ada-pytorch pickles (G_ema), TensorFlow stylegan2/stylegan2-ada pickles (Gs),
-    rosinality .pt checkpoints (g_ema). Nothing stored in the file is executed.
+    Formats: stylegan2-ada-pytorch and stylegan3 pickles (G_ema), TensorFlow stylegan2/stylegan2-ada
+    pickles (Gs), rosinality .pt checkpoints (g_ema); which one is read off the file's content.
+    Nothing stored in the file is executed.
     """
     path = path_or_name
     if not os.path.isfile(path):
@@ -108,8 +118,17 @@ def load(
         path = str(catalogue.fetch(path_or_name))
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    cfg, state, fmt = read_model(path)
-    what = os.path.basename(path)
+    what = os.path.basename(path) or path
+    data = _read_data(path, what)
+    from livedream.models import stylegan3
+
+    if stylegan3.is_stylegan3(data):
+        if model_resolution is not None:
+            raise LivedreamError(f"--model-resolution: {what} is a StyleGAN3 model, which renders at its own size only")
+        gen3 = stylegan3.from_data(data, what, device, fp16)
+        gen3.truncation_cutoff = truncation_cutoff
+        return gen3
+    cfg, state, fmt = _convert(data, what)
     net = build_network(cfg, state, what)
     gen = StyleGAN2Generator(net, device, model_resolution, noise_mode, truncation_cutoff, fp16, name=what)
     if fmt == "rosinality" and not bool(state["mapping.w_avg"].abs().sum()):

@@ -1,0 +1,110 @@
+"""StyleGAN3's tensor operations in plain PyTorch: modulated convolution and the filtered leaky ReLU.
+
+The filtered leaky ReLU (Karras et al. 2021, section 3.2) upsamples by zero insertion and a low-pass
+FIR filter, applies the leaky ReLU at the higher rate, then low-passes and decimates. Here each
+separable filter pass is one strided (transposed) convolution over all channels at once, so only the
+output samples are ever computed: no zero-stuffed image and no full-rate filtering before decimation.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def modulated_conv2d(
+    x: torch.Tensor,  # [B, I, H, W]
+    weight: torch.Tensor,  # [O, I, k, k]
+    styles: torch.Tensor,  # [B, I]
+    padding: int,
+    demodulate: bool,
+    input_gain: torch.Tensor | None = None,  # [], the input's magnitude correction
+) -> torch.Tensor:
+    """StyleGAN3's modulated convolution: weight and styles pre-normalised, demodulated, one grouped conv.
+
+    The styles are normalised per sample (NVIDIA normalises over the whole batch; demodulation makes
+    the two agree up to its 1e-8, and per sample keeps a frame independent of its batch-mates).
+    Returns [B, O, H + 2p - k + 1, W + 2p - k + 1] in x's dtype.
+    """
+    batch = x.shape[0]
+    out_ch, in_ch, kh, kw = weight.shape
+    w = weight
+    s = styles
+    if demodulate:
+        w = w * w.square().mean([1, 2, 3], keepdim=True).rsqrt()
+        s = s * s.square().mean(dim=1, keepdim=True).rsqrt()
+    w = w.unsqueeze(0) * s.reshape(batch, 1, in_ch, 1, 1)  # [B, O, I, k, k]
+    if demodulate:
+        dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [B, O]
+        w = w * dcoefs.reshape(batch, out_ch, 1, 1, 1)
+    if input_gain is not None:
+        w = w * input_gain
+    x = x.reshape(1, batch * in_ch, *x.shape[2:])  # [1, B*I, H, W]
+    w = w.reshape(batch * out_ch, in_ch, kh, kw).to(x.dtype)
+    x = F.conv2d(x, w, padding=padding, groups=batch)
+    return x.reshape(batch, out_ch, *x.shape[2:])
+
+
+def _up_pass(x: torch.Tensor, f: torch.Tensor, up: int, p0: int, p1: int, dim: int) -> torch.Tensor:
+    """Along dim (2: rows, 3: columns) of x [N, 1, H, W]: zero insertion by `up`, pad (p0, p1), convolve with f.
+
+    A transposed convolution of stride `up` computes the zero-stuffed convolution directly; the crop
+    (or zero pad) afterwards lines it up with the padded 'valid' convolution of upfirdn2d.
+    """
+    k = f.shape[0]
+    if dim == 2:
+        kern = f.reshape(1, 1, k, 1)
+        y = F.conv_transpose2d(x, kern, stride=(up, 1))  # [N, 1, (H-1)*up + k, W]
+        return F.pad(y, [0, 0, p0 - (k - 1), up + p1 - k])
+    kern = f.reshape(1, 1, 1, k)
+    y = F.conv_transpose2d(x, kern, stride=(1, up))
+    return F.pad(y, [p0 - (k - 1), up + p1 - k])
+
+
+def filtered_lrelu(
+    x: torch.Tensor,  # [B, C, H, W]
+    fu: torch.Tensor | None,  # [k] separable up filter, or None (identity)
+    fd: torch.Tensor | None,  # [k] separable or [k, k] radial down filter, or None
+    bias: torch.Tensor,  # [C]
+    up: int,
+    down: int,
+    padding: tuple[int, int, int, int],  # (x0, x1, y0, y1) on the upsampled image; negative crops
+    gain: float,
+    slope: float,
+    clamp: float | None,
+) -> torch.Tensor:
+    """bias, up (zero insertion, pad, fu * up per axis), leaky ReLU * gain, clamp, fd, keep every down-th sample.
+
+    The same sequence as NVIDIA's reference implementation, as a true convolution with the filters;
+    computed in float32 whatever x's dtype (NVIDIA's CUDA kernel also filters in float32), returned in
+    x's dtype. Output [B, C, (H*up + x0 + x1 - |fu| - |fd| + 2 + down - 1) // down, likewise for H].
+    """
+    dtype = x.dtype
+    batch, ch, h, w = x.shape
+    px0, px1, py0, py1 = padding
+    y = (x.to(torch.float32) + bias.to(torch.float32).reshape(1, -1, 1, 1)).reshape(batch * ch, 1, h, w)
+    if fu is None:  # identity filter: padding (or cropping) only, after any zero insertion
+        if up > 1:
+            y = F.pad(y.reshape(-1, 1, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(-1, 1, h * up, w * up)
+        y = F.pad(y, [px0, px1, py0, py1])
+    else:
+        fu = fu.to(torch.float32) * up  # gain up**2 over two separable passes
+        y = _up_pass(y, fu, up, px0, px1, dim=3)  # columns first, as NVIDIA's reference does
+        y = _up_pass(y, fu, up, py0, py1, dim=2)
+    if slope != 1:
+        y = F.leaky_relu(y, slope, inplace=True)
+    if gain != 1:
+        y = y.mul_(gain)
+    if clamp is not None:
+        y = y.clamp_(-clamp, clamp)
+    if fd is None:
+        if down > 1:
+            y = y[:, :, ::down, ::down]
+    elif fd.ndim == 1:
+        k = fd.shape[0]
+        fdf = fd.to(torch.float32).flip(0)  # a true convolution, as upfirdn2d's default
+        y = F.conv2d(y, fdf.reshape(1, 1, 1, k), stride=(1, down))
+        y = F.conv2d(y, fdf.reshape(1, 1, k, 1), stride=(down, 1))
+    else:
+        y = F.conv2d(y, fd.to(torch.float32).flip([0, 1])[None, None], stride=down)
+    return y.reshape(batch, ch, *y.shape[2:]).to(dtype)
