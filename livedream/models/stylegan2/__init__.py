@@ -6,7 +6,6 @@ import logging
 import os
 import pickle
 import zipfile
-
 from typing import TYPE_CHECKING
 
 import torch

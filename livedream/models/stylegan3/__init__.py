@@ -23,7 +23,9 @@ def build_network(cfg: StyleGAN3Config, state: dict[str, torch.Tensor], what: st
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        raise LivedreamError(f"{what}: weights do not fit a StyleGAN3 generator ({' '.join(str(e).split())[:300]})")
+        raise LivedreamError(
+            f"{what}: weights do not fit a StyleGAN3 generator ({' '.join(str(e).split())[:300]})"
+        ) from None
     return net
 
 
