@@ -69,6 +69,42 @@ def _load_storage_from_bytes(data: bytes) -> Any:
         return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
 
+def _check_view(storage: Any, offset: Any, size: Any, stride: Any) -> None:
+    """Refuse a tensor that declares more elements than its storage holds (a zero-stride giant, say).
+
+    torch checks that a view stays inside its storage, but a stride-0 view of one number can declare
+    trillions of elements, and the first copy of it would allocate them all.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # TypedStorage deprecation
+            n_storage = int(storage.size())
+        dims = [int(d) for d in size]
+        steps = [int(s) for s in stride]
+        start = int(offset)
+    except (TypeError, ValueError):
+        raise UnsafePickleError("the model file holds a tensor with a malformed size") from None
+    if len(dims) != len(steps) or any(d < 0 for d in dims) or any(s < 0 for s in steps) or start < 0:
+        raise UnsafePickleError("the model file holds a tensor with a malformed size")
+    numel = 1
+    for d in dims:
+        numel *= d
+    if numel > max(n_storage, 1) or any(s == 0 and d > 1 for d, s in zip(dims, steps, strict=True)):
+        raise UnsafePickleError(
+            f"the model file declares a tensor of {numel} elements on a storage of {n_storage}: refused"
+        )
+
+
+def _rebuild_tensor_v2(storage: Any, offset: Any, size: Any, stride: Any, *args: Any) -> Any:
+    _check_view(storage, offset, size, stride)
+    return torch._utils._rebuild_tensor_v2(storage, offset, size, stride, *args)
+
+
+def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any) -> Any:
+    _check_view(storage, offset, size, stride)
+    return torch._utils._rebuild_tensor(storage, offset, size, stride)
+
+
 def _admitted() -> dict[tuple[str, str], Any]:
     np_core = np._core if hasattr(np, "_core") else np.core  # numpy 2 / numpy 1
     table: dict[tuple[str, str], Any] = {
@@ -76,8 +112,8 @@ def _admitted() -> dict[tuple[str, str], Any]:
         ("dnnlib", "EasyDict"): EasyDictStub,
         ("dnnlib.util", "EasyDict"): EasyDictStub,
         ("dnnlib.tflib.network", "Network"): TFNetworkStub,
-        ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
-        ("torch._utils", "_rebuild_tensor"): torch._utils._rebuild_tensor,
+        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+        ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
         ("torch._utils", "_rebuild_parameter"): torch._utils._rebuild_parameter,
         ("torch.storage", "_load_from_bytes"): _load_storage_from_bytes,
         ("collections", "OrderedDict"): __import__("collections").OrderedDict,
