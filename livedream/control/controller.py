@@ -11,6 +11,7 @@ from livedream.audio.features import AudioFeatures
 from livedream.control.amplitudes import amplitudes
 from livedream.control.anchors import AnchorWalk
 from livedream.control.classes import ClassMixer
+from livedream.control.directions import camera, direction_amounts
 from livedream.control.latent import LatentFrame
 from livedream.params import validate_values
 
@@ -78,4 +79,7 @@ class Controller:
         pulse = p["pulse_react"] * amps["pulse"] * self._pulse_dir  # [z_dim], this frame only
         z = (position + pulse).astype(np.float32)  # [z_dim]
         c = self._classes.step(dt, features["class"].chroma_norm, p)  # [c_dim]
-        return LatentFrame(time=t, z=z, c=c, truncation=trunc, amplitudes=amps)
+        return LatentFrame(
+            time=t, z=z, c=c, truncation=trunc, amplitudes=amps,
+            directions=direction_amounts(features, p), camera=camera(p),
+        )  # fmt: skip

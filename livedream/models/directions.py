@@ -9,7 +9,7 @@ coarse, global change (pose, layout, shape) rather than a texture.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -69,3 +69,21 @@ def sefa(affine_weights: Sequence[torch.Tensor], rows: Sequence[int], count: int
         scales=torch.ones(k, device=device),
         eigenvalues=values.to(torch.float32),
     )
+
+
+def random_w(
+    mapping: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    z_dim: int,
+    c_dim: int,
+    device: torch.device,
+    samples: int = 512,
+    seed: int = 0,
+) -> torch.Tensor:
+    """w [samples, w_dim] of seeded random z (and random one-hot classes): what calibrate() measures."""
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn([samples, z_dim], generator=g).to(device)
+    c = torch.zeros([samples, c_dim], device=device)
+    if c_dim:
+        c[torch.arange(samples, device=device), torch.randint(c_dim, [samples], generator=g).to(device)] = 1
+    with torch.inference_mode():
+        return mapping(z, c)[:, 0]

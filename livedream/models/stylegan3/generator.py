@@ -6,7 +6,7 @@ import logging
 
 import torch
 
-from livedream.models.directions import LatentDirections, sefa
+from livedream.models.directions import LatentDirections, random_w, sefa
 from livedream.models.stylegan3.network import StyleGAN3Network, camera_transform
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class StyleGAN3Generator:
         layers = [getattr(self.net.synthesis, n) for n in self.net.synthesis.layer_names[:DIRECTION_LAYERS]]
         rows = list(range(1, 1 + len(layers)))  # ws row 0 drives the input's rotation/translation; leave it
         self.directions: LatentDirections = sefa([layer.affine.weight for layer in layers], rows)
-        self.directions.calibrate(self._sample_w())
+        self.directions.calibrate(random_w(self.net.mapping, self.z_dim, self.c_dim, self.device))
 
     @property
     def num_ws(self) -> int:
@@ -51,15 +51,6 @@ class StyleGAN3Generator:
     @property
     def num_directions(self) -> int:
         return self.directions.count
-
-    def _sample_w(self, samples: int = 512, seed: int = 0) -> torch.Tensor:
-        g = torch.Generator().manual_seed(seed)
-        z = torch.randn([samples, self.z_dim], generator=g).to(self.device)
-        c = torch.zeros([samples, self.c_dim], device=self.device)
-        if self.c_dim:
-            c[torch.arange(samples), torch.randint(self.c_dim, [samples], generator=g).to(self.device)] = 1
-        with torch.inference_mode():
-            return self.net.mapping(z, c)[:, 0]  # [samples, w_dim]
 
     def mapping(self, z: torch.Tensor, c: torch.Tensor | None, truncation: float = 1.0) -> torch.Tensor:
         """z [B, z_dim], c [B, c_dim] -> ws [B, num_ws, w_dim], truncated toward w_avg up to truncation_cutoff."""
