@@ -179,6 +179,19 @@ def tiny_model(
 
 def write_sg3_pickle(path: Path, model: dict[str, Any], marker: Path | None = None, extra: dict | None = None) -> None:
     """A network-snapshot pickle like NVIDIA's stylegan3 training loop writes (protocol 4)."""
+    dump(snapshot(model, marker, extra), path, protocol=4)
+
+
+def state_of(data: dict[str, Any], *path: str) -> dict[str, Any]:
+    """The pickled __dict__ of a module inside a snapshot: state_of(data, "G_ema", "synthesis", "L0_36_16")."""
+    obj = data[path[0]]
+    for name in path[1:]:
+        obj = obj.meta["state"]["_modules"][name]
+    return obj.meta["state"]
+
+
+def snapshot(model: dict[str, Any], marker: Path | None = None, extra: dict | None = None) -> dict[str, Any]:
+    """The dict NVIDIA's training loop pickles, of Persistent stand-ins a test may still edit before dump()."""
     src = MARKER_SOURCE.format(path=str(marker or "/nonexistent/never"))
     st, kw = model["state"], model["kwargs"]
     w_dim, z_dim, c_dim = kw["w_dim"], kw["z_dim"], kw["c_dim"]
@@ -225,4 +238,4 @@ def write_sg3_pickle(path: Path, model: dict[str, Any], marker: Path | None = No
     d = _module("Discriminator", src, {}, {}, {"b16": _module("DiscriminatorBlock", src, {"w": torch.ones(3)})})
     data = dict(G=generator(), D=d, G_ema=generator(), augment_pipe=None,
                 training_set_kwargs=dict(path="dataset.zip", resolution=res), **(extra or {}))  # fmt: skip
-    dump(data, path, protocol=4)
+    return data

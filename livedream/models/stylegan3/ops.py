@@ -2,8 +2,9 @@
 
 The filtered leaky ReLU (Karras et al. 2021, section 3.2) upsamples by zero insertion and a low-pass
 FIR filter, applies the leaky ReLU at the higher rate, then low-passes and decimates. Here each
-separable filter pass is one strided (transposed) convolution over all channels at once, so only the
-output samples are ever computed: no zero-stuffed image and no full-rate filtering before decimation.
+separable filter pass is one strided (transposed) convolution over all channels at once, or, on
+short axes, one matrix product, so only the output samples are ever computed: no zero-stuffed image
+and no full-rate filtering before decimation.
 """
 
 from __future__ import annotations
@@ -61,6 +62,24 @@ def _up_pass(x: torch.Tensor, f: torch.Tensor, up: int, p0: int, p1: int, dim: i
     return F.pad(y, [p0 - (k - 1), up + p1 - k])
 
 
+# Up to these axis lengths a pass is cheaper as a dense matrix product (BLAS) than as a strided
+# convolution over one channel; beyond them the O(n) convolution wins (bench/bench_filtered_lrelu.py).
+MATMUL_UP_MAX = 96
+MATMUL_DOWN_MAX = 192
+
+
+def _up_matrix(f: torch.Tensor, n: int, up: int, p0: int, p1: int) -> torch.Tensor:
+    """The up pass along one axis of length n as a matrix [n_out, n]: the pass applied to the identity."""
+    eye = torch.eye(n, dtype=f.dtype, device=f.device).reshape(n, 1, n, 1)
+    return _up_pass(eye, f, up, p0, p1, dim=2)[:, 0, :, 0].T
+
+
+def _down_matrix(f: torch.Tensor, n: int, down: int) -> torch.Tensor:
+    """Valid convolution with f and decimation along one axis of length n as a matrix [n_out, n]."""
+    eye = torch.eye(n, dtype=f.dtype, device=f.device).reshape(n, 1, n, 1)
+    return F.conv2d(eye, f.flip(0).reshape(1, 1, -1, 1), stride=(down, 1))[:, 0, :, 0].T
+
+
 def filtered_lrelu(
     x: torch.Tensor,  # [B, C, H, W]
     fu: torch.Tensor | None,  # [k] separable up filter, or None (identity)
@@ -87,8 +106,11 @@ def filtered_lrelu(
         if up > 1:
             y = F.pad(y.reshape(-1, 1, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(-1, 1, h * up, w * up)
         y = F.pad(y, [px0, px1, py0, py1])
-    else:
+    elif max(h, w) <= MATMUL_UP_MAX:
         fu = fu.to(torch.float32) * up  # gain up**2 over two separable passes
+        y = _up_matrix(fu, h, up, py0, py1) @ y @ _up_matrix(fu, w, up, px0, px1).T
+    else:
+        fu = fu.to(torch.float32) * up
         y = _up_pass(y, fu, up, px0, px1, dim=3)  # columns first, as NVIDIA's reference does
         y = _up_pass(y, fu, up, py0, py1, dim=2)
     if slope != 1:
@@ -100,6 +122,9 @@ def filtered_lrelu(
     if fd is None:
         if down > 1:
             y = y[:, :, ::down, ::down]
+    elif fd.ndim == 1 and max(y.shape[2:]) <= MATMUL_DOWN_MAX:
+        fdf = fd.to(torch.float32)
+        y = _down_matrix(fdf, y.shape[2], down) @ y @ _down_matrix(fdf, y.shape[3], down).T
     elif fd.ndim == 1:
         k = fd.shape[0]
         fdf = fd.to(torch.float32).flip(0)  # a true convolution, as upfirdn2d's default
