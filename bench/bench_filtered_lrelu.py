@@ -76,6 +76,33 @@ def timeit(fn, repeat):
     return sorted(times)[len(times) // 2]
 
 
+def measure(ch: int, size: int, up: int, down: int, p0: int, p1: int, repeat: int) -> dict:
+    """One layer shape: the agreement of every variant with the reference, and the median time of each."""
+    x = torch.randn(1, ch, size, size)
+    b = torch.randn(ch)
+    fu, fd = torch.rand(6 * up), torch.rand(6 * down)
+    fu, fd = fu / fu.sum(), fd / fd.sum()
+    pad = (p0, p1, p0, p1)
+    a = dict(x=x, fu=fu, fd=fd, b=b, up=up, down=down, pad=pad, gain=2**0.5, slope=0.2, clamp=256.0)
+    ours = filtered_lrelu(x, fu, fd, b, up, down, pad, 2**0.5, 0.2, 256.0)
+    ref = reference_style(**a)
+    mm = matmul_style(**a)
+    shipped = lambda: filtered_lrelu(x, fu, fd, b, up, down, pad, 2**0.5, 0.2, 256.0)  # noqa: E731
+    row = {
+        "channels": ch,
+        "size": size,
+        "up": up,
+        "out": list(ours.shape[2:]),
+        "max_diff_vs_reference": float((ours - ref).abs().max()),
+        "max_diff_matmul": float((mm - ref).abs().max()),
+        "shipped_ms": 1e3 * timeit(shipped, repeat),
+        "reference_ms": 1e3 * timeit(lambda: reference_style(**a), repeat),
+        "strided_conv_ms": 1e3 * timeit(lambda: conv_only(x, fu, fd, b, up, down, pad), repeat),
+        "matmul_ms": 1e3 * timeit(lambda: matmul_style(**a), repeat),
+    }
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=None)
@@ -92,28 +119,7 @@ def main() -> None:
     torch.manual_seed(0)
     rows = []
     for ch, size, up, down, (p0, p1) in cases:
-        x = torch.randn(1, ch, size, size)
-        b = torch.randn(ch)
-        fu, fd = torch.rand(6 * up), torch.rand(6 * down)
-        fu, fd = fu / fu.sum(), fd / fd.sum()
-        pad = (p0, p1, p0, p1)
-        a = dict(x=x, fu=fu, fd=fd, b=b, up=up, down=down, pad=pad, gain=2**0.5, slope=0.2, clamp=256.0)
-        ours = filtered_lrelu(x, fu, fd, b, up, down, pad, 2**0.5, 0.2, 256.0)
-        ref = reference_style(**a)
-        mm = matmul_style(**a)
-        shipped = lambda: filtered_lrelu(x, fu, fd, b, up, down, pad, 2**0.5, 0.2, 256.0)  # noqa: E731
-        row = {
-            "channels": ch,
-            "size": size,
-            "up": up,
-            "out": list(ours.shape[2:]),
-            "max_diff_vs_reference": float((ours - ref).abs().max()),
-            "max_diff_matmul": float((mm - ref).abs().max()),
-            "shipped_ms": 1e3 * timeit(shipped, args.repeat),
-            "reference_ms": 1e3 * timeit(lambda: reference_style(**a), args.repeat),
-            "strided_conv_ms": 1e3 * timeit(lambda: conv_only(x, fu, fd, b, up, down, pad), args.repeat),
-            "matmul_ms": 1e3 * timeit(lambda: matmul_style(**a), args.repeat),
-        }
+        row = measure(ch, size, up, down, p0, p1, args.repeat)
         rows.append(row)
         print(json.dumps(row))
     result = dict(machine=platform.processor() or platform.machine(), threads=torch.get_num_threads(),

@@ -3,8 +3,9 @@
 A style layer maps w to its modulation styles through an affine weight A [channels, w_dim]; the
 directions along which w changes those styles most are the top eigenvectors of A^T A (rows of A
 normalised, all chosen layers stacked). No sampling, no training: computed at load in milliseconds.
-Offsets are applied to the w rows of those same layers, as SeFa does, so each direction is a
-coarse, global change (pose, layout, shape) rather than a texture.
+The offset moves w for every synthesis layer (StyleGAN3's input row, which only turns and shifts
+the picture, is left to the camera), so each direction is a change of picture that stays inside the
+distribution of w: a change of layout, shape or subject rather than a local edit.
 """
 
 from __future__ import annotations

@@ -106,12 +106,12 @@ class StyleGAN2Generator:
         return self.directions.count
 
     def _sefa(self, layers: int = 4) -> LatentDirections:
-        """SeFa on the first `layers` convolutions' affine weights (in ws order), offsets on their ws rows."""
+        """SeFa on the first `layers` convolutions' affine weights (in ws order); offsets move every ws row."""
         syn = self.net.synthesis
         convs = [syn.b4.conv1]
         for r in syn.block_resolutions[1:]:
             convs += [getattr(syn, f"b{r}").conv0, getattr(syn, f"b{r}").conv1]
-        directions = sefa([conv.affine.weight for conv in convs[:layers]], range(min(layers, len(convs))))
+        directions = sefa([conv.affine.weight for conv in convs[:layers]], range(self.num_ws))
         directions.calibrate(random_w(self.net.mapping, self.z_dim, self.c_dim, self.device))
         return directions
 

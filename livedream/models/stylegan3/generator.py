@@ -11,7 +11,8 @@ from livedream.models.stylegan3.network import StyleGAN3Network, camera_transfor
 
 log = logging.getLogger(__name__)
 
-# SeFa reads the modulation weights of this many synthesis layers after the input (the coarse ones).
+# SeFa reads the modulation weights of this many synthesis layers after the input (the coarse ones);
+# the offsets then move w for every layer, so a direction is a change of picture, not a local edit.
 DIRECTION_LAYERS = 4
 
 
@@ -40,7 +41,7 @@ class StyleGAN3Generator:
         self.net = net.to(self.device).eval().requires_grad_(False)
         self.img_channels = cfg.img_channels
         layers = [getattr(self.net.synthesis, n) for n in self.net.synthesis.layer_names[:DIRECTION_LAYERS]]
-        rows = list(range(1, 1 + len(layers)))  # ws row 0 drives the input's rotation/translation; leave it
+        rows = list(range(1, self.num_ws))  # ws row 0 turns and shifts the input: the camera's, not a direction's
         self.directions: LatentDirections = sefa([layer.affine.weight for layer in layers], rows)
         self.directions.calibrate(random_w(self.net.mapping, self.z_dim, self.c_dim, self.device))
 

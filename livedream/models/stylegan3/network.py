@@ -173,6 +173,7 @@ class SynthesisLayer(nn.Module):
         self.register_buffer("up_filter", up)
         self.register_buffer("down_filter", down)
         self.torgb_gain = 1 / np.sqrt(spec.in_channels * k * k)
+        self.bands: dict = {}  # the filters as band matrices, per size and device (filled on first use)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """x [B, I, H, W], w [B, w_dim] -> [B, O, H', W'] in dtype (float16 for NVIDIA's fp16 layers on CUDA)."""
@@ -185,8 +186,9 @@ class SynthesisLayer(nn.Module):
         )
         gain, slope = (1.0, 1.0) if s.is_torgb else (math.sqrt(2), 0.2)
         return filtered_lrelu(
-            x, self.up_filter, self.down_filter, self.bias, s.up, s.down, s.padding, gain, slope, s.conv_clamp
-        )
+            x, self.up_filter, self.down_filter, self.bias, s.up, s.down, s.padding, gain, slope, s.conv_clamp,
+            self.bands,
+        )  # fmt: skip
 
 
 class SynthesisNetwork(nn.Module):

@@ -40,26 +40,29 @@ def modulated_conv2d(
         w = w * dcoefs.reshape(batch, out_ch, 1, 1, 1)
     if input_gain is not None:
         w = w * input_gain
+    w = w.to(x.dtype)
+    if kh == kw == 1 and padding == 0:  # StyleGAN3-R: a per-sample channel mix, one batched matrix product
+        return torch.bmm(w.reshape(batch, out_ch, in_ch), x.reshape(batch, in_ch, -1)).reshape(
+            batch, out_ch, *x.shape[2:]
+        )
+    if x.device.type == "cpu" and batch > 1:  # grouped convolutions are slow on the CPU; one per sample is not
+        return torch.cat([F.conv2d(x[b : b + 1], w[b], padding=padding) for b in range(batch)])
     x = x.reshape(1, batch * in_ch, *x.shape[2:])  # [1, B*I, H, W]
-    w = w.reshape(batch * out_ch, in_ch, kh, kw).to(x.dtype)
-    x = F.conv2d(x, w, padding=padding, groups=batch)
+    x = F.conv2d(x, w.reshape(batch * out_ch, in_ch, kh, kw), padding=padding, groups=batch)
     return x.reshape(batch, out_ch, *x.shape[2:])
 
 
 def _up_pass(x: torch.Tensor, f: torch.Tensor, up: int, p0: int, p1: int, dim: int) -> torch.Tensor:
-    """Along dim (2: rows, 3: columns) of x [N, 1, H, W]: zero insertion by `up`, pad (p0, p1), convolve with f.
+    """Along dim (2: rows, 3: columns) of x [B, C, H, W]: zero insertion by `up`, pad (p0, p1), convolve with f.
 
-    A transposed convolution of stride `up` computes the zero-stuffed convolution directly; the crop
-    (or zero pad) afterwards lines it up with the padded 'valid' convolution of upfirdn2d.
+    A depthwise transposed convolution of stride `up` computes the zero-stuffed convolution directly;
+    the crop (or zero pad) afterwards lines it up with the padded 'valid' convolution of upfirdn2d.
     """
-    k = f.shape[0]
-    if dim == 2:
-        kern = f.reshape(1, 1, k, 1)
-        y = F.conv_transpose2d(x, kern, stride=(up, 1))  # [N, 1, (H-1)*up + k, W]
-        return F.pad(y, [0, 0, p0 - (k - 1), up + p1 - k])
-    kern = f.reshape(1, 1, 1, k)
-    y = F.conv_transpose2d(x, kern, stride=(1, up))
-    return F.pad(y, [p0 - (k - 1), up + p1 - k])
+    k, ch = f.shape[0], x.shape[1]
+    shape, stride = ((k, 1), (up, 1)) if dim == 2 else ((1, k), (1, up))
+    y = F.conv_transpose2d(x, f.reshape(1, 1, *shape).expand(ch, 1, *shape), stride=stride, groups=ch)
+    crop = [p0 - (k - 1), up + p1 - k]
+    return F.pad(y, [0, 0, *crop] if dim == 2 else crop)
 
 
 # Up to these axis lengths a pass is cheaper as a dense matrix product (BLAS) than as a strided
@@ -68,16 +71,25 @@ MATMUL_UP_MAX = 96
 MATMUL_DOWN_MAX = 192
 
 
+def _band(f: torch.Tensor, n_out: int, n_in: int, start: int, a: int, b: int) -> torch.Tensor:
+    """Matrix [n_out, n_in] with M[j, i] = f[start + a * j - b * i] where that index is inside f, else 0."""
+    k = f.shape[0]
+    j = torch.arange(n_out, device=f.device)[:, None]
+    i = torch.arange(n_in, device=f.device)[None, :]
+    t = start + a * j - b * i
+    return torch.where((t >= 0) & (t < k), f[t.clamp(0, k - 1)], torch.zeros((), dtype=f.dtype, device=f.device))
+
+
 def _up_matrix(f: torch.Tensor, n: int, up: int, p0: int, p1: int) -> torch.Tensor:
-    """The up pass along one axis of length n as a matrix [n_out, n]: the pass applied to the identity."""
-    eye = torch.eye(n, dtype=f.dtype, device=f.device).reshape(n, 1, n, 1)
-    return _up_pass(eye, f, up, p0, p1, dim=2)[:, 0, :, 0].T
+    """The up pass along an axis of length n as a matrix: out[j] = sum_i x[i] f[j + k - 1 - p0 - up * i]."""
+    k = f.shape[0]
+    return _band(f, n * up + p0 + p1 - k + 1, n, k - 1 - p0, 1, up)
 
 
 def _down_matrix(f: torch.Tensor, n: int, down: int) -> torch.Tensor:
-    """Valid convolution with f and decimation along one axis of length n as a matrix [n_out, n]."""
-    eye = torch.eye(n, dtype=f.dtype, device=f.device).reshape(n, 1, n, 1)
-    return F.conv2d(eye, f.flip(0).reshape(1, 1, -1, 1), stride=(down, 1))[:, 0, :, 0].T
+    """Valid convolution with f, keeping every down-th output: out[j] = sum_i x[i] f[k - 1 + down * j - i]."""
+    k = f.shape[0]
+    return _band(f, (n - k) // down + 1, n, k - 1, down, 1)
 
 
 def filtered_lrelu(
@@ -91,24 +103,33 @@ def filtered_lrelu(
     gain: float,
     slope: float,
     clamp: float | None,
+    cache: dict | None = None,
 ) -> torch.Tensor:
     """bias, up (zero insertion, pad, fu * up per axis), leaky ReLU * gain, clamp, fd, keep every down-th sample.
 
     The same sequence as NVIDIA's reference implementation, as a true convolution with the filters;
     computed in float32 whatever x's dtype (NVIDIA's CUDA kernel also filters in float32), returned in
-    x's dtype. Output [B, C, (H*up + x0 + x1 - |fu| - |fd| + 2 + down - 1) // down, likewise for H].
+    x's dtype. cache (a dict the caller keeps per layer) holds the band matrices between calls.
+    Output [B, C, (H*up + x0 + x1 - |fu| - |fd| + 2 + down - 1) // down, likewise for H].
     """
     dtype = x.dtype
     batch, ch, h, w = x.shape
     px0, px1, py0, py1 = padding
-    y = (x.to(torch.float32) + bias.to(torch.float32).reshape(1, -1, 1, 1)).reshape(batch * ch, 1, h, w)
+    y = x.to(torch.float32) + bias.to(torch.float32).reshape(1, -1, 1, 1)  # [B, C, H, W]
     if fu is None:  # identity filter: padding (or cropping) only, after any zero insertion
         if up > 1:
-            y = F.pad(y.reshape(-1, 1, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(-1, 1, h * up, w * up)
+            y = F.pad(y.reshape(batch, ch, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(batch, ch, h * up, w * up)
         y = F.pad(y, [px0, px1, py0, py1])
     elif max(h, w) <= MATMUL_UP_MAX:
-        fu = fu.to(torch.float32) * up  # gain up**2 over two separable passes
-        y = _up_matrix(fu, h, up, py0, py1) @ y @ _up_matrix(fu, w, up, px0, px1).T
+        key = ("up", h, w, y.device)
+        if cache is None or key not in cache:
+            fu = fu.to(torch.float32) * up  # gain up**2 over two separable passes
+            bands = _up_matrix(fu, h, up, py0, py1), _up_matrix(fu, w, up, px0, px1).T.contiguous()
+            if cache is not None:
+                cache[key] = bands
+        else:
+            bands = cache[key]
+        y = bands[0] @ y @ bands[1]
     else:
         fu = fu.to(torch.float32) * up
         y = _up_pass(y, fu, up, px0, px1, dim=3)  # columns first, as NVIDIA's reference does
@@ -123,13 +144,22 @@ def filtered_lrelu(
         if down > 1:
             y = y[:, :, ::down, ::down]
     elif fd.ndim == 1 and max(y.shape[2:]) <= MATMUL_DOWN_MAX:
-        fdf = fd.to(torch.float32)
-        y = _down_matrix(fdf, y.shape[2], down) @ y @ _down_matrix(fdf, y.shape[3], down).T
+        key = ("down", *y.shape[2:], y.device)
+        if cache is None or key not in cache:
+            fdf = fd.to(torch.float32)
+            bands = _down_matrix(fdf, y.shape[2], down), _down_matrix(fdf, y.shape[3], down).T.contiguous()
+            if cache is not None:
+                cache[key] = bands
+        else:
+            bands = cache[key]
+        y = bands[0] @ y @ bands[1]
     elif fd.ndim == 1:
         k = fd.shape[0]
         fdf = fd.to(torch.float32).flip(0)  # a true convolution, as upfirdn2d's default
-        y = F.conv2d(y, fdf.reshape(1, 1, 1, k), stride=(1, down))
-        y = F.conv2d(y, fdf.reshape(1, 1, k, 1), stride=(down, 1))
+        y = F.conv2d(y, fdf.reshape(1, 1, 1, k).expand(ch, 1, 1, k), stride=(1, down), groups=ch)
+        y = F.conv2d(y, fdf.reshape(1, 1, k, 1).expand(ch, 1, k, 1), stride=(down, 1), groups=ch)
     else:
-        y = F.conv2d(y, fd.to(torch.float32).flip([0, 1])[None, None], stride=down)
-    return y.reshape(batch, ch, *y.shape[2:]).to(dtype)
+        k = fd.shape[0]
+        kern = fd.to(torch.float32).flip([0, 1]).reshape(1, 1, k, k).expand(ch, 1, k, k)
+        y = F.conv2d(y, kern, stride=down, groups=ch)
+    return y.to(dtype)
