@@ -236,3 +236,26 @@ def test_a_plain_pickle_of_the_right_shape_runs_nothing(tmp_path):
     path.write_bytes(pickle.dumps({"G_ema": _Evil(print, "hello")}))
     with pytest.raises(LivedreamError, match="refused to load builtins.print"):
         load_generator(str(path), device="cpu")
+
+
+@pytest.mark.gl
+def test_export_renders_a_stylegan3_model_with_camera_and_direction(models, tmp_path):
+    import av
+
+    from livedream.audio.encode import write_audio
+
+    t = np.arange(int(0.6 * 44100)) / 44100
+    song = tmp_path / "song.wav"
+    write_audio(
+        song, (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 4 * t))).astype(np.float32)[:, None], 44100
+    )
+    out = tmp_path / "out.mp4"
+    args = ["export", str(song), "--style", str(models["t16"]), "-o", str(out), "--fps", "10", "--size", "32x32",
+            "--device", "cpu", "--sg3-rotate", "30", "--direction-1", "0.1", "--direction-audio", "level", "--direction-react", "0.3",
+            "--flash-strength", "0", "--contrast-strength", "0"]  # fmt: skip
+    assert main(args) == 0
+    with av.open(str(out)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(frames) == 6 and frames[0].shape == (32, 32, 3)
+    assert frames[0].std() > 1  # a picture, not a flat colour
+    assert max(np.abs(f.astype(int) - frames[0]).mean() for f in frames[1:]) > 1  # the loudness moves direction 1
