@@ -83,6 +83,33 @@ def test_configs_batches_and_camera(models):
     assert not torch.allclose(t(z[1:2], None), both[1:2], atol=1e-3)  # the camera moves the picture
 
 
+def test_matrix_and_convolution_filter_paths_agree(models, monkeypatch):
+    """Short axes filter by matrix products, long ones by strided convolutions: the same numbers either way."""
+    from livedream.models.stylegan3 import ops
+
+    z = torch.from_numpy(np.random.RandomState(4).randn(1, 12))
+    for name in ("t16",):
+        default = load_generator(str(models[name]), device="cpu")(z, None)
+        with monkeypatch.context() as m:
+            m.setattr(ops, "MATMUL_UP_MAX", 0)
+            m.setattr(ops, "MATMUL_DOWN_MAX", 0)
+            convs = load_generator(str(models[name]), device="cpu")(z, None)
+        torch.testing.assert_close(convs, default, atol=2e-5, rtol=1e-5)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_fp16_matches_cpu(models):
+    cpu = load_generator(str(models["t16c"]), device="cpu")
+    gpu = load_generator(str(models["t16c"]), device="cuda")
+    assert gpu.use_fp16
+    z = torch.from_numpy(np.random.RandomState(0).randn(2, 12))
+    c = torch.eye(4)[[1, 3]]
+    cam = torch.tensor([[0.1, 0.0, 10.0], [0.0, 0.0, 0.0]])
+    diff = (gpu(z, c, camera=cam).cpu() - cpu(z, c, camera=cam)).abs().max()
+    assert diff < 0.05
+
+
 def test_fp16_layers_run_and_stay_close(models):
     """fp16 plumbing on the CPU (the layers NVIDIA marks fp16, conv_clamp); CUDA is checked on a GPU."""
     g32 = load_generator(str(models["t16"]), device="cpu")
