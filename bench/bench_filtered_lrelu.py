@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 
@@ -128,6 +129,7 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row))
     result = dict(machine=platform.processor() or platform.machine(), threads=torch.get_num_threads(),
+                  load_average=os.getloadavg(),
                   torch=torch.__version__, cases=rows)  # fmt: skip
     if args.out:
         with open(args.out, "w") as f:
