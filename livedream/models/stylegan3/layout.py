@@ -19,7 +19,7 @@ from livedream.models.stylegan2.safe_pickle import PersistentStub
 from livedream.models.stylegan3.network import LayerSpec, StyleGAN3Config, StyleGAN3Network
 
 MAX_CHANNELS = 8192
-MAX_SIZE = 16384
+MAX_SIZE = 8192  # pixels per side of any layer (NVIDIA's largest models: 1024 + margins)
 MAX_LAYERS = 64
 _LAYER_NAME = re.compile(r"L\d{1,3}_\d{1,5}_\d{1,5}")
 
