@@ -157,6 +157,9 @@ def _split_list(value: Any) -> list | None:
     return None
 
 
+# The latent directions a model exposes as direction_1 .. direction_N (models/directions.py computes them).
+NUM_DIRECTIONS = 8
+
 # fmt: off
 PARAMS: tuple[Param, ...] = (
     # Base motion
@@ -196,6 +199,22 @@ PARAMS: tuple[Param, ...] = (
     Param("flash_strength", 0.5, "float", "Brightness flash at each hit of the flash audio; 0 is off.",
           "effects", "", 0.0, 1.0),
     Param("flash_percussive", True, "bool", "Flash follows the percussive part (else the whole signal).", "effects"),
+    # Latent directions (SeFa, computed at load): StyleGAN2/3 models only; other generators ignore them
+    *(Param(f"direction_{i}", 0.0, "float", f"Move along the model's principal direction {i} in w (-1..1, 0 is off); "
+            "StyleGAN2/3 models only.", "directions", "", -1.0, 1.0) for i in range(1, NUM_DIRECTIONS + 1)),
+    Param("direction_audio", "off", "choice", "Audio that pushes the chosen direction: the harmonic or percussive "
+          "envelope, the loudness, or the onsets.", "directions", choices=("off", "harmonic", "percussive", "level", "onset")),
+    Param("direction_audio_target", 1, "int", "Which direction (1-8) the direction audio pushes.", "directions", "",
+          1, NUM_DIRECTIONS),
+    Param("direction_react", 0.5, "float", "How far the direction audio pushes its direction at full level "
+          "(negative pushes the other way).", "directions", "", -1.0, 1.0),
+    # Camera: StyleGAN3's input transform, a true pan and turn (the picture slides, it does not morph)
+    Param("sg3_translate_x", 0.0, "float", "Pan the StyleGAN3 camera sideways, in image widths; other generators "
+          "ignore it.", "camera", "widths", -2.0, 2.0),
+    Param("sg3_translate_y", 0.0, "float", "Pan the StyleGAN3 camera up/down, in image heights; other generators "
+          "ignore it.", "camera", "heights", -2.0, 2.0),
+    Param("sg3_rotate", 0.0, "float", "Turn the StyleGAN3 camera, in degrees; other generators ignore it.",
+          "camera", "degrees", -180.0, 180.0),
     # Live sets
     Param("preset_fade_s", 2.0, "float", "Crossfade time when the preset changes during a live set; 0 cuts.",
           "live", "s", 0.0, 60.0),

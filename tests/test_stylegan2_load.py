@@ -153,10 +153,12 @@ def test_malicious_pickles_are_refused_and_nothing_runs(tmp_path, which):
         assert not marker.exists(), name
 
 
-def test_stylegan3_pickle_says_not_supported(tmp_path):
+def test_stylegan3_pickle_goes_to_the_stylegan3_loader(tmp_path):
     write_ada_pickle(tmp_path / "sg3.pkl", tf_to_ada(tf_variables(resolution=8)), stylegan3=True)
-    with pytest.raises(LivedreamError, match="StyleGAN3 models are not supported yet"):
+    with pytest.raises(LivedreamError, match="not a StyleGAN3 generator"):
         load(str(tmp_path / "sg3.pkl"))
+    with pytest.raises(LivedreamError, match="is a StyleGAN3 model"):
+        read_model(str(tmp_path / "sg3.pkl"))
 
 
 @pytest.mark.parametrize("fmt", ["tf.pkl", "ada.pkl", "ros.pt"])

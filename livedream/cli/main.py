@@ -12,7 +12,7 @@ import threading
 from livedream import __version__
 from livedream.errors import LivedreamError
 
-# Subcommand modules under livedream/commands/, each with add_parser(subparsers) and run(args) -> int.
+# Subcommand modules under livedream/cli/, each with add_parser(subparsers) and run(args) -> int.
 COMMANDS = ("export", "analyze", "demo", "presets", "still", "styles", "live", "devices", "docs")
 
 EXIT_ERROR = 2

@@ -1,4 +1,4 @@
-"""`livedream still`: one PNG per seed, pixel for pixel what NVIDIA's generate.py makes from the same model."""
+"""`livedream still`: one PNG per seed, pixel for pixel what NVIDIA's generate.py (gen_images.py) makes."""
 
 from __future__ import annotations
 
@@ -38,18 +38,29 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def _pair(text: str) -> tuple[float, float]:
+    """'0.3,-0.1' -> (0.3, -0.1), as gen_images.py's --translate."""
+    parts = text.split(",")
+    try:
+        if len(parts) == 2:
+            return float(parts[0]), float(parts[1])
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r}: expected two numbers like 0.3,-0.1")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "still",
-        help="render still images from a StyleGAN2 model, one PNG per seed",
-        description="Render DIR/seed0001.png, ... with the same pixels as NVIDIA's generate.py "
+        help="render still images from a StyleGAN2/3 model, one PNG per seed",
+        description="Render DIR/seed0001.png, ... with the same pixels as NVIDIA's generate.py / gen_images.py "
         "(z = RandomState(seed).randn(1, z_dim)) for the same model, seed, truncation, class and noise mode.",
     )
     p.add_argument(
         "--style",
         default=None,
         metavar="PATH|NAME",
-        help="StyleGAN2 model file (.pkl, .pt) or catalogue name (see `livedream styles`); default: built-in style",
+        help="StyleGAN2/3 model file (.pkl, .pt) or catalogue name (see `livedream styles`); default: built-in style",
     )
     p.add_argument("--seeds", required=True, help="seeds, e.g. 1,2,5-7")
     p.add_argument(
@@ -70,6 +81,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--class", dest="class_idx", type=int, default=None, metavar="N", help="class index, for conditional models"
     )
     p.add_argument("--noise-mode", choices=NOISE_MODES, default="const", help="per-pixel noise (default const)")
+    p.add_argument(
+        "--translate",
+        type=_pair,
+        default=(0.0, 0.0),
+        metavar="X,Y",
+        help="StyleGAN3: translate the input (image widths)",
+    )
+    p.add_argument("--rotate", type=float, default=0.0, metavar="DEG", help="StyleGAN3: rotate the input (degrees)")
     p.add_argument("--outdir", default=".", metavar="DIR", help="output directory (default: here)")
     p.add_argument(
         "--model-resolution",
@@ -106,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         gen.noise_mode = args.noise_mode
     if args.truncation_cutoff is not None:
         if not hasattr(gen, "truncation_cutoff"):
-            raise LivedreamError("--truncation-cutoff applies to StyleGAN2 models only")
+            raise LivedreamError("--truncation-cutoff applies to StyleGAN2/3 models only")
         gen.truncation_cutoff = args.truncation_cutoff
     c = torch.zeros([1, gen.c_dim], device=gen.device)
     if gen.c_dim and not (args.class_idx is None and args.style in BUILTIN_NAMES):  # built-in: its default look
@@ -117,11 +136,16 @@ def run(args: argparse.Namespace) -> int:
         c[:, args.class_idx] = 1
     elif args.class_idx is not None:
         log.warning("--class %d ignored: the model is not conditional", args.class_idx)
+    extras = {}
+    if getattr(gen, "has_camera", False):
+        extras["camera"] = torch.tensor([[*args.translate, args.rotate]], device=gen.device)
+    elif args.translate != (0.0, 0.0) or args.rotate:
+        log.warning("--translate/--rotate ignored: they apply to StyleGAN3 models")
     outdir.mkdir(parents=True, exist_ok=True)
     for seed in seeds:
         z = torch.from_numpy(np.random.RandomState(seed).randn(1, gen.z_dim)).to(gen.device)  # [1, z_dim] float64
         torch.manual_seed(seed)  # only read by --noise-mode random
-        img = gen(z, c, truncation=args.trunc)  # [1, 3, R, R]
+        img = gen(z, c, truncation=args.trunc, **extras)  # [1, 3, R, R]
         path = check_output(outdir / f"seed{seed:04d}.png", "--outdir", [args.style])
         _save_png(to_uint8(img)[0], path)
         print(path)

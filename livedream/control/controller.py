@@ -12,6 +12,7 @@ from livedream.audio.features import AudioFeatures
 from livedream.control.amplitudes import Amplitudes
 from livedream.control.anchors import AnchorWalk
 from livedream.control.classes import ClassMixer, check_classes, pitch_confidence
+from livedream.control.directions import camera, direction_amounts
 from livedream.control.latent import LatentFrame
 from livedream.control.motion import PULSE_GAIN, Motion, soft_bound
 from livedream.errors import LivedreamError
@@ -103,4 +104,7 @@ class Controller:
             self._classes.shuffle_now(p)
         class_f = features["class"]
         c = self._classes.step(dt, class_f.chroma_norm, pitch_confidence(class_f.harmonic_env), p)  # [c_dim]
-        return LatentFrame(time=t, z=z, c=c, truncation=p["truncation"], amplitudes=amps)
+        return LatentFrame(
+            time=t, z=z, c=c, truncation=p["truncation"], amplitudes=amps,
+            directions=direction_amounts(features, p), camera=camera(p),
+        )  # fmt: skip

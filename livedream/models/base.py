@@ -25,6 +25,22 @@ class Generator(Protocol):
     def __call__(self, z: torch.Tensor, c: torch.Tensor, truncation: float = 1.0) -> torch.Tensor: ...
 
 
+# Optional extras a generator may take as keywords, each announced by an attribute:
+#   num_directions > 0  ->  directions [B, k], SeFa amounts about -1..1 (StyleGAN2/3)
+#   has_camera = True   ->  camera [B, 3], translate x, y (image widths) and rotate (degrees) (StyleGAN3)
+# Generators without them (the built-in style, user callables) are called with z, c, truncation only.
+
+
+def control_kwargs(gen: Generator, directions: np.ndarray, camera: np.ndarray) -> dict[str, torch.Tensor]:
+    """The extras gen takes, from directions [B, k] and camera [B, 3]; all-zero ones are left out (a no-op)."""
+    kw: dict[str, torch.Tensor] = {}
+    if getattr(gen, "num_directions", 0) and directions.any():
+        kw["directions"] = torch.from_numpy(np.ascontiguousarray(directions, np.float32)).to(gen.device)
+    if getattr(gen, "has_camera", False) and camera.any():
+        kw["camera"] = torch.from_numpy(np.ascontiguousarray(camera, np.float32)).to(gen.device)
+    return kw
+
+
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """[B, 3, H, W] in [-1, 1] -> [B, H, W, 3] uint8 on the host, with NVIDIA's rounding convention."""
     x = (images.detach() * 127.5 + 128).clamp(0, 255).to(torch.uint8)  # [B, 3, H, W]

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from livedream.control.latent import LatentFrame
-from livedream.models.base import Generator, to_uint8
+from livedream.models.base import Generator, control_kwargs, to_uint8
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,9 @@ def generate_frames(gen: Generator, frames: Sequence[LatentFrame]) -> np.ndarray
     """One generator call for a batch of latent frames -> [B, H, W, 3] uint8 on the host."""
     z = torch.from_numpy(np.stack([f.z for f in frames])).to(gen.device)  # [B, z_dim]
     c = torch.from_numpy(np.stack([f.c for f in frames])).to(gen.device)  # [B, c_dim]
+    extras = control_kwargs(gen, np.stack([f.directions for f in frames]), np.stack([f.camera for f in frames]))
     with torch.inference_mode():
-        images = gen(z, c, truncation=frames[0].truncation)  # [B, 3, H, W]
+        images = gen(z, c, truncation=frames[0].truncation, **extras)  # [B, 3, H, W]
     return to_uint8(images)
 
 

@@ -82,7 +82,11 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
             half = current.resolution // 2
             if half < MIN_RESOLUTION:
                 return None
-            return load_generator(s.style, device=s.torch_device, model_resolution=half, seed=s.seed)
+            try:
+                return load_generator(s.style, device=s.torch_device, model_resolution=half, seed=s.seed)
+            except LivedreamError as e:  # e.g. StyleGAN3, which renders at its own size only
+                log.warning("cannot lower the resolution: %s", e)
+                return None
 
         stats = LiveStats(s.stats_file, period_s=s.stats_interval)
         stack.callback(stats.close)

@@ -6,6 +6,7 @@ import logging
 import os
 import pickle
 import zipfile
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -13,6 +14,9 @@ from livedream.errors import LivedreamError
 from livedream.models.stylegan2.generator import StyleGAN2Generator
 from livedream.models.stylegan2.network import StyleGAN2Config, StyleGAN2Network
 from livedream.models.stylegan2.speed import SpeedOptions
+
+if TYPE_CHECKING:
+    from livedream.models.stylegan3 import StyleGAN3Generator
 
 __all__ = [
     "SpeedOptions",
@@ -69,13 +73,17 @@ def _read_data(path: str, what: str) -> object:
 
 def read_model(path: str) -> tuple[StyleGAN2Config, dict[str, torch.Tensor], str]:
     """Config, state dict in NVIDIA's PyTorch naming, and the format name ('ada', 'tf' or 'rosinality')."""
+
+    what = os.path.basename(path) or path
+    return _convert(_read_data(path, what), what)
+
+
+def _convert(data: object, what: str) -> tuple[StyleGAN2Config, dict[str, torch.Tensor], str]:
     from livedream.models.stylegan2.load_ada import convert_ada, is_ada
     from livedream.models.stylegan2.load_rosinality import convert_rosinality, is_rosinality
     from livedream.models.stylegan2.load_tf import convert_tf, is_tf
     from livedream.models.stylegan2.safe_pickle import reading_model
 
-    what = os.path.basename(path) or path
-    data = _read_data(path, what)
     with reading_model(what):  # the structure is the file's: any error walking it is one line
         if is_ada(data):
             return (*convert_ada(data, what), "ada")
@@ -128,11 +136,12 @@ def load(
     truncation_cutoff: int | None = None,
     fp16: bool | None = None,
     speed: SpeedOptions | None = None,
-) -> StyleGAN2Generator:
-    """Load a StyleGAN2 model file (or a catalogue name, downloaded once) into a ready generator.
+) -> StyleGAN2Generator | StyleGAN3Generator:
+    """Load a StyleGAN2 or StyleGAN3 model file (or a catalogue name, downloaded once) into a ready generator.
 
-    Formats: stylegan2-ada-pytorch pickles (G_ema), TensorFlow stylegan2/stylegan2-ada pickles (Gs),
-    rosinality .pt checkpoints (g_ema). Nothing stored in the file is executed. speed: see SpeedOptions.
+    Formats: stylegan2-ada-pytorch and stylegan3 pickles (G_ema), TensorFlow stylegan2/stylegan2-ada
+    pickles (Gs), rosinality .pt checkpoints (g_ema); which one is read off the file's content.
+    Nothing stored in the file is executed. speed: see SpeedOptions (StyleGAN2 only).
     """
     path = path_or_name
     if not os.path.isfile(path):
@@ -147,8 +156,17 @@ def load(
         from livedream.models.registry import default_device
 
         device = default_device()
-    cfg, state, fmt = read_model(path)
-    what = os.path.basename(path)
+    what = os.path.basename(path) or path
+    data = _read_data(path, what)
+    from livedream.models import stylegan3
+
+    if stylegan3.is_stylegan3(data):
+        if model_resolution is not None:
+            raise LivedreamError(f"--model-resolution: {what} is a StyleGAN3 model, which renders at its own size only")
+        gen3 = stylegan3.from_data(data, what, device, fp16)
+        gen3.truncation_cutoff = truncation_cutoff
+        return gen3
+    cfg, state, fmt = _convert(data, what)
     net = build_network(cfg, state, what)
     gen = StyleGAN2Generator(net, device, model_resolution, noise_mode, truncation_cutoff, fp16, what, speed)
     if fmt == "rosinality" and not bool(state["mapping.w_avg"].abs().sum()):

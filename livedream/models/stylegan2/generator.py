@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from livedream.errors import LivedreamError
+from livedream.models.directions import LatentDirections, random_w, sefa
 from livedream.models.stylegan2.network import NOISE_MODES, StyleGAN2Network
 from livedream.models.stylegan2.speed import GraphedCall, SpeedOptions
 
@@ -52,6 +53,7 @@ class StyleGAN2Generator:
         if self.speed.compile_mode is not None:
             self._synthesize = torch.compile(self._synthesis_eager, mode=self.speed.compile_mode)
         self._graphed = GraphedCall(self._synthesize) if self.speed.cuda_graph else None
+        self.directions = self._sefa()
 
     @staticmethod
     def _check_resolution(requested: int | None, native: int, architecture: str) -> int:
@@ -107,9 +109,33 @@ class StyleGAN2Generator:
             img = img.repeat(1, 3, 1, 1)
         return img
 
-    def __call__(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation: float = 1.0) -> torch.Tensor:
+    def __call__(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        truncation: float = 1.0,
+        directions: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """z [B, z_dim], c [B, c_dim], directions [B, k] SeFa amounts (about -1..1) -> images [B, 3, R, R]."""
         with torch.inference_mode():
-            return self.synthesis(self.mapping(z, c, truncation))
+            ws = self.mapping(z, c, truncation)
+            if directions is not None:
+                ws = self.directions.apply(ws, directions.to(self.device, torch.float32))
+            return self.synthesis(ws)
+
+    @property
+    def num_directions(self) -> int:
+        return self.directions.count
+
+    def _sefa(self, layers: int = 4) -> LatentDirections:
+        """SeFa on the first `layers` convolutions' affine weights (in ws order); offsets move every ws row."""
+        syn = self.net.synthesis
+        convs = [syn.b4.conv1]
+        for r in syn.block_resolutions[1:]:
+            convs += [getattr(syn, f"b{r}").conv0, getattr(syn, f"b{r}").conv1]
+        directions = sefa([conv.affine.weight for conv in convs[:layers]], range(self.num_ws))
+        directions.calibrate(random_w(self.net.mapping, self.z_dim, self.c_dim, self.device))
+        return directions
 
     def estimate_w_avg(self, samples: int = 4096, seed: int = 0) -> None:
         """Set mapping.w_avg to the mean w over random z (for checkpoints that do not store it)."""

@@ -51,7 +51,7 @@ def convert_ada(data: dict[str, Any], what: str) -> tuple[StyleGAN2Config, dict[
     if synthesis is None or mapping is None:
         raise LivedreamError(f"{what}: G_ema has no mapping and synthesis networks; not a StyleGAN2 generator")
     if _sub(synthesis, "input") is not None or any(k.startswith("L0_") for k in synthesis.state.get("_modules") or {}):
-        raise LivedreamError(f"{what}: StyleGAN3 models are not supported yet (only StyleGAN2 / StyleGAN2-ADA)")
+        raise LivedreamError(f"{what} is a StyleGAN3 model, not a StyleGAN2 one (stylegan2.load reads both)")
     state: dict[str, torch.Tensor] = {}
     _flatten(g, "", state, what)
     filt = state.get("synthesis.b4.resample_filter")
