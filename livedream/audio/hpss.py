@@ -60,6 +60,7 @@ class CausalHPSS:
         hp, pp = (self.margin * harm) ** self.power, perc**self.power
         total = hp + pp
         mask_p = np.divide(pp, total, out=np.zeros_like(total), where=total > 0)  # [bins] 0..1
+        self.mask_p = mask_p  # kept for the drum bands, which split the percussive spectrum
         energy = mag.astype(np.float64) ** 2
         perc_e = float(np.dot(mask_p, energy))
         return perc_e, float(energy.sum()) - perc_e

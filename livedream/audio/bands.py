@@ -1,0 +1,66 @@
+"""Drum bands: kick, snare and hats onsets and envelopes from a causal band split of the percussive spectrum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from livedream.audio.normalize import Envelope, PeakTracker
+
+DRUM_BANDS = ("kick", "snare", "hats")
+# Hz. Kick: the body below 150 Hz. Snare: its shell and the rattle of the snares, 150 Hz - 4 kHz (a tom or a
+# clap lands here too). Hats: the metallic noise above 6 kHz, where a snare has little energy left.
+BAND_EDGES = {"kick": (35.0, 150.0), "snare": (150.0, 4000.0), "hats": (6000.0, 11000.0)}
+BAND_LOG_LAMBDA = 3000.0
+BAND_DELTA = {"kick": 0.9, "snare": 0.9, "hats": 0.9}  # log-flux per band that counts as a hit
+BAND_MEAN = 1.5  # times the band's recent mean flux
+BAND_MEAN_S = 0.3
+BAND_MIN_IOI_S = 0.06
+BAND_RELEASE_S = 0.12  # the envelopes fall this fast: a hit is a flash, not a swell
+_FLOOR_AMP = 10 ** (-50 / 20)
+
+
+def band_masks(sample_rate: int, n_fft: int) -> np.ndarray:
+    """[3, n_fft // 2 + 1] 0/1 masks of the FFT bins in each band (empty above the Nyquist frequency)."""
+    freqs = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
+    return np.stack([((freqs >= lo) & (freqs < hi)).astype(np.float32) for lo, hi in BAND_EDGES.values()])
+
+
+class DrumBands:
+    """Percussive magnitude spectrum per hop in; per band: energy, an onset flag and a 0..1 envelope.
+
+    A band's onset is a jump of its log energy (over two hops) above an adaptive threshold, like the main
+    onset picker; its envelope is the band's percussive RMS, peak-normalised, fast attack and short release.
+    """
+
+    def __init__(self, sample_rate: int, n_fft: int, hop_s: float, spec_to_ms: float):
+        self.masks = band_masks(sample_rate, n_fft)  # [3, bins]
+        self.width = np.maximum(self.masks.sum(axis=1), 1.0)  # [3] bins per band
+        self.spec_to_ms = spec_to_ms
+        self.hop_s = hop_s
+        self.prev = np.zeros((2, 3), np.float64)  # [2, 3] the log energies of the last two hops
+        self.mean_n = max(2, round(BAND_MEAN_S / hop_s))
+        self.recent = np.zeros((self.mean_n, 3), np.float64)  # [mean_n, 3] past band fluxes
+        self.pos = 0
+        self.since = np.full(3, 1e9)
+        self.delta = np.array([BAND_DELTA[b] for b in DRUM_BANDS])
+        self.norm = [PeakTracker(_FLOOR_AMP, 8.0, hop_s) for _ in DRUM_BANDS]
+        self.env = [Envelope(0.0, BAND_RELEASE_S, hop_s) for _ in DRUM_BANDS]
+        self.flux = np.zeros(3)
+
+    def __call__(self, perc_mag: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """perc_mag [bins] -> (rms [3], onset [3] bool, env [3] 0..1), in DRUM_BANDS order."""
+        energy = self.masks @ (perc_mag.astype(np.float64) ** 2)  # [3]
+        rms = np.sqrt(energy * self.spec_to_ms)  # [3] the band's share of the signal's RMS
+        level = np.log1p(BAND_LOG_LAMBDA * np.sqrt(energy / self.width) * np.sqrt(self.spec_to_ms))  # [3]
+        flux = np.maximum(level - self.prev[0], 0.0)  # [3] over two hops
+        self.prev[0] = self.prev[1]
+        self.prev[1] = level
+        thr = self.delta + BAND_MEAN * self.recent.mean(axis=0)
+        self.recent[self.pos] = flux
+        self.pos = (self.pos + 1) % self.mean_n
+        self.since += 1
+        onset = (flux > thr) & (self.since * self.hop_s >= BAND_MIN_IOI_S)
+        self.since[onset] = 0
+        self.flux = flux
+        env = np.array([e(n(float(r))) for e, n, r in zip(self.env, self.norm, rms, strict=True)])
+        return rms.astype(np.float32), onset, env.astype(np.float32)
