@@ -156,6 +156,8 @@ def _split_list(value: Any) -> list | None:
     return None
 
 
+DRUM_BAND_CHOICES = ("all", "kick", "snare", "hats")  # all: the whole signal or its part; else a drum band's envelope
+
 # fmt: off
 PARAMS: tuple[Param, ...] = (
     # Base motion
@@ -168,6 +170,8 @@ PARAMS: tuple[Param, ...] = (
           "pulse", "", 0.0, 3.0),
     Param("pulse_percussive", True, "bool", "Pulse follows the percussive part of the audio.", "pulse"),
     Param("pulse_harmonic", False, "bool", "Pulse follows the harmonic part of the audio.", "pulse"),
+    Param("pulse_band", "all", "choice", "Drum band that drives the pulse; all uses the parts chosen above.",
+          "pulse", choices=DRUM_BAND_CHOICES),
     # Motion: accumulated
     Param("motion_react", 0.5, "float", "How fast the picture travels with the loudness of the motion audio.",
           "motion", "", 0.0, 3.0),
@@ -192,9 +196,13 @@ PARAMS: tuple[Param, ...] = (
           "effects", "", 0.0, 1.0),
     Param("contrast_percussive", True, "bool", "Contrast follows the percussive part (else the whole signal).",
           "effects"),
+    Param("contrast_band", "all", "choice", "Drum band that drives the contrast; all uses the part chosen above.",
+          "effects", choices=DRUM_BAND_CHOICES),
     Param("flash_strength", 0.5, "float", "Brightness flash at each hit of the flash audio; 0 is off.",
           "effects", "", 0.0, 1.0),
     Param("flash_percussive", True, "bool", "Flash follows the percussive part (else the whole signal).", "effects"),
+    Param("flash_band", "all", "choice", "Drum band that drives the flash; all uses the part chosen above.",
+          "effects", choices=DRUM_BAND_CHOICES),
     # Live sets
     Param("preset_fade_s", 2.0, "float", "Crossfade time when the preset changes during a live set; 0 cuts.",
           "live", "s", 0.0, 60.0),

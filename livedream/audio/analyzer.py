@@ -13,7 +13,7 @@ from livedream.audio.chroma import StreamingChroma
 from livedream.audio.features import AudioFeatures
 from livedream.audio.hpss import CausalHPSS, leading_edge_window
 from livedream.audio.normalize import Envelope, GlobalStats, PeakTracker
-from livedream.audio.onset import AubioOnset, OnsetPicker, SuperFlux, log_filterbank
+from livedream.audio.onset import AubioOnset, TwoPathOnsets, log_filterbank
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ ONSET_METHODS = ("superflux", "specflux", "kl", "complex", "mkl", "phase", "hfc"
 DEFAULT_ONSET_METHOD = "superflux"  # best on the wide eval set (bench/README-analysis.md); the rest are aubio's
 LOW_ACCENT_HZ = 250.0  # bass onsets below this mark the downbeats
 # Measured on the wide eval set: median of (hop end at report - true onset) (bench/README-analysis.md).
-_ONSET_DELAY_S = 0.017
+_ONSET_DELAY_S = 0.013
 _AUBIO_DELAY_S = 0.028
 _FLOOR_AMP = 10 ** (-50 / 20)  # -50 dBFS: below this a signal is treated as near-silence by the normalisers
 _HALF_LIFE_S = 8.0  # how fast the adaptive peaks forget a loud passage
@@ -72,8 +72,7 @@ class Analyzer:
         self._fb = log_filterbank(sr, n)  # [bands, bins]
         centres = (self._fb * np.arange(n // 2 + 1)).sum(axis=1) * sr / n  # [bands] Hz
         self._low = max(1, int(np.sum(centres < LOW_ACCENT_HZ)))
-        self._flux = SuperFlux(len(self._fb))
-        self._picker = OnsetPicker(hop_s)
+        self._flux = TwoPathOnsets(len(self._fb), hop_s)
         self._aubio = None if onset_method == "superflux" else AubioOnset(onset_method, sr, self.hop_size, p2(AUBIO_WIN))
         self._bands = DrumBands(sr, n, hop_s, self._spec_to_ms)
         self._beats = BeatTracker(hop_s, self.onset_delay_s)
@@ -140,12 +139,12 @@ class Analyzer:
         harm = float(np.sqrt(max(harm_e, 0.0) * self._spec_to_ms))
         band_rms, band_on, band_env = self._bands(mag * self._hpss.mask_p)
 
-        odf = self._flux(self._fb @ (mag * self._mag_to_amp))
-        if self._aubio is None:
-            onset, strength = self._picker(odf), odf
-        else:
+        onset, extra, odf = self._flux(self._fb @ (mag * self._mag_to_amp))
+        strength = odf
+        if self._aubio is not None:
             onset, strength = self._aubio(hop)
-        onset_time = max(0.0, t - self.onset_delay_s) if onset else None
+            extra = 0.0
+        onset_time = max(0.0, t - self.onset_delay_s - extra) if onset else None
 
         k = (self._hops - 1) % CHROMA_EVERY
         self._shift_in(self._chroma_buf, hop)

@@ -8,17 +8,18 @@ HISTORY_S = 8.0  # ODF kept for the autocorrelation
 UPDATE_S = 0.1  # re-estimate tempo and phase this often
 MIN_HISTORY_S = 1.5  # first estimate after this much audio
 BPM_LO, BPM_HI = 50.0, 220.0  # beat tempi considered
-PRIOR_BPM, PRIOR_OCTAVES = 110.0, 0.9  # log-gaussian tempo prior (centre, std in octaves)
-COMB = (1.0, 0.5, 0.33, 0.25)  # weights of ACF at 1..4 beat periods: the beat level the music repeats at
+PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.9  # log-gaussian tempo prior (centre, std in octaves)
+COMB = (1.0, 1.0, 1.0, 1.0)  # weights of ACF at 1..4 beat periods: the beat level the music repeats at
 PHASE_BEATS = 6  # beats of ODF history the phase is fitted on
 PHASE_DECAY = 0.75  # weight of each older beat in the phase fit
-PLL_GAIN = 0.35  # share of a small phase error corrected per update
+PLL_GAIN = 0.6  # share of a small phase error corrected per update
 PLL_JUMP = 0.2  # errors above this share of a beat are only taken after JUMP_VOTES updates in a row
-JUMP_VOTES = 4
+JUMP_VOTES = 2
 SWITCH_VOTES = 5  # updates in a row a new tempo must win before it replaces the current one
 SWITCH_MARGIN = 1.1
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
 METERS = (3, 4)
+PHASE_ACCENT = 0.0  # weight of the bass accent in the phase fit: beats sit on the bass and kick, not the off-beat hats
 ACCENT_HOPS = 3  # hops after a beat in which its accent (bass onset) is measured
 ACCENT_DECAY = 0.85
 
@@ -36,6 +37,7 @@ class BeatTracker:
         self.n_hist = int(round(HISTORY_S / hop_s))
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
         self.odf = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest ODF values
+        self.acc = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest bass accents
         self.pos = 0
         self.count = 0
         self.every = max(1, int(round(UPDATE_S / hop_s)))
@@ -58,9 +60,9 @@ class BeatTracker:
     def tempo_bpm(self) -> float:
         return 60.0 / (self.period * self.hop_s) if self.period > 0 else 0.0
 
-    def _history(self) -> np.ndarray:
-        """[n] the ODF, oldest first (only what has been heard)."""
-        h = np.roll(self.odf, -self.pos)
+    def _history(self, ring: np.ndarray) -> np.ndarray:
+        """[n] a ring's values, oldest first (only what has been heard)."""
+        h = np.roll(ring, -self.pos)
         return h[-min(self.count, self.n_hist) :]
 
     def _estimate(self, h: np.ndarray) -> None:
@@ -93,7 +95,7 @@ class BeatTracker:
         self.confidence = float(np.clip(2.0 * np.interp(p, np.arange(len(acf)), acf), 0.0, 1.0))
         bar = {m: float(np.interp(m * p, np.arange(len(acf)), acf)) if m * p < len(acf) - 1 else 0.0 for m in METERS}
         self.meter = 3 if bar[3] > 1.15 * bar[4] else 4
-        self._fit_phase(h, p)
+        self._fit_phase(h + PHASE_ACCENT * self._history(self.acc), p)
 
     def _fit_phase(self, h: np.ndarray, p: float) -> None:
         """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
@@ -124,11 +126,12 @@ class BeatTracker:
     def __call__(self, odf: float, accent: float) -> tuple[bool, bool]:
         """odf, bass accent of the newest hop -> (beat, downbeat) in this hop."""
         self.odf[self.pos] = odf
+        self.acc[self.pos] = accent
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
         now = self.count * self.hop_s
         if self.count % self.every == 0 and self.count * self.hop_s >= MIN_HISTORY_S:
-            h = self._history()
+            h = self._history(self.odf)
             recent = h[-int(2.0 / self.hop_s) :].mean()
             if self.period == 0 or recent > BREAK_RATIO * h.mean():
                 self._estimate(h)

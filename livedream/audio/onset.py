@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 # Tuned once on the wide eval set, for all music (bench/README-analysis.md).
 BANDS_PER_OCTAVE = 24
 FB_FMIN, FB_FMAX = 40.0, 11000.0  # Hz: DC and rumble below, nothing above the 22.05 kHz analysis Nyquist
-LOG_LAMBDA = 3000.0  # log(1 + lambda * amplitude): the knee at about -70 dBFS, so level hardly matters above it
 MAX_FILTER_BANDS = 3  # SuperFlux: vibrato moves a partial into a neighbour band; the max filter hides that
-FLUX_LAG = 2  # hops between the compared spectra: a slow bow or breath rises more over 23 ms than over 12
-PICK_DELTA = 0.6  # fixed part of the threshold (in band-summed log units)
-PICK_MEAN = 1.4  # times the recent mean of the detection function: steady noise and tremolo stay below
-PICK_MEAN_S = 0.25  # that mean's span (past only)
-PICK_PEAK = 0.04  # times the slowly decaying peak: a soft note after a loud hit still counts, a flutter does not
-PEAK_HALF_LIFE_S = 4.0
-REARM = 0.6  # after a report, the function must fall below this share of its peak since then (or 80 ms pass)
-REARM_S = 0.08
 MIN_IOI_S = 0.03
+
+
+@dataclass(frozen=True)
+class FluxSetting:
+    """One detection path: how its spectra are compressed, averaged and compared, and how it is picked."""
+
+    log_lambda: float  # log(1 + lambda * amplitude): the knee (1000: -60 dBFS); level hardly matters above it
+    avg_hops: int  # moving average of the log spectra (1 = none)
+    lag: int  # hops between the compared spectra
+    delta: float  # fixed part of the threshold (band-summed log units)
+    k_mean: float  # times the recent mean of the ODF: steady noise and tremolo stay below
+    mean_s: float  # that mean's span (past only)
+    k_peak: float = 0.0  # times the slowly decaying ODF peak
+    rearm: float = 0.6  # after a report, re-arm once the ODF falls below this share of its peak since (or rearm_s)
+    rearm_s: float = 0.08
+    min_ioi_s: float = MIN_IOI_S
+    extra_delay_s: float = 0.0  # how much later than the fast path this path reports (its averaging)
+
+
+# Fast path: sharp attacks (drums, piano, plucks) within ~13 ms.
+FAST = FluxSetting(1000.0, 1, 1, 2.5, 2.0, 0.1)
+# Slow path: soft attacks (bowed strings, choir, pads) rise over tens of ms; on the averaged spectra the ensemble
+# shimmer of such sounds cancels, the slow rise remains. It reports only where the fast path was silent.
+SLOW = FluxSetting(3000.0, 4, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02)
+SLOW_BLOCK_S = 0.1  # no slow report this soon after a fast one (the same note)
+PEAK_HALF_LIFE_S = 4.0
 
 
 def log_filterbank(sample_rate: int, n_fft: int, per_octave: int = BANDS_PER_OCTAVE) -> np.ndarray:
@@ -44,20 +63,27 @@ def log_filterbank(sample_rate: int, n_fft: int, per_octave: int = BANDS_PER_OCT
 
 
 class SuperFlux:
-    """One log-filtered spectrum per hop in, the onset detection function (ODF) out.
+    """One filterbank spectrum per hop in, the onset detection function (ODF) out.
 
-    odf = sum over bands of max(0, L[n] - maxfilter_f(L[n - lag])), L = log(1 + lambda * bands).
-    A held tone gives ~0; vibrato that moves a partial by a band is hidden by the max filter.
+    odf = sum over bands of max(0, L[n] - maxfilter_f(L[n - lag])), L = log(1 + lambda * bands), averaged over
+    the last avg_hops hops. A held tone gives ~0; vibrato that moves a partial by a band is hidden by the max filter.
     """
 
-    def __init__(self, n_bands: int, lag: int = FLUX_LAG):
-        self.hist = np.zeros((lag, n_bands), np.float32)  # [lag, bands] past max-filtered log spectra
+    def __init__(self, n_bands: int, setting: FluxSetting = FAST):
+        self.s = setting
+        self.hist = np.zeros((setting.lag, n_bands), np.float32)  # [lag, bands] past max-filtered log spectra
         self.pos = 0
-        self.log_spec = np.zeros(n_bands, np.float32)  # [bands] the newest log spectrum
+        self.avg = np.zeros((setting.avg_hops, n_bands), np.float32)  # [avg, bands] the newest log spectra
+        self.avg_pos = 0
+        self.log_spec = np.zeros(n_bands, np.float32)  # [bands] the newest (averaged) log spectrum
 
     def __call__(self, bands: np.ndarray) -> float:
         """bands [n_bands] filterbank amplitudes of the newest hop -> ODF value (>= 0)."""
-        log_spec = np.log1p(LOG_LAMBDA * bands).astype(np.float32)  # [bands]
+        log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32)  # [bands]
+        if self.s.avg_hops > 1:
+            self.avg[self.avg_pos] = log_spec
+            self.avg_pos = (self.avg_pos + 1) % self.s.avg_hops
+            log_spec = self.avg.mean(axis=0)
         old = self.hist[self.pos]
         odf = float(np.maximum(log_spec - old, 0.0).sum())
         mf = log_spec.copy()
@@ -76,35 +102,66 @@ class OnsetPicker:
     at the confirmed maximum costs no look-ahead: the report comes a constant delay after the attack.
     """
 
-    def __init__(self, hop_s: float):
+    def __init__(self, hop_s: float, setting: FluxSetting = FAST):
+        self.s = setting
         self.hop_s = hop_s
-        self.mean_n = max(2, round(PICK_MEAN_S / hop_s))
+        self.mean_n = max(2, round(setting.mean_s / hop_s))
         self.recent = np.zeros(self.mean_n, np.float64)  # [mean_n] past ODF values (ring)
         self.pos = 0
+        self.total = 0.0  # running sum of `recent`
         self.peak = 0.0
         self.peak_decay = 0.5 ** (hop_s / PEAK_HALF_LIFE_S)
         self.armed = True
         self.since = 1e9  # hops since the last report
         self.top = 0.0  # ODF peak since the last report
-        self.threshold = PICK_DELTA
+        self.threshold = setting.delta
 
     def __call__(self, odf: float) -> bool:
         """odf of the newest hop -> whether an onset is reported now."""
-        mean = float(self.recent.mean())
-        self.threshold = PICK_DELTA + PICK_MEAN * mean + PICK_PEAK * self.peak
+        s = self.s
+        self.threshold = s.delta + s.k_mean * max(self.total, 0.0) / self.mean_n + s.k_peak * self.peak
+        self.total += odf - self.recent[self.pos]
         self.recent[self.pos] = odf
         self.pos = (self.pos + 1) % self.mean_n
+        if self.pos == 0:
+            self.total = float(self.recent.sum())  # no drift from the running sum
         self.peak = max(self.peak * self.peak_decay, odf)
         self.since += 1
         self.top = max(self.top, odf)
-        if not self.armed and (odf < REARM * self.top or self.since * self.hop_s >= REARM_S):
+        if not self.armed and (odf < s.rearm * self.top or self.since * self.hop_s >= s.rearm_s):
             self.armed = True
-        if self.armed and odf > self.threshold and self.since * self.hop_s >= MIN_IOI_S:
+        if self.armed and odf > self.threshold and self.since * self.hop_s >= s.min_ioi_s:
             self.armed = False
             self.since = 0
             self.top = odf
             return True
         return False
+
+
+class TwoPathOnsets:
+    """The fast and the slow path together: (onset now, its extra delay, the fast ODF) per hop."""
+
+    def __init__(self, n_bands: int, hop_s: float):
+        self.hop_s = hop_s
+        self.fast, self.slow = SuperFlux(n_bands, FAST), SuperFlux(n_bands, SLOW)
+        self.pick_fast, self.pick_slow = OnsetPicker(hop_s, FAST), OnsetPicker(hop_s, SLOW)
+        self.since_fast = 1e9
+
+    def __call__(self, bands: np.ndarray) -> tuple[bool, float, float]:
+        odf = self.fast(bands)
+        slow = self.slow(bands)
+        self.since_fast += 1
+        if self.pick_fast(odf):
+            self.since_fast = 0
+            self.pick_slow(slow)
+            return True, 0.0, odf
+        if self.pick_slow(slow) and self.since_fast * self.hop_s > SLOW_BLOCK_S:
+            return True, SLOW.extra_delay_s, odf
+        return False, 0.0, odf
+
+    @property
+    def log_spec(self) -> np.ndarray:
+        return self.fast.log_spec
 
 
 class AubioOnset:

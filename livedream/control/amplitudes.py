@@ -21,6 +21,11 @@ def envelope(f: AudioFeatures, percussive: bool, harmonic: bool) -> float:
     return f.level_env
 
 
+def routed(f: AudioFeatures, band: str, percussive: bool, harmonic: bool) -> float:
+    """A drum band's envelope ("kick", "snare", "hats"), or for "all" the part chosen by the two flags."""
+    return envelope(f, percussive, harmonic) if band == "all" else f.band_env(band)
+
+
 def amplitudes(features: Mapping[str, AudioFeatures], p: Mapping[str, Any]) -> dict[str, float]:
     """The 0..1 amplitude of pulse, motion and each effect for this moment.
 
@@ -28,10 +33,10 @@ def amplitudes(features: Mapping[str, AudioFeatures], p: Mapping[str, Any]) -> d
     react within a hop whatever the generator's speed.
     """
     return {
-        "pulse": envelope(features["pulse"], p["pulse_percussive"], p["pulse_harmonic"]),
+        "pulse": routed(features["pulse"], p["pulse_band"], p["pulse_percussive"], p["pulse_harmonic"]),
         "motion": envelope(features["motion"], p["motion_percussive"], p["motion_harmonic"]),
-        "contrast": envelope(features["contrast"], p["contrast_percussive"], False),
-        "flash": envelope(features["flash"], p["flash_percussive"], False),
+        "contrast": routed(features["contrast"], p["contrast_band"], p["contrast_percussive"], False),
+        "flash": routed(features["flash"], p["flash_band"], p["flash_percussive"], False),
     }
 
 
