@@ -15,6 +15,7 @@ import numpy as np
 
 from livedream.audio.analyzer import ANALYSIS_RATE, DEFAULT_ONSET_METHOD, ONSET_METHODS, Analyzer
 from livedream.audio.decode import iter_blocks
+from livedream.audio.report import beat_time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -22,11 +23,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def decode(wav: str, chunk: int) -> list[np.ndarray]:
     """The pipeline's decode path, kept apart so that the timing below is the analysis alone."""
     return [b.samples[:, 0].copy() for b in iter_blocks(wav, sample_rate=ANALYSIS_RATE, channels=1, block_frames=chunk)]
-
-
-def beat_time(f) -> float:
-    """When the beat reported in this hop falls (the hop's end minus its phase)."""
-    return f.time - f.beat_phase * 60.0 / f.tempo_bpm if f.tempo_bpm > 0 else f.time
 
 
 def analyze(blocks: list[np.ndarray], method: str) -> tuple[dict, float]:

@@ -217,7 +217,7 @@ def _loop(
         )
         if stats.due(now):
             state = {**control.state, "osc": osc.counters if osc is not None else None}
-            stats.flush(now, feed.level, feed.onsets, worker.dropped, core.step.params, state)
+            stats.flush(now, feed.level, feed.onsets, worker.dropped, core.step.params, state, feed.latest)
 
 
 def _hud_lines(last: Mapping[str, Any], level: float, worker, size: tuple[int, int]) -> list[str]:

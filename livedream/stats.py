@@ -14,6 +14,17 @@ from livedream.errors import LivedreamError
 log = logging.getLogger(__name__)
 
 
+def beat_fields(f: Any) -> dict[str, Any]:
+    """What the beat tracker holds now (an AudioFeatures): tempo, confidence, meter, bar phase, band envelopes."""
+    return {
+        "tempo_bpm": round(float(f.tempo_bpm), 2),
+        "beat_confidence": round(float(f.beat_confidence), 3),
+        "beats_per_bar": int(f.beats_per_bar),
+        "bar_phase": round(float(f.bar_phase), 3),
+        "bands": {b: round(float(getattr(f, f"{b}_env")), 3) for b in ("kick", "snare", "hats")},
+    }
+
+
 class LiveStats:
     """Counts what the live loop does and, once a second, writes one JSON object per line:
 
@@ -22,7 +33,8 @@ class LiveStats:
     mean generator time of the images finished that second, "rms": input RMS now, "onsets": onsets heard
     in that second, "latency_ms": mean estimated input-to-screen latency that second, "max_frame_ms": the
     longest time between two displayed frames that second, "params": every parameter in force, and
-    whatever `state` the loop adds (preset, freeze, blackout, OSC counters)}.
+    whatever `state` the loop adds (preset, freeze, blackout, OSC counters)}; given the newest features, also
+    "tempo_bpm", "beat_confidence", "beats_per_bar", "bar_phase" and "bands" (kick/snare/hats envelopes).
     """
 
     def __init__(self, path: str | Path | None, start: float | None = None, period_s: float = 1.0):
@@ -72,6 +84,7 @@ class LiveStats:
         dropped_total: int,
         params: Mapping[str, Any],
         state: Mapping[str, Any] | None = None,
+        features: Any | None = None,
     ) -> dict[str, Any]:
         """Close the current second: the record (also written to the file, if any)."""
         span = max(now - self._window_start, 1e-9)
@@ -86,6 +99,7 @@ class LiveStats:
             "latency_ms": round(sum(self._latency_ms) / len(self._latency_ms), 1) if self._latency_ms else None,
             "max_frame_ms": round(1000.0 * self._max_frame_s, 1),
             "params": dict(params),
+            **(beat_fields(features) if features is not None else {}),
             **(state or {}),
         }
         self._max_frame_s = 0.0

@@ -161,7 +161,9 @@ class Analyzer:
         low = self._flux.log_spec[: self._low]
         accent = float(np.maximum(low - self._prev_low, 0.0).sum()) + 2.0 * self._chroma_change
         self._prev_low = low
-        beat, downbeat = self._beats(odf, accent)
+        level = self._n_level(rms)
+        # the beat tracker hears loudness too: log flux alone hardly tells an accented beat from a soft off-beat
+        beat, downbeat = self._beats(odf * level, accent)
         beat_phase, bar_phase = self._beats.phases(t)
 
         onset_ratio = self._n_onset(strength)
@@ -191,7 +193,7 @@ class Analyzer:
             kick_env=float(band_env[0]),
             snare_env=float(band_env[1]),
             hats_env=float(band_env[2]),
-            level_env=self._e_level(self._n_level(rms)),
+            level_env=self._e_level(level),
             onset_env=self._onset_env,
             percussive_env=self._e_perc(self._n_perc(perc)),
             harmonic_env=self._e_harm(self._n_harm(harm)),

@@ -22,6 +22,10 @@ METERS = (3, 4)
 PHASE_ACCENT = 0.0  # weight of the bass accent in the phase fit: beats sit on the bass and kick, not the off-beat hats
 ACCENT_HOPS = 3  # hops after a beat in which its accent (bass onset) is measured
 ACCENT_DECAY = 0.85
+DOWNBEAT_SWITCH = 1.2
+
+
+_SMOOTH = np.convolve((1, 4, 6, 4, 1), (1, 4, 6, 4, 1)) / 256.0  # [9] binomial, sigma ~1.4 hops
 
 
 class BeatTracker:
@@ -66,7 +70,9 @@ class BeatTracker:
         return h[-min(self.count, self.n_hist) :]
 
     def _estimate(self, h: np.ndarray) -> None:
-        x = h - h.mean()
+        # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
+        x = np.convolve(h, _SMOOTH, mode="same")
+        x = x - x.mean()
         spec = np.fft.rfft(x, self.fft_n)
         acf = np.fft.irfft(spec * np.conj(spec), self.fft_n)[: len(x)]
         acf = acf / np.maximum(len(x) - np.arange(len(x)), 1)  # unbiased: later lags have fewer products
@@ -94,7 +100,10 @@ class BeatTracker:
         p = self.period
         self.confidence = float(np.clip(2.0 * np.interp(p, np.arange(len(acf)), acf), 0.0, 1.0))
         bar = {m: float(np.interp(m * p, np.arange(len(acf)), acf)) if m * p < len(acf) - 1 else 0.0 for m in METERS}
-        self.meter = 3 if bar[3] > 1.15 * bar[4] else 4
+        meter = 3 if bar[3] > 1.15 * bar[4] else 4
+        if meter != self.meter:
+            self.meter = meter
+            self.accent[:] = 0.0  # the slots mean other beats now
         self._fit_phase(h + PHASE_ACCENT * self._history(self.acc), p)
 
     def _fit_phase(self, h: np.ndarray, p: float) -> None:
@@ -153,7 +162,10 @@ class BeatTracker:
         self.beat_index += 1
         m = self.meter
         slot = self.beat_index % m
-        self.downbeat_pos = int(np.argmax(self.accent[:m]))
+        best = int(np.argmax(self.accent[:m]))
+        if self.accent[best] > DOWNBEAT_SWITCH * self.accent[self.downbeat_pos % m]:
+            self.downbeat_pos = best  # only for a clearly stronger slot: bars do not flicker
+        self.downbeat_pos %= m
         self._pending.append((slot, ACCENT_HOPS, accent))
         return True, slot == self.downbeat_pos
 
