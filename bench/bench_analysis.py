@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from livedream.audio.analyzer import ANALYSIS_RATE, DEFAULT_ONSET_METHOD, ONSET_METHODS, Analyzer
+from livedream.audio.bands import DRUM_BANDS, REPORT_HOPS
 from livedream.audio.decode import iter_blocks
 from livedream.audio.report import beat_time
 
@@ -36,10 +37,16 @@ def analyze(blocks: list[np.ndarray], method: str) -> tuple[dict, float]:
     det = {
         "onsets": [round(f.onset_time, 5) for f in feats if f.onset],
         "reports": [round(f.time, 5) for f in feats if f.onset],
-        "chroma": {"times": [round(f.time, 4) for f in feats], "chroma": [f.chroma_norm.round(4).tolist() for f in feats]},
+        "chroma": {
+            "times": [round(f.time, 4) for f in feats],
+            "chroma": [f.chroma_norm.round(4).tolist() for f in feats],
+        },
         "beats": [round(beat_time(f), 4) for f in feats if f.beat],
         "downbeats": [round(beat_time(f), 4) for f in feats if f.downbeat],
-        "drums": {b: [round(f.time - an.onset_delay_s, 4) for f in feats if getattr(f, b)] for b in ("kick", "snare", "hats")},
+        "drums": {
+            b: [round(f.time - an.onset_delay_s - k * an.hop_s, 4) for f in feats if getattr(f, b)]
+            for b, k in zip(DRUM_BANDS, REPORT_HOPS, strict=True)
+        },
         "tempo_bpm": round(float(np.median([f.tempo_bpm for f in feats[len(feats) // 2 :]])), 2),
     }
     return det, cpu
@@ -120,10 +127,16 @@ def summary(r: dict) -> None:
             continue
         print(f"== {who} ==")
         if "onsets" in s:
-            print(f"onset F {s['onsets']['mean']['F']:.3f}  by family", {k: v["F"] for k, v in s["onsets"]["by_family"].items()})
+            print(
+                f"onset F {s['onsets']['mean']['F']:.3f}  by family",
+                {k: v["F"] for k, v in s["onsets"]["by_family"].items()},
+            )
             print("  by kind", {k: v["F"] for k, v in s["onsets"]["by_kind"].items()})
         if "chroma" in s:
-            print(f"chroma cos {s['chroma']['mean']['cos']:.3f}", {k: v["cos"] for k, v in s["chroma"]["by_family"].items()})
+            print(
+                f"chroma cos {s['chroma']['mean']['cos']:.3f}",
+                {k: v["cos"] for k, v in s["chroma"]["by_family"].items()},
+            )
         if "beats" in s:
             print("beats", s["beats"]["mean"], {k: (v["F"], v["AMLt"]) for k, v in s["beats"]["by_family"].items()})
         if "downbeats" in s:

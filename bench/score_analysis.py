@@ -78,7 +78,9 @@ def group_means(rows: dict, meta: dict, key: str) -> dict:
     groups: dict[str, list] = {}
     for cid, r in rows.items():
         groups.setdefault(meta[cid][key], []).append(r)
-    return {g: {k: round(float(np.mean([r[k] for r in rs])), 3) for k in rs[0] if k != "n_est"} for g, rs in groups.items()}
+    return {
+        g: {k: round(float(np.mean([r[k] for r in rs])), 3) for k in rs[0] if k != "n_est"} for g, rs in groups.items()
+    }
 
 
 def score(clips: str, det: dict, chroma_shift: float) -> dict:

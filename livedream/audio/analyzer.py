@@ -73,7 +73,9 @@ class Analyzer:
         centres = (self._fb * np.arange(n // 2 + 1)).sum(axis=1) * sr / n  # [bands] Hz
         self._low = max(1, int(np.sum(centres < LOW_ACCENT_HZ)))
         self._flux = TwoPathOnsets(len(self._fb), hop_s)
-        self._aubio = None if onset_method == "superflux" else AubioOnset(onset_method, sr, self.hop_size, p2(AUBIO_WIN))
+        self._aubio = (
+            None if onset_method == "superflux" else AubioOnset(onset_method, sr, self.hop_size, p2(AUBIO_WIN))
+        )
         self._bands = DrumBands(sr, n, hop_s, self._spec_to_ms)
         self._beats = BeatTracker(hop_s, self.onset_delay_s)
 

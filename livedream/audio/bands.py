@@ -7,14 +7,26 @@ import numpy as np
 from livedream.audio.normalize import Envelope, PeakTracker
 
 DRUM_BANDS = ("kick", "snare", "hats")
+REPORT_HOPS = (1, 1, 1)  # hops between a band's hit and its report (on top of the onset delay)
 # Hz. Kick: the body below 150 Hz. Snare: its shell and the rattle of the snares, 150 Hz - 4 kHz (a tom or a
 # clap lands here too). Hats: the metallic noise above 6 kHz, where a snare has little energy left.
 BAND_EDGES = {"kick": (35.0, 150.0), "snare": (150.0, 4000.0), "hats": (6000.0, 11000.0)}
 BAND_LOG_LAMBDA = 3000.0
-BAND_DELTA = {"kick": 0.9, "snare": 0.9, "hats": 0.9}  # log-flux per band that counts as a hit
+BAND_DELTA = {
+    "kick": 2.0,
+    "snare": 0.9,
+    "hats": 0.9,
+}  # the kick band has few bins: noise flutters more there  # log-flux per band that counts as a hit
 BAND_MEAN = 1.5  # times the band's recent mean flux
 BAND_MEAN_S = 0.3
 BAND_MIN_IOI_S = 0.06
+# A hit spills into the neighbour bands (a kick's click, a snare's hiss up high); a snare or hats candidate is
+# confirmed one hop later, when the hit's spectrum has settled, only if its band's energy is at least this share of
+# the band it is confused with. So band onsets come one hop (11.6 ms) after the main onset.
+KICK_OVER_SNARE = 0.5  # total energy: a snare's body leaks below 150 Hz, but far less than a kick puts there
+SNARE_OVER_KICK = 0.05  # total energy: a kick's 150 Hz+ spill is a few % of its body
+HATS_OVER_SNARE = 0.5  # energy per Hz: a snare's hiss thins out above 6 kHz, a hat's does not
+SNARE_OVER_HATS = 1.0  # energy per Hz: a hat spills some hiss below 4 kHz, thinner than above 6 kHz
 BAND_RELEASE_S = 0.12  # the envelopes fall this fast: a hit is a flash, not a swell
 _FLOOR_AMP = 10 ** (-50 / 20)
 
@@ -38,6 +50,7 @@ class DrumBands:
         self.spec_to_ms = spec_to_ms
         self.hop_s = hop_s
         self.prev = np.zeros((2, 3), np.float64)  # [2, 3] the log energies of the last two hops
+        self.pending = np.zeros(3, bool)  # [3] band candidates of the last hop, confirmed in this one
         self.mean_n = max(2, round(BAND_MEAN_S / hop_s))
         self.recent = np.zeros((self.mean_n, 3), np.float64)  # [mean_n, 3] past band fluxes
         self.pos = 0
@@ -59,8 +72,18 @@ class DrumBands:
         self.recent[self.pos] = flux
         self.pos = (self.pos + 1) % self.mean_n
         self.since += 1
-        onset = (flux > thr) & (self.since * self.hop_s >= BAND_MIN_IOI_S)
-        self.since[onset] = 0
+        dens = energy / self.width
+        own = np.array(
+            [
+                energy[0] >= KICK_OVER_SNARE * energy[1],
+                energy[1] >= SNARE_OVER_KICK * energy[0] and dens[1] >= SNARE_OVER_HATS * dens[2],
+                dens[2] >= HATS_OVER_SNARE * dens[1],
+            ]
+        )
+        candidate = (flux > thr) & (self.since * self.hop_s >= BAND_MIN_IOI_S)
+        onset = self.pending & own
+        self.pending = candidate
+        self.since[candidate] = 0
         self.flux = flux
         env = np.array([e(n(float(r))) for e, n, r in zip(self.env, self.norm, rms, strict=True)])
         return rms.astype(np.float32), onset, env.astype(np.float32)

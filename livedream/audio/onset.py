@@ -28,10 +28,13 @@ class FluxSetting:
     rearm_s: float = 0.08
     min_ioi_s: float = MIN_IOI_S
     extra_delay_s: float = 0.0  # how much later than the fast path this path reports (its averaging)
+    max_over_lags: bool = False  # compare with the maximum of the last `lag` spectra, not only the lag-th one
 
 
 # Fast path: sharp attacks (drums, piano, plucks) within ~13 ms.
-FAST = FluxSetting(1000.0, 1, 1, 2.5, 2.0, 0.1)
+# Against the maximum of the last 3 spectra: a steady tone whose period beats against the hop (a buzzy square,
+# a low bass) flutters from hop to hop, which plain lag-1 flux reports as onsets.
+FAST = FluxSetting(1000.0, 1, 3, 1.5, 2.0, 0.1, max_over_lags=True)
 # Slow path: soft attacks (bowed strings, choir, pads) rise over tens of ms; on the averaged spectra the ensemble
 # shimmer of such sounds cancels, the slow rise remains. It reports only where the fast path was silent.
 SLOW = FluxSetting(3000.0, 4, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02)
@@ -84,7 +87,7 @@ class SuperFlux:
             self.avg[self.avg_pos] = log_spec
             self.avg_pos = (self.avg_pos + 1) % self.s.avg_hops
             log_spec = self.avg.mean(axis=0)
-        old = self.hist[self.pos]
+        old = self.hist.max(axis=0) if self.s.max_over_lags else self.hist[self.pos]
         odf = float(np.maximum(log_spec - old, 0.0).sum())
         mf = log_spec.copy()
         if MAX_FILTER_BANDS > 1 and len(mf) > 2:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from livedream.audio.analyzer import ANALYSIS_RATE, DEFAULT_ONSET_METHOD, Analyzer, global_stats
-from livedream.audio.bands import DRUM_BANDS
+from livedream.audio.bands import DRUM_BANDS, REPORT_HOPS
 from livedream.audio.decode import iter_blocks, probe
 from livedream.audio.features import AudioFeatures
 from livedream.errors import LivedreamError
@@ -58,6 +58,9 @@ def analyze_file(
         },
         "beats": [round(beat_time(f), 4) for f in feats if f.beat],
         "downbeats": [round(beat_time(f), 4) for f in feats if f.downbeat],
-        "drums": {b: [round(f.time - an.onset_delay_s, 4) for f in feats if getattr(f, b)] for b in DRUM_BANDS},
+        "drums": {
+            b: [round(f.time - an.onset_delay_s - k * an.hop_s, 4) for f in feats if getattr(f, b)]
+            for b, k in zip(DRUM_BANDS, REPORT_HOPS, strict=True)
+        },
     }
     return report, feats
