@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from livedream.audio.normalize import Envelope, PeakTracker
-
 DRUM_BANDS = ("kick", "snare", "hats")
 REPORT_HOPS = (1, 1, 1)  # hops between a band's hit and its report (on top of the onset delay)
 # Hz. Kick: the body below 150 Hz. Snare: its shell and the rattle of the snares, 150 Hz - 4 kHz (a tom or a
@@ -47,6 +45,8 @@ class DrumBands:
     def __init__(self, sample_rate: int, n_fft: int, hop_s: float, spec_to_ms: float):
         self.masks = band_masks(sample_rate, n_fft)  # [3, bins]
         self.width = np.maximum(self.masks.sum(axis=1), 1.0)  # [3] bins per band
+        idx = [np.flatnonzero(m) for m in self.masks]
+        self.spans = [(int(i[0]), int(i[-1]) + 1) if len(i) else (0, 0) for i in idx]  # each band's bins, contiguous
         self.spec_to_ms = spec_to_ms
         self.hop_s = hop_s
         self.prev = np.zeros((2, 3), np.float64)  # [2, 3] the log energies of the last two hops
@@ -56,13 +56,16 @@ class DrumBands:
         self.pos = 0
         self.since = np.full(3, 1e9)
         self.delta = np.array([BAND_DELTA[b] for b in DRUM_BANDS])
-        self.norm = [PeakTracker(_FLOOR_AMP, 8.0, hop_s) for _ in DRUM_BANDS]
-        self.env = [Envelope(0.0, BAND_RELEASE_S, hop_s) for _ in DRUM_BANDS]
+        self.peak = np.full(3, _FLOOR_AMP)  # [3] running peaks of the band RMS (8 s half-life), as PeakTracker
+        self.peak_decay = 0.5 ** (hop_s / 8.0)
+        self.release = float(np.exp(-hop_s / BAND_RELEASE_S))
+        self.env = np.zeros(3)  # [3] instant attack, BAND_RELEASE_S release, as Envelope(0, release)
         self.flux = np.zeros(3)
 
     def __call__(self, perc_mag: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """perc_mag [bins] -> (rms [3], onset [3] bool, env [3] 0..1), in DRUM_BANDS order."""
-        energy = self.masks @ (perc_mag.astype(np.float64) ** 2)  # [3]
+        p2 = np.square(perc_mag, dtype=np.float64)  # [bins]
+        energy = np.array([p2[a:b].sum() for a, b in self.spans])  # [3]
         rms = np.sqrt(energy * self.spec_to_ms)  # [3] the band's share of the signal's RMS
         level = np.log1p(BAND_LOG_LAMBDA * np.sqrt(energy / self.width) * np.sqrt(self.spec_to_ms))  # [3]
         flux = np.maximum(level - self.prev[0], 0.0)  # [3] over two hops
@@ -85,5 +88,7 @@ class DrumBands:
         self.pending = candidate
         self.since[candidate] = 0
         self.flux = flux
-        env = np.array([e(n(float(r))) for e, n, r in zip(self.env, self.norm, rms, strict=True)])
-        return rms.astype(np.float32), onset, env.astype(np.float32)
+        self.peak = np.maximum(np.maximum(rms, self.peak * self.peak_decay), _FLOOR_AMP)
+        x = np.minimum(rms / self.peak, 1.0)
+        self.env = np.where(x > self.env, x, self.release * self.env + (1.0 - self.release) * x)
+        return rms.astype(np.float32), onset, self.env.astype(np.float32)
