@@ -208,7 +208,7 @@ def _worker(args):
     """make_clips' worker, a failed render (a runaway synth) skipping that clip instead of the whole set."""
     try:
         return mc._wide_worker(args)
-    except RuntimeError as e:
+    except (RuntimeError, ValueError, OSError) as e:  # a runaway synth, a corrupt MIDI file
         return None, str(e)
 
 
