@@ -166,3 +166,22 @@ def test_bad_input_gives_no_nan_and_no_onset_storm(name):
         return
     for flag in ("onset", "kick", "snare", "hats"):
         assert sum(getattr(f, flag) for f in steady) <= seconds - 0.5, (name, flag)
+
+
+def test_stats_file_carries_tempo_bars_and_bands(tmp_path):
+    import json
+
+    from livedream.stats import LiveStats
+
+    x, _ = pattern(0.5, 1, [1.0], 5.0)
+    f = Analyzer().feed(x)[-1]
+    stats = LiveStats(tmp_path / "s.jsonl", start=0.0)
+    stats.flush(1.0, f.rms, 3, 0, {}, None, f)
+    stats.close()
+    rec = json.loads((tmp_path / "s.jsonl").read_text().splitlines()[0])
+    assert rec["tempo_bpm"] == pytest.approx(120, rel=0.03) and rec["beats_per_bar"] in (3, 4)
+    assert (
+        0 <= rec["bar_phase"] < 1
+        and 0 <= rec["beat_confidence"] <= 1
+        and set(rec["bands"]) == {"kick", "snare", "hats"}
+    )
