@@ -1,4 +1,4 @@
-"""Score the streaming Analyzer on the shared eval clips (onset F, chroma cosine, delay, speed)."""
+"""Score the streaming Analyzer on eval clips (onsets, chroma, beats, drum bands, delay) and time it on one core."""
 
 from __future__ import annotations
 
@@ -8,121 +8,142 @@ import os
 import platform
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
+import numpy as np
+
 from livedream.audio.analyzer import ANALYSIS_RATE, DEFAULT_ONSET_METHOD, ONSET_METHODS, Analyzer
+from livedream.audio.bands import DRUM_BANDS, REPORT_HOPS
+from livedream.audio.report import beat_time
 from livedream.sources.file import iter_blocks
 
-EVAL_DIR = "/work/shared/eval"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def analyze_stream(wav: str, method: str, chunk: int) -> tuple[list[float], dict, float, float, list[float]]:
-    """Decode and analyse like the pipeline does: (onset times, chroma dict, audio s, cpu s, raw report times)."""
+def decode(wav: str, chunk: int) -> list[np.ndarray]:
+    """The pipeline's decode path, kept apart so that the timing below is the analysis alone."""
+    return [b.samples[:, 0].copy() for b in iter_blocks(wav, sample_rate=ANALYSIS_RATE, channels=1, block_frames=chunk)]
+
+
+def analyze(blocks: list[np.ndarray], method: str) -> tuple[dict, float]:
+    """-> (detections of one clip, CPU seconds of Analyzer.feed)."""
     an = Analyzer(ANALYSIS_RATE, method)
-    onsets, reports, times, chroma = [], [], [], []
-    n = 0
+    feats = []
     t0 = time.process_time()
-    for block in iter_blocks(wav, sample_rate=ANALYSIS_RATE, channels=1, block_frames=chunk):
-        x = block.samples[:, 0]  # [n]
-        n += len(x)
-        for f in an.feed(x):
-            if f.onset:
-                onsets.append(round(f.onset_time, 5))
-                reports.append(round(f.time, 5))
-            times.append(round(f.time, 5))
-            chroma.append([round(float(v), 5) for v in f.chroma_norm])
+    for x in blocks:
+        feats.extend(an.feed(x))
     cpu = time.process_time() - t0
-    return onsets, {"times": times, "chroma": chroma}, n / ANALYSIS_RATE, cpu, reports
-
-
-def run_scorer(script: str, clips: str, det: dict, python: str, extra: list[str]) -> dict:
-    with tempfile.TemporaryDirectory() as td:
-        dpath, rpath = os.path.join(td, "det.json"), os.path.join(td, "res.json")
-        with open(dpath, "w") as f:
-            json.dump(det, f)
-        cmd = [python, os.path.join(EVAL_DIR, script), clips, dpath, "--json", rpath, *extra]
-        proc = subprocess.run(cmd, cwd=EVAL_DIR, capture_output=True, text=True, check=True)
-        sys.stdout.write(proc.stdout)
-        with open(rpath) as f:
-            return json.load(f)
+    det = {
+        "onsets": [round(f.onset_time, 5) for f in feats if f.onset],
+        "reports": [round(f.time, 5) for f in feats if f.onset],
+        "chroma": {
+            "times": [round(f.time, 4) for f in feats],
+            "chroma": [f.chroma_norm.round(4).tolist() for f in feats],
+        },
+        "beats": [round(beat_time(f), 4) for f in feats if f.beat],
+        "downbeats": [round(beat_time(f), 4) for f in feats if f.downbeat],
+        "drums": {
+            b: [round(f.time - an.onset_delay_s - k * an.hop_s, 4) for f in feats if getattr(f, b)]
+            for b, k in zip(DRUM_BANDS, REPORT_HOPS, strict=True)
+        },
+        "tempo_bpm": round(float(np.median([f.tempo_bpm for f in feats[len(feats) // 2 :]])), 2),
+    }
+    return det, cpu
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--clips", help="clips built by make_clips.py (default: build them into a temp dir)")
-    ap.add_argument("--eval-python", default="/tmp/evalenv/bin/python", help="python with mir_eval etc.")
+    ap.add_argument("clips", nargs="+", help="clip dirs built by make_clips.py or bench/make_heldout.py")
+    ap.add_argument("--eval-python", default="/tmp/ana-venv/bin/python", help="python with mir_eval, pretty_midi")
     ap.add_argument("--method", default=DEFAULT_ONSET_METHOD, choices=ONSET_METHODS)
     ap.add_argument("--chunk", type=int, default=1024, help="samples per feed() call (a sound-card-like block)")
-    ap.add_argument("--out", help="result json (default bench/results/analysis-<host>.json)")
+    ap.add_argument("--librosa", action="store_true", help="also score librosa's offline detectors (slow)")
+    ap.add_argument("--out", help="result json (default bench/results/analysis-<set>.json)")
     a = ap.parse_args()
+    for clips in a.clips:
+        run_set(clips, a)
 
-    tmp = None
-    clips = a.clips
-    if not clips:
-        tmp = tempfile.TemporaryDirectory()
-        clips = tmp.name
-        subprocess.run([a.eval_python, os.path.join(EVAL_DIR, "make_clips.py"), "--out", clips], check=True)
+
+def run_set(clips: str, a: argparse.Namespace) -> None:
     with open(os.path.join(clips, "index.json")) as f:
         index = json.load(f)
-
-    onsets, reports, chroma, speed = {}, {}, {}, {}
+    det: dict[str, dict] = {k: {} for k in ("onsets", "reports", "chroma", "beats", "downbeats", "drums")}
+    speed, tempo = {}, {}
     audio_s = cpu_s = 0.0
     for c in index["clips"]:
-        on, ch, secs, cpu, rep = analyze_stream(os.path.join(clips, c["wav"]), a.method, a.chunk)
-        onsets[c["id"]], reports[c["id"]], chroma[c["id"]] = on, rep, ch
-        speed[c["id"]] = round(secs / max(cpu, 1e-9), 1)
+        blocks = decode(os.path.join(clips, c["wav"]), a.chunk)
+        d, cpu = analyze(blocks, a.method)
+        for k in det:
+            det[k][c["id"]] = d[k]
+        secs = sum(len(b) for b in blocks) / ANALYSIS_RATE
+        speed[c["id"]], tempo[c["id"]] = round(secs / max(cpu, 1e-9), 1), d["tempo_bpm"]
         audio_s += secs
         cpu_s += cpu
-        print(f"{c['id']:32s} {len(on):4d} onsets  {speed[c['id']]:7.1f}x real time (cpu)")
-
+        print(f"{c['id']:40s} {len(d['onsets']):4d} onsets {d['tempo_bpm']:6.1f} bpm {speed[c['id']]:6.1f}x")
     an = Analyzer(ANALYSIS_RATE, a.method)
-    print("\n== onsets, delay-corrected (onset_time) ==")
-    on_res = run_scorer("eval_onsets.py", clips, onsets, a.eval_python, [])
-    print("\n== onsets, raw report times (median offset = measured reporting delay) ==")
-    raw_res = run_scorer("eval_onsets.py", clips, reports, a.eval_python, [])
-    print(f"\n== chroma, shifted by the chroma window's delay {an.chroma_delay_s:.3f} s ==")
-    ch_res = run_scorer("eval_chroma.py", clips, chroma, a.eval_python, ["--shift", str(an.chroma_delay_s)])
-
+    with tempfile.TemporaryDirectory() as td:
+        dpath, rpath = os.path.join(td, "det.json"), os.path.join(td, "res.json")
+        with open(dpath, "w") as f:
+            json.dump(det, f)
+        extra = ["--librosa"] if a.librosa else []
+        cmd = [a.eval_python, os.path.join(HERE, "score_analysis.py"), clips, dpath, "--json", rpath]
+        subprocess.run([*cmd, "--chroma-shift", str(an.chroma_delay_s), *extra], check=True)
+        with open(rpath) as f:
+            res = json.load(f)
+        with open(dpath, "w") as f:  # raw report times: their median offset is the reporting delay
+            json.dump({"onsets": det["reports"]}, f)
+        subprocess.run(cmd, check=True)
+        with open(rpath) as f:
+            raw = json.load(f)["livedream"]["onsets"]["mean"]
+    name = index.get("set") or os.path.basename(os.path.normpath(clips))
     result = {
+        "set": name,
         "host": socket.gethostname(),
         "cpu": platform.processor() or platform.machine(),
-        "note": "timings on a shared 2-core machine are noisy",
+        "note": "CPU time of Analyzer.feed on one core (decode excluded); the machine's 2 cores are shared",
         "method": a.method,
         "chunk": a.chunk,
-        "analysis_rate": ANALYSIS_RATE,
         "hop_s": an.hop_s,
         "onset_delay_s": an.onset_delay_s,
         "chroma_delay_s": an.chroma_delay_s,
-        "measured_report_delay_ms": raw_res["mean"]["median_offset_ms"],
-        "onset_F": on_res["mean"]["F"],
-        "onset_P": on_res["mean"]["P"],
-        "onset_R": on_res["mean"]["R"],
-        "chroma_cos": ch_res["mean"]["cos"],
-        "chroma_top1": ch_res["mean"]["top1"],
+        "measured_report_delay_ms": raw["median_offset_ms"],
         "speed_x_realtime": round(audio_s / max(cpu_s, 1e-9), 1),
-        "per_clip": {
-            cid: {"onset": on_res["clips"].get(cid), "chroma": ch_res["clips"].get(cid), "speed_x_realtime": speed[cid]}
-            for cid in onsets
-        },
-        "clips_index": {
-            "soundfont_sha256": index.get("soundfont_sha256"),
-            "wav_sha256": {c["id"]: c["wav_sha256"] for c in index["clips"]},
-        },
+        "per_clip_speed": speed,
+        "tempo_bpm": tempo,
+        **res,
     }
-    out = a.out or os.path.join(HERE, "results", f"analysis-{socket.gethostname() or 'host'}.json")
+    out = a.out if a.out and len(a.clips) == 1 else os.path.join(HERE, "results", f"analysis-{name}.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
-    print(
-        f"\nonset F {result['onset_F']:.3f}  chroma cos {result['chroma_cos']:.3f}  "
-        f"report delay {result['measured_report_delay_ms']:.1f} ms (corrected by {an.onset_delay_s * 1000:.1f} ms)  "
-        f"speed {result['speed_x_realtime']}x real time  -> {out}"
-    )
-    if tmp:
-        tmp.cleanup()
+    summary(result)
+    print("->", out)
+
+
+def summary(r: dict) -> None:
+    for who, s in (("livedream", r["livedream"]), ("librosa", r.get("librosa"))):
+        if not s:
+            continue
+        print(f"== {who} ==")
+        if "onsets" in s:
+            print(
+                f"onset F {s['onsets']['mean']['F']:.3f}  by family",
+                {k: v["F"] for k, v in s["onsets"]["by_family"].items()},
+            )
+            print("  by kind", {k: v["F"] for k, v in s["onsets"]["by_kind"].items()})
+        if "chroma" in s:
+            print(
+                f"chroma cos {s['chroma']['mean']['cos']:.3f}",
+                {k: v["cos"] for k, v in s["chroma"]["by_family"].items()},
+            )
+        if "beats" in s:
+            print("beats", s["beats"]["mean"], {k: (v["F"], v["AMLt"]) for k, v in s["beats"]["by_family"].items()})
+        if "downbeats" in s:
+            print("downbeats", s["downbeats"]["mean"])
+        if "drums" in s:
+            print("drums F", s["drums"]["mean_F"])
+    print(f"report delay {r['measured_report_delay_ms']:.1f} ms, speed {r['speed_x_realtime']}x")
 
 
 if __name__ == "__main__":

@@ -159,6 +159,7 @@ def _split_list(value: Any) -> list | None:
 
 # The latent directions a model exposes as direction_1 .. direction_N (models/directions.py computes them).
 NUM_DIRECTIONS = 8
+DRUM_BAND_CHOICES = ("all", "kick", "snare", "hats")  # all: the whole signal or its part; else a drum band's envelope
 
 # fmt: off
 PARAMS: tuple[Param, ...] = (
@@ -172,6 +173,8 @@ PARAMS: tuple[Param, ...] = (
           "pulse", "", 0.0, 10.0),
     Param("pulse_percussive", True, "bool", "Pulse follows the percussive part of the audio.", "pulse"),
     Param("pulse_harmonic", False, "bool", "Pulse follows the harmonic part of the audio.", "pulse"),
+    Param("pulse_band", "all", "choice", "Drum band that drives the pulse; all uses the parts chosen above.",
+          "pulse", choices=DRUM_BAND_CHOICES),
     # Motion: accumulated
     Param("motion_react", 0.5, "float", "How fast the picture travels with the loudness of the motion audio (LSD's scale).",
           "motion", "", 0.0, 10.0),
@@ -196,6 +199,8 @@ PARAMS: tuple[Param, ...] = (
           "effects", "", 0.0, 1.0),
     Param("contrast_percussive", True, "bool", "Contrast follows the percussive part (else the whole signal).",
           "effects"),
+    Param("contrast_band", "all", "choice", "Drum band that drives the contrast; all uses the part chosen above.",
+          "effects", choices=DRUM_BAND_CHOICES),
     Param("flash_strength", 0.5, "float", "Brightness flash at each hit of the flash audio; 0 is off.",
           "effects", "", 0.0, 1.0),
     Param("flash_percussive", True, "bool", "Flash follows the percussive part (else the whole signal).", "effects"),
@@ -215,6 +220,8 @@ PARAMS: tuple[Param, ...] = (
           "ignore it.", "camera", "heights", -2.0, 2.0),
     Param("sg3_rotate", 0.0, "float", "Turn the StyleGAN3 camera, in degrees; other generators ignore it.",
           "camera", "degrees", -180.0, 180.0),
+    Param("flash_band", "all", "choice", "Drum band that drives the flash; all uses the part chosen above.",
+          "effects", choices=DRUM_BAND_CHOICES),
     # Live sets
     Param("preset_fade_s", 2.0, "float", "Crossfade time when the preset changes during a live set; 0 cuts.",
           "live", "s", 0.0, 60.0),

@@ -18,8 +18,8 @@ from livedream.control.latent import LatentFrame
 from livedream.models.base import to_uint8
 from livedream.models.builtin import BuiltinStyle
 from livedream.models.directions import sefa
-from livedream.models.registry import load_generator
 from livedream.models.inference import generate_frames
+from livedream.models.registry import load_generator
 from livedream.params import NUM_DIRECTIONS, defaults
 
 

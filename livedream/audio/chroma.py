@@ -32,3 +32,33 @@ def chroma_weights(
     weights = np.exp(-0.5 * (dist / sigma[None, :]) ** 2)
     weights *= ((freqs >= fmin) & (freqs <= fmax))[None, :]
     return weights.astype(np.float32)
+
+
+BASS_FMIN, BASS_FMAX = 30.0, 220.0  # bass chroma: the lowest line (roots), apart from the chords above it
+PEAK_OVER_LOCAL = 2.0  # a spectral peak counts only if it stands this far above the local mean (noise, drums)
+LOCAL_BINS = 15
+
+
+class StreamingChroma:
+    """One long FFT per update -> (chroma [12], bass chroma [12]) of the peaks that stand out of the spectrum.
+
+    Only local maxima count (a low note's side lobes land a semitone away), and only those above
+    PEAK_OVER_LOCAL times the surrounding mean: broadband drum noise makes many small peaks, tones few tall ones.
+    """
+
+    def __init__(self, sample_rate: int, n_fft: int):
+        self.n_fft = n_fft
+        self.window = np.hanning(n_fft).astype(np.float32)  # [n_fft]
+        self.weights = chroma_weights(sample_rate, n_fft)  # [12, bins]
+        self.bass_weights = chroma_weights(sample_rate, n_fft, BASS_FMIN, BASS_FMAX)  # [12, bins]
+        self.kernel = np.ones(LOCAL_BINS, np.float32) / LOCAL_BINS
+
+    def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """frame [n_fft] newest samples -> (chroma, bass chroma), each [12] power."""
+        mag = np.abs(np.fft.rfft(frame * self.window)).astype(np.float32)  # [bins]
+        local = np.convolve(mag, self.kernel, mode="same")
+        inner = (mag[1:-1] >= mag[:-2]) & (mag[1:-1] >= mag[2:]) & (mag[1:-1] > PEAK_OVER_LOCAL * local[1:-1])
+        peaks = np.zeros_like(mag)
+        peaks[1:-1] = mag[1:-1] * inner
+        power = peaks * peaks
+        return self.weights @ power, self.bass_weights @ power

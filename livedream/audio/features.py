@@ -29,15 +29,33 @@ class AudioFeatures:
     percussive: float  # energy of the percussive part in this hop
     harmonic: float  # energy of the harmonic part in this hop
     chroma: np.ndarray = field(repr=False)  # [12] C..B, raw energies
-    tempo_bpm: float = 0.0  # 0 until a tempo is known
-    beat: bool = False  # a beat was tracked in this hop
-    beat_phase: float = 0.0  # [0, 1): position inside the current beat
+    # beats and bars (livedream/audio/beats.py): predicted from the past, so reported on time, not late
+    tempo_bpm: float = 0.0  # felt beats per minute (dotted quarters in 6/8); 0 until a tempo is known
+    beat: bool = False  # a beat falls in this hop
+    beat_phase: float = 0.0  # [0, 1): position inside the current beat (0 = on the beat)
+    downbeat: bool = False  # this hop's beat is the first of a bar
+    bar_phase: float = 0.0  # [0, 1): position inside the current bar (0 = on the downbeat)
+    beats_per_bar: int = 4  # the meter the tracker settled on (3 or 4)
+    beat_confidence: float = 0.0  # 0..1: how periodic the recent onsets are; ~0 in a break or free rhythm
+    # drum bands (livedream/audio/bands.py), split from the percussive part: kick < 150 Hz, snare 150 Hz-4 kHz,
+    # hats > 6 kHz
+    kick: bool = False  # a kick onset in this hop
+    snare: bool = False
+    hats: bool = False
+    kick_env: float = 0.0  # 0..1, jumps on a hit, falls in ~0.1 s
+    snare_env: float = 0.0
+    hats_env: float = 0.0
     # normalised and smoothed, about 0..1
     level_env: float = 0.0  # whole-signal loudness
     onset_env: float = 0.0  # jumps at onsets, then decays
     percussive_env: float = 0.0
     harmonic_env: float = 0.0
     chroma_norm: np.ndarray = field(default_factory=lambda: np.zeros(12, np.float32), repr=False)  # [12], max 1
+    bass_chroma: np.ndarray = field(default_factory=lambda: np.zeros(12, np.float32), repr=False)  # [12], max 1
+
+    def band_env(self, band: str) -> float:
+        """The envelope of a drum band ("kick", "snare", "hats"), or the whole percussive part for "all"."""
+        return self.percussive_env if band == "all" else float(getattr(self, f"{band}_env"))
 
     @staticmethod
     def silent(time: float = 0.0) -> AudioFeatures:

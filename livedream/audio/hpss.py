@@ -42,6 +42,9 @@ class CausalHPSS:
         self.freq_bins = freq_bins | 1  # odd kernel
         self.dilation = dilation  # kernel taps every `dilation` bins: a wide span for the price of few taps
         self.power = power
+        self.reach = (self.freq_bins // 2) * dilation
+        # [bins, K] where each bin's frequency-median taps lie in the edge-padded spectrum (built once: cheap per hop)
+        self.taps = np.arange(n_bins)[:, None] + np.arange(0, 2 * self.reach + 1, dilation)[None, :]
         self.margin = (
             margin  # percussive must beat margin x harmonic (Driedger et al. 2014): dense chords stay harmonic
         )
@@ -53,13 +56,14 @@ class CausalHPSS:
         mid_t = len(self.history) // 2
         harm = np.partition(self.history, mid_t, axis=0)[mid_t]  # [bins] median along time (odd count)
         half = self.freq_bins // 2
-        reach = half * self.dilation
-        padded = np.concatenate([np.full(reach, mag[0], np.float32), mag, np.full(reach, mag[-1], np.float32)])
-        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1)[:, :: self.dilation]  # [bins, K]
-        perc = np.partition(windows, half, axis=1)[:, half]  # [bins] median along frequency
+        padded = np.concatenate(
+            [np.full(self.reach, mag[0], np.float32), mag, np.full(self.reach, mag[-1], np.float32)]
+        )
+        perc = np.partition(padded[self.taps], half, axis=1)[:, half]  # [bins] median along frequency
         hp, pp = (self.margin * harm) ** self.power, perc**self.power
         total = hp + pp
         mask_p = np.divide(pp, total, out=np.zeros_like(total), where=total > 0)  # [bins] 0..1
+        self.mask_p = mask_p  # kept for the drum bands, which split the percussive spectrum
         energy = mag.astype(np.float64) ** 2
         perc_e = float(np.dot(mask_p, energy))
         return perc_e, float(energy.sum()) - perc_e

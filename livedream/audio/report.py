@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from livedream.audio.analyzer import ANALYSIS_RATE, DEFAULT_ONSET_METHOD, Analyzer, global_stats
+from livedream.audio.bands import DRUM_BANDS, REPORT_HOPS
 from livedream.audio.features import AudioFeatures
 from livedream.audio.timeline import NORMALIZE_MODES
 from livedream.errors import LivedreamError
 from livedream.sources.file import iter_blocks, probe
+
+
+def beat_time(f: AudioFeatures) -> float:
+    """When the beat reported in a hop falls: the hop's end minus the beat phase it has reached."""
+    return max(0.0, f.time - f.beat_phase * 60.0 / f.tempo_bpm) if f.tempo_bpm > 0 else f.time
 
 
 def analyze_file(
@@ -35,21 +39,27 @@ def analyze_file(
     for block in iter_blocks(path, start, duration, sample_rate=ANALYSIS_RATE, channels=1):
         n += len(block.samples)
         feats.extend(an.feed(block.samples[:, 0]))
-    bpms = [f.tempo_bpm for f in feats if f.tempo_bpm > 0]
-    # the tracker's estimate over the later half, once it has settled
-    tempo = float(np.median(bpms[len(bpms) // 2 :])) if bpms else 0.0
+    times = [round(f.time, 4) for f in feats]
     report = {
         "sample_rate": info.sample_rate,
         "hop_s": an.hop_s,
         "duration_s": n / ANALYSIS_RATE,
         "onsets": [round(f.onset_time, 4) for f in feats if f.onset and f.onset_time is not None],
         "onset_delay_s": an.onset_delay_s,
-        "chroma": {
-            "times": [round(f.time, 4) for f in feats],
-            "values": [[round(float(v), 4) for v in f.chroma_norm] for f in feats],
+        "chroma": {"times": times, "values": [[round(float(v), 4) for v in f.chroma_norm] for f in feats]},
+        "bass_chroma": {"times": times, "values": [[round(float(v), 4) for v in f.bass_chroma] for f in feats]},
+        "rms": {"times": times, "values": [round(f.rms, 6) for f in feats]},
+        # the tracker's tempo (felt beats per minute) and confidence at every hop, as it was known then
+        "tempo_bpm": {
+            "times": times,
+            "values": [round(f.tempo_bpm, 2) for f in feats],
+            "confidence": [round(f.beat_confidence, 3) for f in feats],
         },
-        "rms": {"times": [round(f.time, 4) for f in feats], "values": [round(f.rms, 6) for f in feats]},
-        "tempo_bpm": round(tempo, 2),
-        "beats": [round(f.time, 4) for f in feats if f.beat],
+        "beats": [round(beat_time(f), 4) for f in feats if f.beat],
+        "downbeats": [round(beat_time(f), 4) for f in feats if f.downbeat],
+        "drums": {
+            b: [round(f.time - an.onset_delay_s - k * an.hop_s, 4) for f in feats if getattr(f, b)]
+            for b, k in zip(DRUM_BANDS, REPORT_HOPS, strict=True)
+        },
     }
     return report, feats

@@ -65,16 +65,22 @@ def plot_analysis(
     duration = report["duration_s"]
     samples, rate = read_audio(song, start=start, duration=duration, sample_rate=PLOT_RATE, channels=1)
     curves = controller_curves(features, params, seed, duration)
-    fig, axes = plt.subplots(4, 1, figsize=(14, 10), sharex=True, gridspec_kw={"height_ratios": [1.2, 1.2, 1.2, 1]})
+    fig, axes = plt.subplots(
+        6, 1, figsize=(14, 14), sharex=True, gridspec_kw={"height_ratios": [1.2, 1.2, 0.8, 1, 1.2, 1]}
+    )
     ax = axes[0]
     ax.plot(np.arange(len(samples)) / rate, samples[:, 0], color="0.35", lw=0.4)
     for t in report["onsets"]:
         ax.axvline(t, color="tab:red", lw=0.6, alpha=0.7)
     for t in report["beats"]:
         ax.axvline(t, color="tab:blue", lw=0.8, ls=":", alpha=0.8)
+    for t in report["downbeats"]:
+        ax.axvline(t, color="tab:blue", lw=2.0, alpha=0.6)
+    bpms = [b for b in report["tempo_bpm"]["values"] if b > 0]
+    tempo = float(np.median(bpms[len(bpms) // 2 :])) if bpms else 0.0
     ax.set_title(
         f"{song.name}: waveform, onsets (red, delay {report['onset_delay_s'] * 1000:.0f} ms corrected), "
-        f"beats (blue, {report['tempo_bpm']:.1f} bpm)"
+        f"beats (dotted) and downbeats (thick blue, {tempo:.1f} bpm)"
     )
     ax.set_ylim(-1, 1)
     ax.set_ylabel("amplitude")
@@ -86,7 +92,21 @@ def plot_analysis(
     axes[1].set_yticks(range(12), CHROMA_NAMES)
     axes[1].set_ylabel("pitch class")
     axes[1].set_title("chroma")
-    ax = axes[2]
+    bass = np.asarray(report["bass_chroma"]["values"]).T  # [12, hops]
+    axes[2].imshow(bass, aspect="auto", origin="lower", extent=extent, cmap="magma", interpolation="nearest")
+    axes[2].set_yticks(range(0, 12, 2), CHROMA_NAMES[::2])
+    axes[2].set_title("bass chroma (30-220 Hz)")
+    ax = axes[3]
+    ft = [f.time for f in features]
+    for i, (band, color) in enumerate((("kick", "tab:red"), ("snare", "tab:green"), ("hats", "tab:cyan"))):
+        ax.plot(ft, [getattr(f, f"{band}_env") + 1.1 * i for f in features], color=color, lw=0.8, label=band)
+        hits = report["drums"][band]
+        ax.plot(hits, [1.1 * i + 1.0] * len(hits), "v", color=color, ms=3)
+    ax.plot(ft, [3.3 + 0.9 * f.bar_phase for f in features], color="0.4", lw=0.6, label="bar phase")
+    ax.set_yticks([])
+    ax.legend(loc="upper right", ncol=4)
+    ax.set_title("drum bands: envelopes and onsets (kick, snare, hats), bar phase (top)")
+    ax = axes[4]
     for name, color in (
         ("pulse", "tab:orange"),
         ("motion", "tab:green"),
@@ -97,7 +117,7 @@ def plot_analysis(
     ax.legend(loc="upper right", ncol=4)
     ax.set_ylabel("amount")
     ax.set_title("controller: pulse and motion (amplitude x react), flash and contrast (amplitude x strength)")
-    mix = axes[3].imshow(
+    mix = axes[5].imshow(
         curves["classes"].T,
         aspect="auto",
         origin="lower",
@@ -105,10 +125,10 @@ def plot_analysis(
         interpolation="nearest",
         extent=(0, curves["times"][-1], -0.5, 11.5),
     )
-    _colour_bar(fig, axes[3], mix, "weight")
-    axes[3].set_title("controller: class mix (12 chosen classes)")
-    axes[3].set_ylabel("class slot")
-    axes[3].set_xlabel("time (s)")
+    _colour_bar(fig, axes[5], mix, "weight")
+    axes[5].set_title("controller: class mix (12 chosen classes)")
+    axes[5].set_ylabel("class slot")
+    axes[5].set_xlabel("time (s)")
     fig.tight_layout()
     fig.savefig(out, dpi=80, format="png")
     plt.close(fig)

@@ -58,13 +58,18 @@ def envelope(f: AudioFeatures, percussive: bool, harmonic: bool) -> float:
     return f.level_env
 
 
+def routed(f: AudioFeatures, band: str, percussive: bool, harmonic: bool) -> float:
+    """A drum band's envelope ("kick", "snare", "hats"), or for "all" the part chosen by the two flags."""
+    return envelope(f, percussive, harmonic) if band == "all" else f.band_env(band)
+
+
 def raw_envelopes(features: Mapping[str, AudioFeatures], p: Mapping[str, Any]) -> dict[str, float]:
     """The analyser's envelope (about 0..1, unscaled) that drives pulse, motion and each effect."""
     return {
-        "pulse": envelope(features["pulse"], p["pulse_percussive"], p["pulse_harmonic"]),
+        "pulse": routed(features["pulse"], p["pulse_band"], p["pulse_percussive"], p["pulse_harmonic"]),
         "motion": envelope(features["motion"], p["motion_percussive"], p["motion_harmonic"]),
-        "contrast": envelope(features["contrast"], p["contrast_percussive"], False),
-        "flash": envelope(features["flash"], p["flash_percussive"], False),
+        "contrast": routed(features["contrast"], p["contrast_band"], p["contrast_percussive"], False),
+        "flash": routed(features["flash"], p["flash_band"], p["flash_percussive"], False),
     }
 
 

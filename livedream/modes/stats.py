@@ -14,6 +14,17 @@ from livedream.util.outputs import check_output
 log = logging.getLogger(__name__)
 
 
+def beat_fields(f: Any) -> dict[str, Any]:
+    """What the beat tracker holds now (an AudioFeatures): tempo, confidence, meter, bar phase, band envelopes."""
+    return {
+        "tempo_bpm": round(float(f.tempo_bpm), 2),
+        "beat_confidence": round(float(f.beat_confidence), 3),
+        "beats_per_bar": int(f.beats_per_bar),
+        "bar_phase": round(float(f.bar_phase), 3),
+        "bands": {b: round(float(getattr(f, f"{b}_env")), 3) for b in ("kick", "snare", "hats")},
+    }
+
+
 class LiveStats:
     """Counts what the live loop does and, once a second, writes one JSON object per line:
 
@@ -86,6 +97,7 @@ class LiveStats:
         dropped_total: int,
         params: Mapping[str, Any],
         state: Mapping[str, Any] | None = None,
+        features: Any | None = None,
     ) -> dict[str, Any]:
         """Close the current second: the record (also written to the file, if any)."""
         span = max(now - self._window_start, 1e-9)
@@ -102,6 +114,7 @@ class LiveStats:
             "amounts": {name: round(v, 4) for name, v in self._amounts.items()},
             "envelopes": {name: round(v, 4) for name, v in self._envelopes.items()},
             "params": dict(params),
+            **(beat_fields(features) if features is not None else {}),
             **(state or {}),
         }
         self._max_frame_s = 0.0
@@ -159,7 +172,9 @@ class StatsSink:
         )
         if self.stats.due(now):
             state = {**s.control.state, "osc": s.osc.counters if s.osc is not None else None}
-            self.stats.flush(now, s.feed.level, s.feed.onsets, s.worker.dropped, s.control.core.params, state)
+            self.stats.flush(
+                now, s.feed.level, s.feed.onsets, s.worker.dropped, s.control.core.params, state, s.feed.latest
+            )
 
     def close(self) -> None:
         self.stats.close()

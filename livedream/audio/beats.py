@@ -1,0 +1,179 @@
+"""Causal beat and bar tracking: tempo from a comb over the ODF's autocorrelation, phase by a predicting PLL."""
+
+from __future__ import annotations
+
+import numpy as np
+
+HISTORY_S = 8.0  # ODF kept for the autocorrelation
+UPDATE_S = 0.1  # re-estimate tempo and phase this often
+MIN_HISTORY_S = 1.5  # first estimate after this much audio
+BPM_LO, BPM_HI = 50.0, 220.0  # beat tempi considered
+PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.9  # log-gaussian tempo prior (centre, std in octaves)
+COMB = (1.0, 1.0, 1.0, 1.0)  # weights of ACF at 1..4 beat periods: the beat level the music repeats at
+PHASE_BEATS = 6  # beats of ODF history the phase is fitted on
+PHASE_DECAY = 0.75  # weight of each older beat in the phase fit
+PLL_GAIN = 0.6  # share of a small phase error corrected per update
+PLL_JUMP = 0.2  # errors above this share of a beat are only taken after JUMP_VOTES updates in a row
+JUMP_VOTES = 2
+SWITCH_VOTES = 5  # updates in a row a new tempo must win before it replaces the current one
+SWITCH_MARGIN = 1.1
+BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
+METERS = (3, 4)
+PHASE_ACCENT = 0.0  # weight of the bass accent in the phase fit: beats sit on the bass and kick, not the off-beat hats
+ACCENT_HOPS = 3  # hops after a beat in which its accent (bass onset) is measured
+ACCENT_DECAY = 0.85
+DOWNBEAT_SWITCH = 1.2
+
+
+_SMOOTH = np.convolve((1, 4, 6, 4, 1), (1, 4, 6, 4, 1)) / 256.0  # [9] binomial, sigma ~1.4 hops
+
+
+class BeatTracker:
+    """Per hop: ODF and a bass accent in; beat / downbeat flags, tempo, beat and bar phase, confidence out.
+
+    Nothing looks ahead: beats are predicted from the tempo and phase fitted on the past, so a beat is
+    reported on the hop it falls in (delay_s earlier than the ODF would show it, the detector's latency).
+    """
+
+    def __init__(self, hop_s: float, delay_s: float = 0.0):
+        self.hop_s = hop_s
+        self.delay_s = delay_s
+        self.n_hist = int(round(HISTORY_S / hop_s))
+        self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
+        self.odf = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest ODF values
+        self.acc = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest bass accents
+        self.pos = 0
+        self.count = 0
+        self.every = max(1, int(round(UPDATE_S / hop_s)))
+        self.lags = np.arange(60.0 / (BPM_HI * hop_s), 60.0 / (BPM_LO * hop_s), 0.25)  # [L] candidate periods, hops
+        bpm = 60.0 / (self.lags * hop_s)
+        self.prior = np.exp(-0.5 * (np.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)  # [L]
+        self.period = 0.0  # hops; 0 = no tempo yet
+        self.next_beat = 0.0  # ODF time (s) of the next beat
+        self.last_beat: float | None = None
+        self.confidence = 0.0
+        self.meter = 4
+        self.beat_index = 0
+        self.accent = np.zeros(max(METERS), np.float64)  # [4] decaying accent per beat-in-bar position
+        self.downbeat_pos = 0
+        self._switch = (0.0, 0)  # candidate period, votes
+        self._jump = 0
+        self._pending: list[tuple[int, int, float]] = []  # (beat-in-bar slot, hops left, max accent so far)
+
+    @property
+    def tempo_bpm(self) -> float:
+        return 60.0 / (self.period * self.hop_s) if self.period > 0 else 0.0
+
+    def _history(self, ring: np.ndarray) -> np.ndarray:
+        """[n] a ring's values, oldest first (only what has been heard)."""
+        h = np.roll(ring, -self.pos)
+        return h[-min(self.count, self.n_hist) :]
+
+    def _estimate(self, h: np.ndarray) -> None:
+        # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
+        x = np.convolve(h, _SMOOTH, mode="same")
+        x = x - x.mean()
+        spec = np.fft.rfft(x, self.fft_n)
+        acf = np.fft.irfft(spec * np.conj(spec), self.fft_n)[: len(x)]
+        acf = acf / np.maximum(len(x) - np.arange(len(x)), 1)  # unbiased: later lags have fewer products
+        acf = np.maximum(acf / max(acf[0], 1e-12), 0.0)
+        score = np.zeros_like(self.lags)
+        for k, w in enumerate(COMB, start=1):
+            lk = self.lags * k
+            ok = lk < len(acf) - 1
+            score[ok] += w * np.interp(lk[ok], np.arange(len(acf)), acf)
+        score *= self.prior
+        best = float(self.lags[int(np.argmax(score))])
+        at = lambda lag: float(np.interp(lag, self.lags, score))  # noqa: E731
+        if self.period == 0:
+            self.period = best
+        elif abs(best / self.period - 1) < 0.04:
+            self.period += 0.2 * (best - self.period)  # follow a drift or an accelerando
+            self._switch = (0.0, 0)
+        else:
+            cand, votes = self._switch
+            votes = votes + 1 if abs(best / max(cand, 1e-9) - 1) < 0.04 else 1
+            self._switch = (best, votes)
+            if votes >= SWITCH_VOTES and at(best) > SWITCH_MARGIN * at(self.period):
+                self.period = best
+                self._switch = (0.0, 0)
+        p = self.period
+        self.confidence = float(np.clip(2.0 * np.interp(p, np.arange(len(acf)), acf), 0.0, 1.0))
+        bar = {m: float(np.interp(m * p, np.arange(len(acf)), acf)) if m * p < len(acf) - 1 else 0.0 for m in METERS}
+        meter = 3 if bar[3] > 1.15 * bar[4] else 4
+        if meter != self.meter:
+            self.meter = meter
+            self.accent[:] = 0.0  # the slots mean other beats now
+        self._fit_phase(h + PHASE_ACCENT * self._history(self.acc), p)
+
+    def _fit_phase(self, h: np.ndarray, p: float) -> None:
+        """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
+        n = len(h)
+        smooth = np.convolve(h, (0.25, 0.5, 0.25), mode="same")
+        phis = np.arange(0.0, p, 0.5)  # [P] hops back from now to the latest beat
+        k = np.arange(PHASE_BEATS)  # [K]
+        idx = n - 1 - phis[:, None] - k[None, :] * p  # [P, K]
+        w = np.where(idx >= 0, PHASE_DECAY**k, 0.0)
+        vals = np.interp(np.clip(idx, 0, n - 1), np.arange(n), smooth)
+        phi = float(phis[int(np.argmax((vals * w).sum(axis=1)))])
+        now = self.count * self.hop_s
+        period_s = p * self.hop_s
+        est = now - phi * self.hop_s + period_s  # the next beat, by this fit
+        if self.last_beat is None and self.next_beat == 0.0:
+            self.next_beat = est
+            return
+        err = (est - self.next_beat + period_s / 2) % period_s - period_s / 2
+        if abs(err) < PLL_JUMP * period_s:
+            self.next_beat += PLL_GAIN * err
+            self._jump = 0
+        else:
+            self._jump += 1
+            if self._jump >= JUMP_VOTES:
+                self.next_beat += err
+                self._jump = 0
+
+    def __call__(self, odf: float, accent: float) -> tuple[bool, bool]:
+        """odf, bass accent of the newest hop -> (beat, downbeat) in this hop."""
+        self.odf[self.pos] = odf
+        self.acc[self.pos] = accent
+        self.pos = (self.pos + 1) % self.n_hist
+        self.count += 1
+        now = self.count * self.hop_s
+        if self.count % self.every == 0 and self.count * self.hop_s >= MIN_HISTORY_S:
+            h = self._history(self.odf)
+            recent = h[-int(2.0 / self.hop_s) :].mean()
+            if self.period == 0 or recent > BREAK_RATIO * h.mean():
+                self._estimate(h)
+        self._pending = [(s, left - 1, max(a, accent)) for s, left, a in self._pending]
+        for slot, left, a in self._pending:
+            if left <= 0:
+                self.accent *= ACCENT_DECAY
+                self.accent[slot] += a
+        self._pending = [q for q in self._pending if q[1] > 0]
+        if self.period == 0:
+            return False, False
+        period_s = self.period * self.hop_s
+        while self.next_beat - self.delay_s < now - period_s:  # fell behind (a jump): skip the missed beats
+            self.next_beat += period_s
+        if self.next_beat - self.delay_s > now:
+            return False, False
+        self.last_beat = self.next_beat - self.delay_s
+        self.next_beat += period_s
+        self.beat_index += 1
+        m = self.meter
+        slot = self.beat_index % m
+        best = int(np.argmax(self.accent[:m]))
+        if self.accent[best] > DOWNBEAT_SWITCH * self.accent[self.downbeat_pos % m]:
+            self.downbeat_pos = best  # only for a clearly stronger slot: bars do not flicker
+        self.downbeat_pos %= m
+        self._pending.append((slot, ACCENT_HOPS, accent))
+        return True, slot == self.downbeat_pos
+
+    def phases(self, now: float) -> tuple[float, float]:
+        """(beat phase, bar phase) in [0, 1) at audio time now."""
+        if self.last_beat is None or self.period == 0:
+            return 0.0, 0.0
+        beat = min(max((now - self.last_beat) / (self.period * self.hop_s), 0.0), 0.999)
+        m = self.meter
+        in_bar = (self.beat_index - self.downbeat_pos) % m
+        return beat, min((in_bar + beat) / m, 0.999)

@@ -1,0 +1,189 @@
+"""Causal onset detection: SuperFlux (log-filtered spectral flux, max-filtered across frequency) and a picker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Tuned once on the wide eval set, for all music (bench/README-analysis.md).
+BANDS_PER_OCTAVE = 24
+FB_FMIN, FB_FMAX = 40.0, 11000.0  # Hz: DC and rumble below, nothing above the 22.05 kHz analysis Nyquist
+MAX_FILTER_BANDS = 3  # SuperFlux: vibrato moves a partial into a neighbour band; the max filter hides that
+MIN_IOI_S = 0.03
+
+
+@dataclass(frozen=True)
+class FluxSetting:
+    """One detection path: how its spectra are compressed, averaged and compared, and how it is picked."""
+
+    log_lambda: float  # log(1 + lambda * amplitude): the knee (1000: -60 dBFS); level hardly matters above it
+    avg_hops: int  # moving average of the log spectra (1 = none)
+    lag: int  # hops between the compared spectra
+    delta: float  # fixed part of the threshold (band-summed log units)
+    k_mean: float  # times the recent mean of the ODF: steady noise and tremolo stay below
+    mean_s: float  # that mean's span (past only)
+    k_peak: float = 0.0  # times the slowly decaying ODF peak
+    rearm: float = 0.6  # after a report, re-arm once the ODF falls below this share of its peak since (or rearm_s)
+    rearm_s: float = 0.08
+    min_ioi_s: float = MIN_IOI_S
+    extra_delay_s: float = 0.0  # how much later than the fast path this path reports (its averaging)
+    max_over_lags: bool = False  # compare with the maximum of the last `lag` spectra, not only the lag-th one
+
+
+# Fast path: sharp attacks (drums, piano, plucks) within ~13 ms.
+# Against the maximum of the last 3 spectra: a steady tone whose period beats against the hop (a buzzy square,
+# a low bass) flutters from hop to hop, which plain lag-1 flux reports as onsets.
+FAST = FluxSetting(1000.0, 1, 3, 1.5, 2.0, 0.1, max_over_lags=True)
+# Slow path: soft attacks (bowed strings, choir, pads) rise over tens of ms; on the averaged spectra the ensemble
+# shimmer of such sounds cancels, the slow rise remains. It reports only where the fast path was silent.
+SLOW = FluxSetting(3000.0, 4, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02)
+SLOW_BLOCK_S = 0.1  # no slow report this soon after a fast one (the same note)
+PEAK_HALF_LIFE_S = 4.0
+
+
+def log_filterbank(sample_rate: int, n_fft: int, per_octave: int = BANDS_PER_OCTAVE) -> np.ndarray:
+    """[bands, n_fft // 2 + 1] triangular filters on a log-frequency axis, each at least one FFT bin wide.
+
+    Filters narrower than a bin (the lowest octaves) are merged, so each band sees distinct bins,
+    as in SuperFlux (Boeck & Widmer 2013). Each filter sums to 1: a band reads as an average amplitude.
+    """
+    n_bins = n_fft // 2 + 1
+    df = sample_rate / n_fft
+    fmax = min(FB_FMAX, 0.45 * sample_rate)
+    n = max(2, int(np.floor(per_octave * np.log2(fmax / FB_FMIN))) + 1)
+    centres = np.unique(np.round(FB_FMIN * 2.0 ** (np.arange(n) / per_octave) / df).astype(int))  # [bands+2] bins
+    centres = centres[(centres > 0) & (centres < n_bins - 1)]
+    fb = np.zeros((max(len(centres) - 2, 1), n_bins), np.float32)
+    for i in range(len(centres) - 2):
+        lo, c, hi = centres[i], centres[i + 1], centres[i + 2]
+        fb[i, lo : c + 1] = np.linspace(0.0, 1.0, c - lo + 1)
+        fb[i, c : hi + 1] = np.linspace(1.0, 0.0, hi - c + 1)
+        fb[i, lo] = fb[i, hi] = 0.0 if hi - lo > 2 else fb[i, lo]
+    fb[:, 0] = 0.0  # never DC
+    sums = fb.sum(axis=1, keepdims=True)
+    return np.divide(fb, sums, out=np.zeros_like(fb), where=sums > 0)
+
+
+class SuperFlux:
+    """One filterbank spectrum per hop in, the onset detection function (ODF) out.
+
+    odf = sum over bands of max(0, L[n] - maxfilter_f(L[n - lag])), L = log(1 + lambda * bands), averaged over
+    the last avg_hops hops. A held tone gives ~0; vibrato that moves a partial by a band is hidden by the max filter.
+    """
+
+    def __init__(self, n_bands: int, setting: FluxSetting = FAST):
+        self.s = setting
+        self.hist = np.zeros((setting.lag, n_bands), np.float32)  # [lag, bands] past max-filtered log spectra
+        self.pos = 0
+        self.avg = np.zeros((setting.avg_hops, n_bands), np.float32)  # [avg, bands] the newest log spectra
+        self.avg_pos = 0
+        self.log_spec = np.zeros(n_bands, np.float32)  # [bands] the newest (averaged) log spectrum
+
+    def __call__(self, bands: np.ndarray) -> float:
+        """bands [n_bands] filterbank amplitudes of the newest hop -> ODF value (>= 0)."""
+        log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32)  # [bands]
+        if self.s.avg_hops > 1:
+            self.avg[self.avg_pos] = log_spec
+            self.avg_pos = (self.avg_pos + 1) % self.s.avg_hops
+            log_spec = self.avg.mean(axis=0)
+        old = self.hist.max(axis=0) if self.s.max_over_lags else self.hist[self.pos]
+        odf = float(np.maximum(log_spec - old, 0.0).sum())
+        mf = log_spec.copy()
+        if MAX_FILTER_BANDS > 1 and len(mf) > 2:
+            mf[1:-1] = np.maximum(np.maximum(log_spec[:-2], log_spec[1:-1]), log_spec[2:])
+        self.hist[self.pos] = mf
+        self.pos = (self.pos + 1) % len(self.hist)
+        self.log_spec = log_spec
+        return odf
+
+
+class OnsetPicker:
+    """Causal peak picking: report on the first hop the ODF clears an adaptive threshold, then wait to re-arm.
+
+    threshold = delta + k_mean * (recent mean) + k_peak * (decaying peak). Reporting at the crossing instead of
+    at the confirmed maximum costs no look-ahead: the report comes a constant delay after the attack.
+    """
+
+    def __init__(self, hop_s: float, setting: FluxSetting = FAST):
+        self.s = setting
+        self.hop_s = hop_s
+        self.mean_n = max(2, round(setting.mean_s / hop_s))
+        self.recent = np.zeros(self.mean_n, np.float64)  # [mean_n] past ODF values (ring)
+        self.pos = 0
+        self.total = 0.0  # running sum of `recent`
+        self.peak = 0.0
+        self.peak_decay = 0.5 ** (hop_s / PEAK_HALF_LIFE_S)
+        self.armed = True
+        self.since = 1e9  # hops since the last report
+        self.top = 0.0  # ODF peak since the last report
+        self.threshold = setting.delta
+
+    def __call__(self, odf: float) -> bool:
+        """odf of the newest hop -> whether an onset is reported now."""
+        s = self.s
+        self.threshold = s.delta + s.k_mean * max(self.total, 0.0) / self.mean_n + s.k_peak * self.peak
+        self.total += odf - self.recent[self.pos]
+        self.recent[self.pos] = odf
+        self.pos = (self.pos + 1) % self.mean_n
+        if self.pos == 0:
+            self.total = float(self.recent.sum())  # no drift from the running sum
+        self.peak = max(self.peak * self.peak_decay, odf)
+        self.since += 1
+        self.top = max(self.top, odf)
+        if not self.armed and (odf < s.rearm * self.top or self.since * self.hop_s >= s.rearm_s):
+            self.armed = True
+        if self.armed and odf > self.threshold and self.since * self.hop_s >= s.min_ioi_s:
+            self.armed = False
+            self.since = 0
+            self.top = odf
+            return True
+        return False
+
+
+class TwoPathOnsets:
+    """The fast and the slow path together: (onset now, its extra delay, the fast ODF) per hop."""
+
+    def __init__(self, n_bands: int, hop_s: float):
+        self.hop_s = hop_s
+        self.fast, self.slow = SuperFlux(n_bands, FAST), SuperFlux(n_bands, SLOW)
+        self.pick_fast, self.pick_slow = OnsetPicker(hop_s, FAST), OnsetPicker(hop_s, SLOW)
+        self.since_fast = 1e9
+
+    def __call__(self, bands: np.ndarray) -> tuple[bool, float, float]:
+        odf = self.fast(bands)
+        slow = self.slow(bands)
+        self.since_fast += 1
+        if self.pick_fast(odf):
+            self.since_fast = 0
+            self.pick_slow(slow)
+            return True, 0.0, odf
+        if self.pick_slow(slow) and self.since_fast * self.hop_s > SLOW_BLOCK_S:
+            return True, SLOW.extra_delay_s, odf
+        return False, 0.0, odf
+
+    @property
+    def log_spec(self) -> np.ndarray:
+        return self.fast.log_spec
+
+
+class AubioOnset:
+    """One of aubio's detection functions with its own picker (the --onset-method alternatives to superflux)."""
+
+    def __init__(self, method: str, sample_rate: int, hop_size: int, win: int, threshold: float = 0.3):
+        import aubio
+
+        self.sub = max(16, hop_size // 2)
+        self._o = aubio.onset(method, win, self.sub, sample_rate)
+        self._o.set_threshold(threshold)
+        self._o.set_minioi_s(MIN_IOI_S)
+        self._o.set_silence(-60.0)
+        self._o.set_delay(0)
+
+    def __call__(self, hop: np.ndarray) -> tuple[bool, float]:
+        """hop [hop_size] float32 -> (fired in this hop, the largest detection value)."""
+        fired, odf = False, 0.0
+        for j in range(0, len(hop), self.sub):
+            fired |= bool(self._o(hop[j : j + self.sub])[0])
+            odf = max(odf, float(self._o.get_descriptor()))
+        return fired, odf
