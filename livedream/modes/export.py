@@ -3,7 +3,8 @@
     Source   song file --PyAV--> FeatureTimeline (decode + Analyzer, per song and per stem)  -> FileFeatures
     Clock    FrameClock: t = k / fps, never drops a frame, features read at mid-frame (+ the detector's delay)
     Engine   FrameStep -> BatchRenderer (batch_size frames per generator call) -> EffectChain -> numpy effects
-    Sinks    Mp4Sink (H.264 + the song as AAC, renamed into place when complete), FrameFolder (optional PNGs)
+    Sinks    Mp4Sink (H.264 + the song as AAC, renamed into place when complete), FrameFolder (optional PNGs),
+             NDI / virtual camera (optional: the render watched as it goes)
 
 Live mode (modes/live.py) passes a sound card, the display clock and a window instead; the engine between
 them is the same object.
@@ -31,6 +32,7 @@ from livedream.modes.engine import Engine
 from livedream.modes.features import FileFeatures
 from livedream.render.cpu_effects import CpuEffects, FrameEffect
 from livedream.sinks.base import FrameSink
+from livedream.sinks.videoout import VideoOutSettings, video_sinks
 from livedream.sources.file import probe
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ class ExportSettings:
     cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
     save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG
     look_ahead: bool = True  # read features ahead by the onset detector's delay (live cannot; tests switch it off)
+    video_out: VideoOutSettings = VideoOutSettings()  # NDI / a virtual camera: watch the render as it goes
 
 
 def song_duration(path: Path, start: float, duration: float | None) -> float:
@@ -125,6 +128,7 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
             sinks.append(Mp4Sink(writer))
             if s.save_frames_dir:
                 sinks.append(FrameFolder(s.save_frames_dir))
+            sinks += video_sinks(s.video_out, s.fps)
             engine = Engine(
                 ctx,
                 step,

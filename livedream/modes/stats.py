@@ -22,7 +22,7 @@ class LiveStats:
     mean generator time of the images finished that second, "rms": input RMS now, "onsets": onsets heard
     in that second, "latency_ms": mean estimated input-to-screen latency that second, "max_frame_ms": the
     longest time between two displayed frames that second, "params": every parameter in force, and
-    whatever `state` the loop adds (preset, freeze, blackout, OSC counters)}.
+    whatever `state` the loop adds (preset, freeze, blackout, OSC and web counters, video out's sent / dropped)}.
     """
 
     def __init__(self, path: str | Path | None, start: float | None = None, period_s: float = 1.0):
@@ -124,6 +124,10 @@ class StatsSink:
         )
         if self.stats.due(now):
             state = {**s.control.state, "osc": s.osc.counters if s.osc is not None else None}
+            if s.video_out:
+                state["video_out"] = {sink.label: sink.counters for sink in s.video_out}
+            if s.web is not None:
+                state["web"] = s.web.counters
             self.stats.flush(now, s.feed.level, s.feed.onsets, s.worker.dropped, s.control.core.params, state)
 
     def close(self) -> None:
