@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from livedream.errors import LivedreamError
-from livedream.sinks.videoout import VideoOutSettings
+from livedream.sinks.video_settings import VideoOutSettings
 
 
 def add_video_out_options(p: argparse.ArgumentParser) -> None:

@@ -32,7 +32,8 @@ from livedream.modes.engine import Engine
 from livedream.modes.features import FileFeatures
 from livedream.render.cpu_effects import CpuEffects, FrameEffect
 from livedream.sinks.base import FrameSink
-from livedream.sinks.videoout import VideoOutSettings, video_sinks
+from livedream.sinks.video_settings import VideoOutSettings
+from livedream.sinks.videoout import video_sinks
 from livedream.sources.file import probe
 
 log = logging.getLogger(__name__)

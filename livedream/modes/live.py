@@ -21,7 +21,7 @@ from typing import Any
 
 from livedream.errors import LivedreamError
 from livedream.modes.clock import DisplayClock, FrameTime
-from livedream.sinks.videoout import VideoOutSettings
+from livedream.sinks.video_settings import VideoOutSettings
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+from livedream.sinks.video_settings import VideoOutSettings
 
 if TYPE_CHECKING:
     from livedream.sinks.base import OutputFrame
@@ -20,14 +21,6 @@ log = logging.getLogger(__name__)
 
 RETRY_S = 2.0  # a sink whose device failed tries to open it again this often (one log line, not one a try)
 LIVE_FPS = Fraction(60)  # the frame rate a live sink declares to receivers (frames go out at the display's pace)
-
-
-@dataclass(frozen=True)
-class VideoOutSettings:
-    """Which video outputs to open; shared by live and export (a render can be watched live)."""
-
-    ndi: str | None = None  # the NDI source name other software sees; None: no NDI
-    virtual_camera: str | None = None  # "" the first loopback device, or a device path; None: no virtual camera
 
 
 def to_ndi(pixels: np.ndarray) -> np.ndarray:

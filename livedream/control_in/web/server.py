@@ -43,6 +43,14 @@ SECURITY_HEADERS = {
 }
 
 
+async def _cancel_the_rest() -> None:
+    """Cancel every task on this loop but the caller (client pumps, handlers) and let them finish."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class WebListener:
     """The LiveControl listener for the page: values() runs on the main thread and only schedules a copy."""
 
@@ -179,6 +187,10 @@ class WebServer:
         loop, self._loop = self._loop, None
         if loop is None:
             return
+        try:
+            asyncio.run_coroutine_threadsafe(_cancel_the_rest(), loop).result(timeout=5)
+        except Exception as exc:  # noqa: BLE001 - stopping must not fail the show's clean-up
+            log.debug("web: cancelling: %s", exc)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -206,7 +218,7 @@ class WebServer:
         app.router.add_post("/api/command", self._command)
         app.router.add_get("/ws", self._websocket)
         app.router.add_get("/{path:.*}", self._oscquery)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=64, reuse_address=True)
         try:
