@@ -77,6 +77,11 @@ function paramRow(p) {
     const b = el("button", { id, class: "toggle", "data-param": p.name }, "off");
     b.addEventListener("click", () => send(`/livedream/${p.name}`, [!b.classList.contains("on")]));
     f.input = b;
+    row.classList.add("switch");
+    value.replaceWith(b); // the button shows the state: no separate value text
+    faders[p.name] = f;
+    f.value = { set textContent(_) {} };
+    return row;
   } else if (!p.fader) {
     const t = el("input", { id, type: "text", "data-param": p.name, placeholder: "e.g. 1,2,3 (empty: random)" });
     t.addEventListener("change", () => send(`/livedream/${p.name}`, t.value.trim() ? [t.value] : []));
@@ -133,9 +138,13 @@ function applyValues(msg) {
   for (const b of document.querySelectorAll("[data-preset]")) b.classList.toggle("on", b.dataset.preset === s.preset);
 }
 
+let shownLevel = 0; // the bar falls back slowly after a hit, as a peak meter does
+
 function applyMeter(m) {
   const db = m.level > 1e-6 ? 20 * Math.log10(m.level) : -120;
-  document.getElementById("level-bar").style.width = `${Math.max(0, Math.min(100, ((db + 60) / 60) * 100))}%`;
+  const level = Math.max(0, Math.min(100, ((db + 60) / 60) * 100));
+  shownLevel = Math.max(level, shownLevel * 0.85);
+  document.getElementById("level-bar").style.width = `${shownLevel.toFixed(1)}%`;
   const bpm = m.tap_bpm || m.tempo_bpm;
   document.getElementById("tempo").textContent = bpm ? `${bpm.toFixed(1)} BPM` : "-- BPM";
   document.getElementById("beat").classList.toggle("on", bpm > 0 && m.beat_phase < 0.2);
