@@ -36,7 +36,7 @@ def video_out_settings(args: argparse.Namespace) -> VideoOutSettings:
 def add_web_options(p: argparse.ArgumentParser) -> None:
     from livedream.modes.live import LiveSettings
 
-    g = p.add_argument_group("web control page and OSCQuery (`livedream docs web`)")
+    g = p.add_argument_group("web control page and OSCQuery (docs/web.md)")
     g.add_argument(
         "--web-port",
         type=int,
