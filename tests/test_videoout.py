@@ -223,7 +223,9 @@ def test_the_virtual_camera_shows_the_picture():
         wait_for(lambda: sink.sent >= 1 or sink.failed is not None)
         assert sink.failed is None, sink.failed
         stop = threading.Event()
-        feeder = threading.Thread(target=lambda: [sink.put(picture) or time.sleep(0.03) for _ in iter(stop.is_set, True)])
+        feeder = threading.Thread(
+            target=lambda: [sink.put(picture) or time.sleep(0.03) for _ in iter(stop.is_set, True)]
+        )
         feeder.start()
         try:
             with av.open(device, format="video4linux2") as cam:

@@ -165,7 +165,9 @@ def test_valid_commands_reach_the_inbox_as_osc_would_put_them(served):
         assert post(server, body) == (200, {"ok": True}), body
     got = inbox.drain()
     assert got.preset == "rave" and got.freeze is True and len(got.taps) == 1
-    assert got.params == {"class_shuffle_seconds": pytest.approx((0.05 * 3600) ** 0.5)}  # the preset came after the rest
+    assert got.params == {
+        "class_shuffle_seconds": pytest.approx((0.05 * 3600) ** 0.5)
+    }  # the preset came after the rest
 
 
 @pytest.mark.parametrize(
@@ -292,3 +294,33 @@ def test_refusals_are_logged_at_most_once_a_second(served, caplog):
         for _ in range(20):
             post(server, command("/livedream/speed_fpm", -1))
     assert len([r for r in caplog.records if "refused" in r.getMessage()]) <= 2
+
+
+def test_the_cli_says_one_line_for_a_taken_port_and_bad_flags(capsys):
+    from livedream.cli.main import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["live", "--no-osc", "--web-port", str(port)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"livedream: error: --web-port {port}: cannot serve on 127.0.0.1"), err
+    for argv, says in (
+        (["live", "--web-port", "70000"], "expected a TCP port number"),
+        (["live", "--advertise"], "give --web-port too"),
+        (["live", "--ndi", " "], "the NDI source needs a name"),
+    ):
+        assert main(argv) != 0
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and says in err[0], err
+
+
+def test_advertised_services_are_oscquery_and_osc():
+    from livedream.control_in.web.advertise import services
+
+    assert services(8080, 9000, "livedream on box") == [
+        ("_oscjson._tcp.local.", "livedream on box._oscjson._tcp.local.", 8080),
+        ("_osc._udp.local.", "livedream on box._osc._udp.local.", 9000),
+    ]
+    assert services(8080, None, "x") == [("_oscjson._tcp.local.", "x._oscjson._tcp.local.", 8080)]

@@ -100,7 +100,8 @@ def live(tmp_path_factory):
         err = stack.enter_context(open(stderr, "w"))
         cmd = [sys.executable, "-m", "livedream", "-v", "live", "--size", "96x96", "--osc-port", str(osc_port),
                "--web-port", str(web_port), "--stats-file", str(stats), "--stats-interval", "0.2",
-               "--preset", str(preset), "--duration", "120"]  # fmt: skip
+               "--preset", str(preset), "--duration", "120",
+               "--virtual-camera", "/dev/livedream-no-such-camera"]  # fmt: skip
         proc = subprocess.Popen(cmd, env={**h.jack_env(server), "DISPLAY": display}, stderr=err)
         try:
             for port in h.wait_for_ports(server, "PortAudio:in"):
@@ -127,7 +128,10 @@ def browser(live, tmp_path_factory):
     options.binary_location = "/usr/bin/chromium"
     for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"]:
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    except Exception:  # noqa: BLE001 - a busy machine can make Chromium miss its start-up deadline once
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         driver.get(f"http://127.0.0.1:{live.web_port}/")
         wait_page(driver, lambda d: d.find_element("id", "status").text == "live", "the websocket")
@@ -184,6 +188,17 @@ def test_the_page_steers_the_show(live, browser):
     rec = live.wait(lambda r: r["preset"] == "other", what="the preset")
     assert live.wait(lambda r: True)["params"]["speed_fpm"] == 90.0, rec
     assert live.records()[-1]["web"]["refused"] == 0
+
+
+def test_a_video_out_that_fails_is_one_line_and_the_picture_goes_on(live):
+    first = live.wait(lambda r: "video_out" in r, what="video out counters")
+    time.sleep(2.5)  # past one retry
+    later = live.wait(lambda r: True, what="a record")
+    out = later["video_out"]["virtual camera /dev/livedream-no-such-camera"]
+    assert out["failed"] and out["sent"] == 0
+    assert later["frames"] > first["frames"] + 20 and later["fps"] > 5
+    lines = [line for line in live.stderr.read_text().splitlines() if "virtual camera" in line]
+    assert len(lines) == 1 and "ERROR" in lines[0] and "the picture goes on" in lines[0], lines
 
 
 def test_the_page_follows_osc_and_shows_the_meter(live, browser, tmp_path):
