@@ -324,3 +324,54 @@ def test_advertised_services_are_oscquery_and_osc():
         ("_osc._udp.local.", "livedream on box._osc._udp.local.", 9000),
     ]
     assert services(8080, None, "x") == [("_oscjson._tcp.local.", "x._oscjson._tcp.local.", 8080)]
+
+
+NETWORK_SCRIPT = """
+import json, logging, sys, urllib.request, urllib.error
+logging.basicConfig(level=logging.WARNING, format="%(message)s")
+from livedream.control_in.inbox import ControlInbox
+from livedream.control_in.web.server import WebServer
+server = WebServer("0.0.0.0", 0, ControlInbox()).start()
+def status(path):
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}", timeout=5).status
+    except urllib.error.HTTPError as e:
+        return e.code
+print(json.dumps({"token": server.token, "without": status("/api/table"),
+                  "with": status(f"/api/table?token={server.token}"), "oscquery": status("/livedream")}))
+server.stop()
+"""
+
+
+def test_beyond_loopback_the_server_says_so_and_wants_its_token(tmp_path):
+    """0.0.0.0 for real, inside a private network namespace whose only network is its own loopback."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import netns_prefix
+
+    if netns_prefix() is None:
+        pytest.skip("no private network namespace (unshare -n): tests never bind beyond loopback otherwise")
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([*netns_prefix(), sys.executable, "-c", NETWORK_SCRIPT], capture_output=True, text=True,
+                         timeout=60, cwd=root, env={"PYTHONPATH": str(root)})  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["without"] == 403 and got["with"] == 200 and got["oscquery"] == 200
+    lines = run.stderr.strip().splitlines()
+    assert "web: reachable from the network on 0.0.0.0:" in lines[0] and f"?token={got['token']}" in lines[0], lines
+    assert lines[1:] == ["web: refused GET /api/table: wrong or missing token"]
+
+
+def test_loopback_is_every_127_address_and_localhost():
+    from livedream.control_in.web.server import _host_name, is_loopback
+
+    assert all(map(is_loopback, ("127.0.0.1", "127.0.0.2", "::1", "localhost")))
+    assert not any(map(is_loopback, ("0.0.0.0", "192.168.1.2", "evil.example", "")))
+    assert [_host_name(h) for h in ("127.0.0.1:80", "[::1]:8080", "localhost", "::1")] == [
+        "127.0.0.1",
+        "::1",
+        "localhost",
+        "::1",
+    ]

@@ -150,7 +150,7 @@ class SlotSink:
 
     def _fail(self, why: str) -> None:
         if self.failed is None:  # one line per failure, not one per retry
-            log.error("%s: %s; the picture goes on (retrying every %g s)", self.label, why, RETRY_S)
+            log.error("%s: %s; the picture goes on (retrying every %g s)", self.label, why.rstrip(". "), RETRY_S)
         self.failed = why
 
     def _give_up(self, why: str) -> None:

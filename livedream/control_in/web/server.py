@@ -8,6 +8,7 @@ force through WebListener, which the main thread calls after each change and whi
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import secrets
@@ -25,7 +26,7 @@ from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+LOOPBACK_NAMES = ("localhost", "ip6-localhost")
 ASSETS = {  # everything the page is made of: nothing else is ever served from disk
     "index.html": "text/html",
     "app.js": "text/javascript",
@@ -41,6 +42,23 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: this machine only."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(header: str) -> str:
+    """The host part of a Host header: "127.0.0.1:8080" -> "127.0.0.1", "[::1]:8080" -> "::1"."""
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 async def _cancel_the_rest() -> None:
@@ -107,7 +125,7 @@ class WebServer:
         token: str | None = None,
     ):
         self.host, self.port, self.inbox = host, port, inbox
-        self.loopback = host in LOOPBACK
+        self.loopback = is_loopback(host)
         self.token = token if token is not None else (None if self.loopback else secrets.token_urlsafe(16))
         self.presets, self.osc_host, self.osc_port, self.advertise = presets, osc_host, osc_port, advertise
         self.meter: Callable[[], dict[str, Any]] | None = None
@@ -260,7 +278,7 @@ class WebServer:
 
     def _allowed(self, request) -> str | None:
         """Why a request is refused, or None: the Host on loopback, the Origin of commands, the token."""
-        if self.loopback and request.host.rsplit(":", 1)[0].strip("[]") not in LOOPBACK:
+        if self.loopback and not is_loopback(_host_name(request.host)):
             return "this page is served to this machine only"
         path = request.path
         if path.startswith("/api/") or path == "/ws":
