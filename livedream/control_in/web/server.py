@@ -34,8 +34,11 @@ ASSETS = {  # everything the page is made of: nothing else is ever served from d
 }
 MAX_CLIENTS = 32  # open websockets; more are refused (503)
 METER_S = 0.1  # the meter's update period
-YIELD_AFTER = 64  # commands handled in a row before this thread sleeps a moment: the main thread gets the GIL
-YIELD_S = 0.002
+# Commands handled per second, all pages and requests together (a person moving faders sends ~60 a second a
+# fader). Beyond that the server stops reading for a moment and TCP holds the sender back: a flood costs this
+# thread a bounded share of the interpreter, and the display thread keeps its pace.
+COMMANDS_PER_S = 1000.0
+BURST = 200
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -141,7 +144,8 @@ class WebServer:
         self._meter_task: asyncio.Task | None = None
         self._advertiser = None
         self._thread: threading.Thread | None = None
-        self._handled_in_row = 0
+        self._tokens = float(BURST)
+        self._refilled = time.monotonic()
 
     @property
     def url(self) -> str:
@@ -333,10 +337,21 @@ class WebServer:
 
         return web.json_response(messages.table(self.presets(), self.token is not None))
 
+    async def _pace(self) -> None:
+        """Take one command's token from the shared bucket, waiting for it when a flood has emptied it."""
+        now = time.monotonic()
+        self._tokens = min(float(BURST), self._tokens + (now - self._refilled) * COMMANDS_PER_S)
+        self._refilled = now
+        if self._tokens < 1.0:
+            await asyncio.sleep((1.0 - self._tokens) / COMMANDS_PER_S)
+            self._tokens, self._refilled = 1.0, time.monotonic()
+        self._tokens -= 1.0
+
     async def _command(self, request):
         from aiohttp import web
 
         body = await request.read()  # over MAX_BODY: aiohttp answers 413 and reads no further
+        await self._pace()
         try:
             self._handle(body)
         except Refused as exc:
@@ -371,14 +386,11 @@ class WebServer:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     break  # binary frames, or an error (a frame over MAX_BODY closes the socket with 1009)
+                await self._pace()
                 try:
                     self._handle(msg.data)
                 except Refused as exc:
                     client.push("refused", json.dumps({"type": "refused", "error": str(exc)}))
-                self._handled_in_row += 1
-                if self._handled_in_row >= YIELD_AFTER:  # a flood: let the display thread run
-                    self._handled_in_row = 0
-                    await asyncio.sleep(YIELD_S)
         finally:
             self._clients.discard(client)
             pump.cancel()
