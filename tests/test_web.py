@@ -365,11 +365,11 @@ def test_beyond_loopback_the_server_says_so_and_wants_its_token(tmp_path):
 
 
 def test_loopback_is_every_127_address_and_localhost():
-    from livedream.control_in.web.server import _host_name, is_loopback
+    from livedream.control_in.web.guard import host_name, is_loopback
 
     assert all(map(is_loopback, ("127.0.0.1", "127.0.0.2", "::1", "localhost")))
     assert not any(map(is_loopback, ("0.0.0.0", "192.168.1.2", "evil.example", "")))
-    assert [_host_name(h) for h in ("127.0.0.1:80", "[::1]:8080", "localhost", "::1")] == [
+    assert [host_name(h) for h in ("127.0.0.1:80", "[::1]:8080", "localhost", "::1")] == [
         "127.0.0.1",
         "::1",
         "localhost",

@@ -22,8 +22,8 @@ def add_video_out_options(p: argparse.ArgumentParser) -> None:
         const="",
         default=VideoOutSettings.virtual_camera,
         metavar="DEVICE",
-        help="send the picture to a virtual webcam: v4l2loopback's DEVICE (default the first, e.g. /dev/video10), "
-        "OBS's virtual camera on Windows and macOS (pip install 'livedream[virtualcam]')",
+        help="send the picture to a virtual webcam: v4l2loopback's DEVICE (default the first; name one as "
+        "--virtual-camera=/dev/video10), OBS's virtual camera on Windows and macOS (pip install 'livedream[virtualcam]')",
     )
 
 

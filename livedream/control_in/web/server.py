@@ -8,7 +8,7 @@ force through WebListener, which the main thread calls after each change and whi
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import concurrent.futures
 import json
 import logging
 import secrets
@@ -22,11 +22,12 @@ from livedream.control_in.inbox import ControlInbox
 from livedream.control_in.osc import Refused
 from livedream.control_in.ratelimit import RateLimitedLog
 from livedream.control_in.web import messages, oscquery
+from livedream.control_in.web.guard import SECURITY_HEADERS, is_loopback, refusal
+from livedream.control_in.web.hub import Client, Pacer
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
 
-LOOPBACK_NAMES = ("localhost", "ip6-localhost")
 ASSETS = {  # everything the page is made of: nothing else is ever served from disk
     "index.html": "text/html",
     "app.js": "text/javascript",
@@ -34,34 +35,6 @@ ASSETS = {  # everything the page is made of: nothing else is ever served from d
 }
 MAX_CLIENTS = 32  # open websockets; more are refused (503)
 METER_S = 0.1  # the meter's update period
-# Commands handled per second, all pages and requests together (a person moving faders sends ~60 a second a
-# fader). Beyond that the server stops reading for a moment and TCP holds the sender back: a flood costs this
-# thread a bounded share of the interpreter, and the display thread keeps its pace.
-COMMANDS_PER_S = 1000.0
-BURST = 200
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or localhost: this machine only."""
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _host_name(header: str) -> str:
-    """The host part of a Host header: "127.0.0.1:8080" -> "127.0.0.1", "[::1]:8080" -> "::1"."""
-    if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 async def _cancel_the_rest() -> None:
@@ -84,27 +57,6 @@ class WebListener:
 
     def close(self) -> None:
         """The server is stopped by whoever started it."""
-
-
-class _Client:
-    """One websocket: the newest message of each kind waits for the sender; a slow phone only misses old ones."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.pending: dict[str, str] = {}
-        self.ready = asyncio.Event()
-
-    def push(self, kind: str, text: str) -> None:
-        self.pending[kind] = text
-        self.ready.set()
-
-    async def pump(self) -> None:
-        while not self.ws.closed:
-            await self.ready.wait()
-            self.ready.clear()
-            batch, self.pending = self.pending, {}
-            for text in batch.values():
-                await self.ws.send_str(text)
 
 
 class WebServer:
@@ -137,15 +89,14 @@ class WebServer:
         self._params: dict[str, Any] = {}
         self._state: dict[str, Any] = {}
         self._values_text = ""
-        self._clients: set[_Client] = set()
+        self._clients: set[Client] = set()
         self._limiter = RateLimitedLog("web: ")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner = None
         self._meter_task: asyncio.Task | None = None
         self._advertiser = None
         self._thread: threading.Thread | None = None
-        self._tokens = float(BURST)
-        self._refilled = time.monotonic()
+        self._pacer = Pacer()
 
     @property
     def url(self) -> str:
@@ -173,15 +124,15 @@ class WebServer:
         self._thread.start()
         try:
             asyncio.run_coroutine_threadsafe(self._bind(), loop).result(timeout=15)
-        except OSError as exc:
+        except (OSError, concurrent.futures.TimeoutError) as exc:
             self._shutdown_loop()
-            why = exc.strerror or str(exc)
+            why = getattr(exc, "strerror", None) or str(exc) or "no answer in 15 s"
             raise LivedreamError(
                 f"--web-port {self.port}: cannot serve on {self.host}:{self.port}: {why} "
                 "(another program may use it; pick another port with --web-port)"
             ) from None
         if self.loopback:
-            log.warning("web: control page at %s (this machine only; --web-host 0.0.0.0 for a phone)", self.url)
+            log.info("web: control page at %s (this machine only; --web-host 0.0.0.0 for a phone)", self.url)
         else:
             log.warning(
                 "web: reachable from the network on %s:%d; the page needs its token: %s", self.host, self.port, self.url
@@ -280,28 +231,13 @@ class WebServer:
             for client in self._clients:
                 client.push("meter", text)
 
-    def _allowed(self, request) -> str | None:
-        """Why a request is refused, or None: the Host on loopback, the Origin of commands, the token."""
-        if self.loopback and not is_loopback(_host_name(request.host)):
-            return "this page is served to this machine only"
-        path = request.path
-        if path.startswith("/api/") or path == "/ws":
-            origin = request.headers.get("Origin")
-            if origin is not None and origin != f"http://{request.host}":
-                return f"commands from another site ({origin[:80]}) are refused"
-            if self.token is not None:
-                given = request.query.get("token") or request.headers.get("X-Livedream-Token") or ""
-                if not secrets.compare_digest(given.encode(), self.token.encode()):
-                    return "wrong or missing token"
-        return None
-
     def _guard(self):
         from aiohttp import web
 
         @web.middleware
         async def guard(request, handler):
             self.requests += 1
-            why = self._allowed(request)
+            why = refusal(request, self.loopback, self.token)
             if why is not None:
                 self.refused += 1
                 self._limiter.warn(f"refused {request.remote}", f"refused {request.method} {request.path[:80]}: {why}")
@@ -337,21 +273,11 @@ class WebServer:
 
         return web.json_response(messages.table(self.presets(), self.token is not None))
 
-    async def _pace(self) -> None:
-        """Take one command's token from the shared bucket, waiting for it when a flood has emptied it."""
-        now = time.monotonic()
-        self._tokens = min(float(BURST), self._tokens + (now - self._refilled) * COMMANDS_PER_S)
-        self._refilled = now
-        if self._tokens < 1.0:
-            await asyncio.sleep((1.0 - self._tokens) / COMMANDS_PER_S)
-            self._tokens, self._refilled = 1.0, time.monotonic()
-        self._tokens -= 1.0
-
     async def _command(self, request):
         from aiohttp import web
 
         body = await request.read()  # over MAX_BODY: aiohttp answers 413 and reads no further
-        await self._pace()
+        await self._pacer.take()
         try:
             self._handle(body)
         except Refused as exc:
@@ -377,7 +303,7 @@ class WebServer:
             raise web.HTTPServiceUnavailable(text="too many pages open")
         ws = web.WebSocketResponse(max_msg_size=messages.MAX_BODY, heartbeat=20)
         await ws.prepare(request)
-        client = _Client(ws)
+        client = Client(ws)
         self._clients.add(client)
         if self._values_text:
             client.push("values", self._values_text)
@@ -386,7 +312,7 @@ class WebServer:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     break  # binary frames, or an error (a frame over MAX_BODY closes the socket with 1009)
-                await self._pace()
+                await self._pacer.take()
                 try:
                     self._handle(msg.data)
                 except Refused as exc:
