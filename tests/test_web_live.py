@@ -185,6 +185,15 @@ def test_the_page_steers_the_show(live, browser):
     live.wait(lambda r: r["freeze"] is True, what="freeze")
     press(browser, browser.find_element("id", "freeze"))
     live.wait(lambda r: r["freeze"] is False, what="freeze off")
+    seed = live.records()[-1]["seed"]
+    press(browser, browser.find_element("id", "reseed"))
+    live.wait(lambda r: r["seed"] == seed + 1, what="a new seed")
+    tap = browser.find_element("id", "tap")
+    for _ in range(3):  # three taps half a second apart: 120 BPM
+        press(browser, tap)
+        time.sleep(0.5)
+    rec = live.wait(lambda r: r["tap_bpm"] is not None, what="a tap tempo")
+    assert 100 <= rec["tap_bpm"] <= 140, rec["tap_bpm"]
     press(browser, browser.find_element("css selector", '[data-preset="other"]'))
     rec = live.wait(lambda r: r["preset"] == "other", what="the preset")
     assert live.wait(lambda r: True)["params"]["speed_fpm"] == 90.0, rec
