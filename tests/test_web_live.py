@@ -189,11 +189,11 @@ def test_the_page_steers_the_show(live, browser):
     press(browser, browser.find_element("id", "reseed"))
     live.wait(lambda r: r["seed"] == seed + 1, what="a new seed")
     tap = browser.find_element("id", "tap")
-    for _ in range(3):  # three taps half a second apart: 120 BPM
+    for _ in range(3):  # three taps half a second apart (and a click's time): about 120 BPM
         press(browser, tap)
         time.sleep(0.5)
     rec = live.wait(lambda r: r["tap_bpm"] is not None, what="a tap tempo")
-    assert 100 <= rec["tap_bpm"] <= 140, rec["tap_bpm"]
+    assert 70 <= rec["tap_bpm"] <= 125, rec["tap_bpm"]  # 120 less the time a click takes on a busy machine
     press(browser, browser.find_element("css selector", '[data-preset="other"]'))
     rec = live.wait(lambda r: r["preset"] == "other", what="the preset")
     assert live.wait(lambda r: True)["params"]["speed_fpm"] == 90.0, rec
