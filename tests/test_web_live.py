@@ -258,7 +258,7 @@ def test_bad_requests_and_a_flood_leave_the_value_and_the_picture(live, browser)
     after = live.wait(lambda r: True, what="a record after the flood")
     during = [r for r in live.records() if baseline[-1]["t"] < r["t"] <= after["t"]]
     assert after["params"]["speed_fpm"] == 33
-    assert after["web"]["refused"] - baseline[-1]["web"]["refused"] >= sent + min(flooded, 1000)
+    assert after["web"]["refused"] - baseline[-1]["web"]["refused"] >= sent + min(flooded, 500)
     base_fps = np.median([r["fps"] for r in baseline])
     fps = [r["fps"] for r in during]
     print(f"web flood: {sent} requests + {flooded} websocket messages; fps {base_fps} before, {fps} during")

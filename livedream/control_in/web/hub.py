@@ -8,8 +8,12 @@ import time
 # Commands handled per second, all pages and requests together (a person moving faders sends ~60 a second a
 # fader). Beyond that the server stops reading for a moment and TCP holds the sender back: a flood costs the
 # server thread a bounded share of the interpreter, and the display thread keeps its pace.
-COMMANDS_PER_S = 1000.0
-BURST = 200
+COMMANDS_PER_S = 500.0
+BURST = 100
+# HTTP requests (the page loads once, then speaks over its websocket; OSCQuery clients and scripts poll) cost
+# more each (a connection, the headers): their own, lower budget.
+REQUESTS_PER_S = 200.0
+REQUEST_BURST = 50
 
 
 class Client:

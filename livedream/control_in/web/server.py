@@ -23,7 +23,7 @@ from livedream.control_in.osc import Refused
 from livedream.control_in.ratelimit import RateLimitedLog
 from livedream.control_in.web import messages, oscquery
 from livedream.control_in.web.guard import SECURITY_HEADERS, is_loopback, refusal
-from livedream.control_in.web.hub import Client, Pacer
+from livedream.control_in.web.hub import REQUEST_BURST, REQUESTS_PER_S, Client, Pacer
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,8 @@ class WebServer:
         self._meter_task: asyncio.Task | None = None
         self._advertiser = None
         self._thread: threading.Thread | None = None
-        self._pacer = Pacer()
+        self._pacer = Pacer()  # websocket messages and POSTed commands
+        self._request_pacer = Pacer(REQUESTS_PER_S, REQUEST_BURST)  # every HTTP request
 
     @property
     def url(self) -> str:
@@ -237,6 +238,7 @@ class WebServer:
         @web.middleware
         async def guard(request, handler):
             self.requests += 1
+            await self._request_pacer.take()  # a flood of requests waits here; TCP holds the senders back
             why = refusal(request, self.loopback, self.token)
             if why is not None:
                 self.refused += 1
