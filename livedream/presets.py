@@ -169,6 +169,10 @@ class PresetLibrary:
             self._known_cache = (time.monotonic(), names)
         return names
 
+    def names(self) -> list[str]:
+        """The plain names get() takes: the startup preset's folder's presets and the shipped ones."""
+        return sorted({p.stem for p in shipped()} | {p.stem for p in self._user_files()})
+
     def poll(self) -> list[Preset]:
         """Presets used so far whose file changed and reloaded well; a broken edit is logged once."""
         changed = []

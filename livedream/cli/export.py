@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from livedream.cli import options
+from livedream.cli import options, rig
 from livedream.errors import LivedreamError
 from livedream.modes.settings import ExportSettings
 from livedream.render.fit import FIT_MODES
@@ -65,6 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     options.add_analysis_options(p)
     options.add_stem_options(p)
     options.add_look_options(p)
+    rig.add_video_out_options(p)
     p.set_defaults(run=run)
 
 
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         onset_method=args.onset_method,
         crf=args.crf,
         shader_effects=[options.shader_effect(text) for text in args.effect],
+        video_out=rig.video_out_settings(args),
     )
     with_progress(lambda progress: export(settings, progress), out.name, args.quiet)
     if not args.quiet:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from livedream.cli import options
+from livedream.cli import options, rig
 from livedream.control.amplitudes import ROLES
 from livedream.errors import LivedreamError
 from livedream.modes.settings import LiveSettings
@@ -101,6 +101,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="send the values in force there after each change, so the controller's faders follow",
     )
     osc.add_argument("--no-osc", dest="osc", action="store_false", help="do not listen for OSC")
+    rig.add_web_options(p)
+    rig.add_video_out_options(p)
     options.add_analysis_options(p, live=True)
     options.add_look_options(p)
     p.set_defaults(run=run)
@@ -165,5 +167,9 @@ def run(args: argparse.Namespace) -> int:
         osc_port_given=args.osc_port is not None,
         osc_reply=parse_target(args.osc_reply) if args.osc_reply else None,
         stats_interval=args.stats_interval,
+        video_out=rig.video_out_settings(args),
+        web_port=rig.web_port(args),
+        web_host=args.web_host,
+        advertise=args.advertise,
     )
     return run_live(settings)

@@ -3,7 +3,8 @@
     Source   song file --PyAV--> FeatureTimeline (decode + Analyzer, per song and per stem)  -> FileFeatures
     Clock    FrameClock: t = k / fps, never drops a frame, features read at mid-frame (+ the detector's delay)
     Engine   FrameStep -> BatchRenderer (batch_size frames per generator call) -> EffectChain -> numpy effects
-    Sinks    Mp4Sink (H.264 + the song as AAC, renamed into place when complete), FrameFolder (optional PNGs)
+    Sinks    Mp4Sink (H.264 + the song as AAC, renamed into place when complete), FrameFolder (optional PNGs),
+             NDI / virtual camera (optional: the render watched as it goes)
 
 Live mode (modes/live.py) passes a sound card, the display clock and a window instead; the engine between
 them is the same object.
@@ -28,6 +29,7 @@ from livedream.modes.features import FileFeatures
 from livedream.modes.settings import ExportSettings
 from livedream.render.cpu_effects import CpuEffects
 from livedream.sinks.base import FrameSink
+from livedream.sinks.videoout import video_sinks
 from livedream.sources.file import probe
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
             sinks.append(Mp4Sink(writer, threaded=s.encode_in_background))
             if s.save_frames_dir:
                 sinks.append(FrameFolder(s.save_frames_dir, s.frame_name_digits))
+            sinks += video_sinks(s.video_out, s.fps)
             engine = Engine(
                 ctx,
                 step,

@@ -3,8 +3,10 @@
 Source   capture child -> shared ring -> AnalysisThread -> FeatureFeed per mix / input-channel stem -> LiveFeatures
 Clock    DisplayClock: wall time since the start, one frame per display refresh (paced by the swap)
 Engine   FrameStep -> InferenceWorker (its own thread, newest request wins) -> EffectChain -> numpy effects
-Sinks    LiveRecorder (--record), WindowSink (the picture 1:1, the HUD over it, swap), StatsSink (--stats-file)
-Control  OSC thread -> ControlInbox -> LiveControl.update() on the main thread, between frames
+Sinks    LiveRecorder (--record), NDI / virtual camera (--ndi, --virtual-camera), WindowSink (the picture 1:1,
+         the HUD over it, swap), StatsSink (--stats-file)
+Control  OSC thread, web page thread (--web-port) -> ControlInbox -> LiveControl.update() on the main thread,
+         between frames; the web page follows the values in force as a LiveControl listener
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class LiveSession:
     window_sink: Any  # sinks.window.WindowSink
     stats: Any  # modes.stats.LiveStats
     osc: Any = None  # control_in.osc_server.OscServer
+    video_out: Sequence[Any] = ()  # sinks.videoout.SlotSink: counters for the stats
+    web: Any = None  # control_in.web.server.WebServer
 
 
 def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = None) -> int:
@@ -62,6 +66,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     from livedream.presets import PresetLibrary
     from livedream.render.hud import Hud
     from livedream.sinks.recorder import LiveRecorder
+    from livedream.sinks.videoout import video_sinks
     from livedream.sinks.window import Window, WindowSink
     from livedream.sources.device import LiveInput
 
@@ -73,6 +78,9 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     preset = library.add(s.preset)
     with contextlib.ExitStack() as stack:
         osc = _start_osc(s, stack, library.locate)  # a taken port fails here, before the sound card or a window opens
+        inbox = osc.inbox if osc else None
+        web = _start_web(s, stack, inbox, library, osc)  # so does a taken web port
+        inbox = web.inbox if web else inbox
         source = LiveInput(s.device, s.channels, s.sample_rate, stem_channels=s.stem_channels)
         source.open()  # a wrong device or channel fails here, before any window opens
         stack.callback(source.close)
@@ -109,7 +117,9 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
             from livedream.control_in.osc_reply import OscReply
 
             listeners.append(OscReply(*s.osc_reply))
-        control = LiveControl(step, library, preset, inbox=osc.inbox if osc else None, listeners=listeners, seed=s.seed)
+        if web is not None:
+            listeners.append(web.listener)
+        control = LiveControl(step, library, preset, inbox=inbox, listeners=listeners, seed=s.seed)
         stack.callback(control.close)
         start = time.monotonic()
         recorder = None
@@ -117,9 +127,14 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
             recorder = LiveRecorder(s.record, window.size, source.sample_rate, len(source.channels), start)
             stack.callback(recorder.abort)  # replaced by close() after a clean end
             engine.sinks.append(recorder)
-        session = LiveSession(s, engine, control, feed, source, worker, window, window_sink, stats, osc)
+        video_out = video_sinks(s.video_out)
+        for sink in video_out:
+            stack.callback(sink.close)
+        session = LiveSession(s, engine, control, feed, source, worker, window, window_sink, stats, osc, video_out, web)
         window_sink.hud_lines = lambda: _hud_lines(session)
-        engine.sinks += [window_sink, StatsSink(stats, session)]
+        engine.sinks += [*video_out, window_sink, StatsSink(stats, session)]
+        if web is not None:
+            web.meter = lambda: _meter(session)
         if on_frame is not None:
             window_sink.on_drawn = lambda frame: on_frame(
                 FrameInfo(frame.time.index, frame.time.t, window, {}, window_sink.last_swap, source)
@@ -234,6 +249,38 @@ def _start_osc(s: LiveSettings, stack: contextlib.ExitStack, preset_check=None):
         return None
     stack.callback(server.stop)
     return server
+
+
+def _start_web(s: LiveSettings, stack: contextlib.ExitStack, inbox, library, osc):
+    """The control page and OSCQuery server, started (a taken port raises here); None when off."""
+    if s.web_port is None:
+        return None
+    from livedream.control_in.inbox import ControlInbox
+    from livedream.control_in.web.server import WebServer
+
+    server = WebServer(
+        s.web_host,
+        s.web_port,
+        inbox or ControlInbox(),
+        presets=library.names,
+        osc_host=s.osc_host,
+        osc_port=osc.port if osc is not None else None,
+        advertise=s.advertise,
+    )
+    server.start()
+    stack.callback(server.stop)
+    return server
+
+
+def _meter(session: LiveSession) -> dict[str, Any]:
+    """What the page's meter shows; read on the web server's thread (each value is replaced whole, never mutated)."""
+    latest, last = session.feed.latest, session.stats.last
+    return {
+        "level": round(float(session.feed.level), 5),
+        "tempo_bpm": round(float(latest.tempo_bpm), 1),
+        "beat_phase": round(float(latest.beat_phase), 3),
+        "fps": last.get("fps") or 0.0,
+    }
 
 
 def _between_frames(session: LiveSession, ft: FrameTime) -> bool:

@@ -12,6 +12,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from livedream.sinks.video_settings import VideoOutSettings
+
 if TYPE_CHECKING:
     from livedream.models.base import Generator
     from livedream.render.cpu_effects import FrameEffect
@@ -49,6 +51,7 @@ class ExportSettings:
     frame_name_digits: int | None = None  # digits of those PNG names; None: 6
     shuffle_times: Sequence[float] = ()  # class shuffles at these times (s from the render's start), LSD's list form
     look_ahead: bool = True  # read features ahead by the onset detector's delay (live cannot; tests switch it off)
+    video_out: VideoOutSettings = VideoOutSettings()  # NDI / a virtual camera: watch the render as it goes
 
 
 @dataclass(frozen=True)
@@ -82,3 +85,7 @@ class LiveSettings:
     stats_interval: float = 1.0
     shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), after contrast and flash
     cpu_effects: Sequence[Any] = ()  # numpy effects (render.cpu_effects.FrameEffect), driven by the mix
+    video_out: VideoOutSettings = VideoOutSettings()  # NDI / a virtual camera
+    web_port: int | None = None  # the control page and OSCQuery; None: off
+    web_host: str = "127.0.0.1"  # beyond loopback the page needs the token it prints
+    advertise: bool = False  # announce OSCQuery and OSC with zeroconf (mDNS)

@@ -35,7 +35,7 @@ class LiveStats:
     longest time between two displayed frames that second, "amounts": the largest amount each effect got that
     second (flash, contrast, user shaders, blackout), "envelopes": the largest 0..1 envelope each role read
     (pulse, motion, contrast, flash), "params": every parameter in force, and whatever
-    `state` the loop adds (preset, freeze, blackout, OSC counters)}.
+    `state` the loop adds (preset, freeze, blackout, OSC and web counters, video out's sent / dropped)}.
     """
 
     def __init__(self, path: str | Path | None, start: float | None = None, period_s: float = 1.0):
@@ -172,6 +172,10 @@ class StatsSink:
         )
         if self.stats.due(now):
             state = {**s.control.state, "osc": s.osc.counters if s.osc is not None else None}
+            if s.video_out:
+                state["video_out"] = {sink.label: sink.counters for sink in s.video_out}
+            if s.web is not None:
+                state["web"] = s.web.counters
             self.stats.flush(
                 now, s.feed.level, s.feed.onsets, s.worker.dropped, s.control.core.params, state, s.feed.latest
             )
