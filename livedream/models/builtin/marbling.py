@@ -1,4 +1,4 @@
-"""The built-in style: a procedural, weight-free generator that paints marbled liquid light from (z, c)."""
+"""The marbling family (the default built-in style): marbled liquid light from (z, c), no weights."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from livedream.models.builtin_looks import LOOKS, ramp_table
+from livedream.models.builtin.common import class_weights
+from livedream.models.builtin.looks import LOOKS, ramp_table
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,6 @@ WARP_WAVES = 12  # sinusoids per warp layer
 RAMP_SIZE = 1024
 PHASE_SCALE = 0.35 * math.pi  # radians of wave phase per unit of z: a pulse of 0.5 moves the picture, random z differ
 CLASS_PHASE = 1.0  # radians of wave phase that a class shifts: each class its own arrangement
-SHARPEN = 2.0  # exponent on class weights: the leading classes set the look
 LOW_FACTOR = 2  # the warp is computed at resolution / LOW_FACTOR
 
 
@@ -86,19 +86,8 @@ class BuiltinStyle:
             setattr(self, name, getattr(self, name).to(self.device))
 
     def class_weights(self, c: torch.Tensor) -> torch.Tensor:
-        """A soft class mix [B, C] -> convex weights [B, C] that favour the strongest classes.
-
-        Negatives are dropped, sums above 1 normalised, and what is missing from 1 goes to class 0
-        (so an all-zero c is class 0, continuously). Then the weights are sharpened (w^2,
-        renormalised): a chroma-driven mix of twelve classes still shows its leading one or two
-        looks instead of an average of all of them, which is grey; near-equal classes still blend.
-        """
-        w = c.clamp(min=0)  # [B, C]
-        total = w.sum(dim=1, keepdim=True)  # [B, 1]
-        w = w / total.clamp(min=1.0)
-        w[:, 0] += (1 - total[:, 0]).clamp(min=0)
-        w = w.pow(SHARPEN)
-        return w / w.sum(dim=1, keepdim=True)
+        """A soft class mix [B, C] -> convex weights [B, C] that favour the strongest classes (see common)."""
+        return class_weights(c)
 
     @torch.no_grad()
     def __call__(self, z: torch.Tensor, c: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
