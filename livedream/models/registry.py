@@ -10,6 +10,27 @@ from livedream.errors import LivedreamError
 from livedream.models.base import Generator
 
 BUILTIN_NAMES = (None, "", "builtin")
+BUILTIN_PREFIX = "builtin:"
+MAX_BUILTIN_RESOLUTION = 2160  # the built-in style renders at the output's short side, up to 4K's
+
+
+def builtin_family(style: str | None) -> str | None:
+    """The built-in family a --style value names ("" for the default), or None when it names a model."""
+    if style in BUILTIN_NAMES:
+        return ""
+    if style.lower().startswith(BUILTIN_PREFIX):
+        return style[len(BUILTIN_PREFIX) :]
+    return None
+
+
+def builtin_resolution(output_size: tuple[int, int] | None) -> int | None:
+    """The built-in style's render size for an output (width, height): its short side, so nothing is upscaled.
+
+    A square picture shown "contain" fills the short side; None (no output size known) keeps the default.
+    """
+    if output_size is None:
+        return None
+    return max(16, min(MAX_BUILTIN_RESOLUTION, int(min(output_size))))
 
 
 def default_device() -> torch.device:
@@ -30,16 +51,28 @@ def _device(device: str | torch.device | None) -> torch.device:
 
 
 def load_generator(
-    style: str | None = None, device: str | None = None, model_resolution: int | None = None, seed: int = 0
+    style: str | None = None,
+    device: str | None = None,
+    model_resolution: int | None = None,
+    seed: int = 0,
+    output_size: tuple[int, int] | None = None,
 ) -> Generator:
-    """The built-in style for None/"builtin", else a StyleGAN2 model from a path or a catalogue name."""
-    dev = _device(device)
-    if style in BUILTIN_NAMES:
-        from livedream.models.builtin import BuiltinStyle
+    """The built-in style for None/"builtin"/"builtin:NAME", else a StyleGAN2 model from a path or a catalogue name.
 
-        if model_resolution is not None:
-            return BuiltinStyle(resolution=model_resolution, seed=seed, device=dev)
-        return BuiltinStyle(seed=seed, device=dev)
+    output_size (width, height), where known, sets the built-in style's resolution when model_resolution
+    does not: it renders at the output's short side, so that it is sharp on a big screen.
+    """
+    dev = _device(device)
+    family = builtin_family(style)
+    if family is not None:
+        from livedream.models import builtin
+
+        resolution = model_resolution or builtin_resolution(output_size)
+        if resolution is not None and resolution < 16:
+            raise LivedreamError(f"--model-resolution {resolution}: the built-in style needs at least 16")
+        if resolution is None:
+            return builtin.make(family, seed=seed, device=dev)
+        return builtin.make(family, resolution=resolution, seed=seed, device=dev)
     from livedream.models import catalogue, stylegan2
 
     path = os.path.expanduser(style)
