@@ -195,6 +195,9 @@ PARAMS: tuple[Param, ...] = (
     Param("flash_strength", 0.5, "float", "Brightness flash at each hit of the flash audio; 0 is off.",
           "effects", "", 0.0, 1.0),
     Param("flash_percussive", True, "bool", "Flash follows the percussive part (else the whole signal).", "effects"),
+    Param("flash_mode", "tonemap", "choice", "How a flash brightens: tonemap lifts toward white and keeps the detail; "
+          "lsd is Lucid Sonic Dreams' formula (everything above 1 - amount turns white).", "effects",
+          choices=("tonemap", "lsd")),
     # Live sets
     Param("preset_fade_s", 2.0, "float", "Crossfade time when the preset changes during a live set; 0 cuts.",
           "live", "s", 0.0, 60.0),

@@ -118,7 +118,8 @@ def test_effect_amounts_are_amplitude_times_strength():
     from livedream.control.amplitudes import amplitudes
 
     a = amplitudes(amps, params)
-    assert effect_amounts(a, params) == {"flash": pytest.approx(0.4), "contrast": 0.0}
+    assert effect_amounts(a, params) == {"flash": pytest.approx(0.4), "contrast": 0.0, "flash_mode": 0.0}
+    assert effect_amounts(a, {**params, "flash_mode": "lsd"})["flash_mode"] == 1.0
     a = amplitudes(amps, resolve({"flash_percussive": False}))
     assert a["flash"] == pytest.approx(0.2)
 
