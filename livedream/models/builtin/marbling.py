@@ -20,6 +20,9 @@ RAMP_SIZE = 1024
 PHASE_SCALE = 0.35 * math.pi  # radians of wave phase per unit of z: a pulse of 0.5 moves the picture, random z differ
 CLASS_PHASE = 1.0  # radians of wave phase that a class shifts: each class its own arrangement
 LOW_FACTOR = 2  # the warp is computed at resolution / LOW_FACTOR
+VEIN_SPACING = 0.4  # field units between veins (the field spans [-1.6, 1.6])
+VEIN_WIDTH = 0.9  # vein half-width in output pixels
+VEIN_DEPTH = 0.3  # how much a vein darkens
 
 
 class BuiltinStyle:
@@ -193,12 +196,18 @@ class BuiltinStyle:
         fp = F.pad(field.unsqueeze(1), (1, 1, 1, 1), mode="replicate")[:, 0]  # [B, H+2, W+2]
         dx = fp[:, 1:-1, 2:] - fp[:, 1:-1, :-2]  # [B, H, W]
         dy = fp[:, :-2, 1:-1] - fp[:, 2:, 1:-1]
+        # Veins: thin ink lines along level sets of the field, one pixel wide at any resolution (the distance to
+        # the nearest level is the field's offset over its gradient, as for a signed distance field).
+        grad = torch.hypot(dx, dy).mul_(0.5 / VEIN_SPACING).clamp_(min=1e-4)  # [B, H, W]: levels per pixel
+        level = field * (1.0 / VEIN_SPACING)
+        vein = level.sub_(level.round()).abs_().div_(grad).mul_(1.0 / VEIN_WIDTH).square_().neg_().exp_()
+        vein.mul_((1.0 - grad.mul(2.0)).clamp_(0, 1))  # no veins where they would crowd under two pixels apart
         k = 1.7 * res / 256
         kx = (-k * torch.cos(light))[:, None, None]
         ky = (-k * torch.sin(light))[:, None, None]
         ndl = torch.addcmul(dx.mul_(kx).add_(0.7), dy, ky).clamp_(0, 1)  # [B, H, W]: n . l
         spec = ndl * ndl
         spec.mul_(spec).mul_(spec).mul_(spec).mul_((0.7 * gloss)[:, None, None]).sub_(1)  # 2 * gloss * ndl^16 - 1
-        shade = ndl.mul_(0.45).add_(0.55)
+        shade = ndl.mul_(0.45).add_(0.55).mul_(vein.mul_(-VEIN_DEPTH).add_(1.0))
         out = torch.addcmul(spec.unsqueeze(1), rgb, shade.unsqueeze(1))  # [B, 3, H, W]
         return out.clamp_(-1, 1)
