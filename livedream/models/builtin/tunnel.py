@@ -61,9 +61,9 @@ class TunnelStyle:
 
         # Coordinates: v along the tunnel (travel from z), u across it (folded, turned and twisted with depth).
         rings = 3.2 / spacing.clamp(0.5, 1.5)  # [B]: rings per unit of depth
-        v = torch.addcmul(col(1.5 * g[:, 0]), col(rings), self._depth)  # [B, HW]
+        v = torch.addcmul(col(0.9 * g[:, 0]), col(rings), self._depth)  # [B, HW]
         twist = 0.6 * twist_k * torch.tanh(g[:, 2])  # [B]
-        u = self._theta + col(1.2 * g[:, 1]) + col(twist * FOLDS / math.pi) * self._depth  # [B, HW]
+        u = self._theta + col(0.8 * g[:, 1]) + col(twist * FOLDS / math.pi) * self._depth  # [B, HW]
         u = torch.remainder(u, 2.0).sub_(1.0).abs_()  # [B, HW]: mirrored wedges, 0..1, continuous
 
         # Tiles: three waves in (u, v); their rate per pixel (for one-pixel anti-aliasing) from the geometry.
