@@ -99,7 +99,18 @@ def test_unknown_builtin_name_is_one_line_listing_the_names():
 
 def test_still_needs_no_class_for_the_builtin_style(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-m", "livedream", "still", "--style", "builtin:crystal", "--seeds", "1-2", "--outdir", tmp_path],
+        [
+            sys.executable,
+            "-m",
+            "livedream",
+            "still",
+            "--style",
+            "builtin:crystal",
+            "--seeds",
+            "1-2",
+            "--outdir",
+            tmp_path,
+        ],
         capture_output=True,
         text=True,
         timeout=60,

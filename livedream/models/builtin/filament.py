@@ -94,24 +94,29 @@ class FilamentStyle:
         gy, gx = torch.gradient(psi, dim=(2, 3))  # per coarse pixel
         gpx = torch.hypot(gx, gy).div_(COARSE * n / res).clamp_(min=1e-3)  # [B, S, n, n]: thread units per pixel
 
-        # Colours, also smooth: each layer a band of the palette that drifts with z; a dark ground.
-        ramp = self.palettes.blend(w)  # [B, 3, R]
+        # Colour levels, also smooth: each layer a band of the palette that drifts with z; a dark ground.
         level = (0.55 + 0.3 * torch.tanh(glob[:, 2:4]))[:, :, None] + 0.25 * (fade - 0.5)  # [B, S, N]
-        cols = [lookup(ramp, level[:, i].view(batch, n, n)) for i in range(STRANDS)]  # S x [B, 3, n, n]
-        ground = lookup(ramp, (0.12 * fade[:, 0] + 0.02).view(batch, n, n)).mul_(0.6)  # [B, 3, n, n]
+        ground = 0.12 * fade[:, :1] + 0.02  # [B, 1, N]
         # Where threads crowd closer than a few pixels they would merge into a flat glare: dim them there.
         room = gpx.reciprocal().sub_(1.8).div_(2.7).clamp_(0, 1)  # [B, S, n, n]: 0 at 1.8 px apart, 1 from 4.5 px
-        amp = [(fade[:, i].view(batch, 1, n, n) * room[:, i : i + 1] * cols[i]) for i in range(STRANDS)]
-        fields = torch.cat([psi, gpx, ground, *amp], dim=1)  # [B, 2S + 3 + 3S, n, n]
-        up = upsample(fields, res)  # [B, ..., H, W]
-        psi, gpx = up[:, :STRANDS], up[:, STRANDS : 2 * STRANDS]
-        out = up[:, 2 * STRANDS : 2 * STRANDS + 3].clone()  # [B, 3, H, W]
+        amp = fade.view(batch, STRANDS, n, n) * room * 1.2  # [B, S, n, n]
+        fields = torch.cat([psi, gpx, amp, level.view(batch, STRANDS, n, n), ground.view(batch, 1, n, n)], dim=1)
+        up = upsample(fields, res)  # [B, 4S + 1, H, W]
+        psi, gpx, amp, level = (
+            up[:, :STRANDS],
+            up[:, STRANDS : 2 * STRANDS],
+            up[:, 2 * STRANDS : 3 * STRANDS],
+            up[:, 3 * STRANDS :],
+        )
 
         # Full resolution: distance to the nearest thread in pixels -> core plus glow.
-        dist = psi.sub_(psi.round()).abs_().div_(gpx)  # [B, S, H, W] pixels
-        core = dist.mul(1.0 / WIDTH).square_().neg_().exp_()  # [B, S, H, W]
+        # Clamped far from a thread: exp() of a large negative number is a slow denormal on CPUs, and 0 anyway.
+        dist = psi.sub(psi.round()).abs_().div_(gpx).clamp_(max=40.0)  # [B, S, H, W] pixels
+        core = dist.mul(1.0 / WIDTH).clamp_(max=4).square_().neg_().exp_()  # [B, S, H, W]
         halo = dist.mul_(-1.0 / 6.0).exp_().mul_((0.35 * glow)[:, None, None, None])
-        bright = core.add_(halo)
+        bright = core.add_(halo).mul_(amp)  # [B, S, H, W]
+        ramp = self.palettes.blend(w)  # [B, 3, R]
+        out = lookup(ramp, level[:, STRANDS]).mul_(0.6)  # [B, 3, H, W]: the ground
         for i in range(STRANDS):
-            out.addcmul_(up[:, 2 * STRANDS + 3 + 3 * i : 2 * STRANDS + 6 + 3 * i], bright[:, i : i + 1], value=1.2)
+            out.addcmul_(lookup(ramp, level[:, i]), bright[:, i : i + 1])
         return out.mul_(2).sub_(1).clamp_(-1, 1)

@@ -19,7 +19,8 @@ WARP_WAVES = 12  # sinusoids per warp layer
 RAMP_SIZE = 1024
 PHASE_SCALE = 0.35 * math.pi  # radians of wave phase per unit of z: a pulse of 0.5 moves the picture, random z differ
 CLASS_PHASE = 1.0  # radians of wave phase that a class shifts: each class its own arrangement
-LOW_FACTOR = 2  # the warp is computed at resolution / LOW_FACTOR
+LOW_FACTOR = 2  # the warp is computed at resolution / LOW_FACTOR ...
+LOW_MAX = 192  # ... and at most this size: the swirls are smooth, detail comes from the full-resolution paint
 VEIN_SPACING = 0.4  # field units between veins (the field spans [-1.6, 1.6])
 VEIN_WIDTH = 0.9  # vein half-width in output pixels
 VEIN_DEPTH = 0.3  # how much a vein darkens
@@ -45,7 +46,7 @@ class BuiltinStyle:
         self.resolution = int(resolution)
         self.device = torch.device(device)
         self.seed = int(seed)
-        self._low = max(16, self.resolution // LOW_FACTOR)
+        self._low = max(16, min(LOW_MAX, self.resolution // LOW_FACTOR))
         gen = torch.Generator().manual_seed(self.seed)
 
         def randn(*shape: int) -> torch.Tensor:
@@ -200,7 +201,7 @@ class BuiltinStyle:
         # the nearest level is the field's offset over its gradient, as for a signed distance field).
         grad = torch.hypot(dx, dy).mul_(0.5 / VEIN_SPACING).clamp_(min=1e-4)  # [B, H, W]: levels per pixel
         level = field * (1.0 / VEIN_SPACING)
-        vein = level.sub_(level.round()).abs_().div_(grad).mul_(1.0 / VEIN_WIDTH).square_().neg_().exp_()
+        vein = level.sub_(level.round()).abs_().div_(grad).mul_(1.0 / VEIN_WIDTH).clamp_(max=4).square_().neg_().exp_()
         vein.mul_((1.0 - grad.mul(2.0)).clamp_(0, 1))  # no veins where they would crowd under two pixels apart
         k = 1.7 * res / 256
         kx = (-k * torch.cos(light))[:, None, None]

@@ -79,12 +79,12 @@ class TunnelStyle:
         edge_px = pattern / torch.hypot(dv, du).clamp_(min=1e-4)  # [B, HW]: signed distance to a tile edge, pixels
         rate = (col(rings * 1.1) * self._ddepth).add_(col(m * 1.2) * self._dangle).mul_(TAU)  # [B, HW] per pixel
         detail = (1.6 - rate).clamp_(0, 1)  # fades the tiles out where they are finer than a pixel
-        outline = edge_px.mul(1.0 / RING_WIDTH).square_().neg_().exp_().mul_(detail)  # neon tile outlines
+        outline = edge_px.mul(1.0 / RING_WIDTH).clamp_(-4, 4).square_().neg_().exp_().mul_(detail)  # neon tile outlines
         tile = edge_px.clamp_(-0.5, 0.5)  # [B, HW]: a hard edge, one pixel wide
 
         # Neon rings at whole depths: distance to the nearest ring in pixels -> a thin bright core.
         ring_px = (v - v.round()).abs_().div_(col(rings) * self._ddepth)
-        ring = ring_px.mul_(1.0 / RING_WIDTH).square_().neg_().exp_().mul_(detail)  # [B, HW]
+        ring = ring_px.mul_(1.0 / RING_WIDTH).clamp_(max=4).square_().neg_().exp_().mul_(detail)  # [B, HW]
 
         # Colour: the two tile faces at different palette levels that drift along the tunnel.
         drift = 0.12 * torch.sin(TAU * 0.25 * v + col(g[:, 6]))
