@@ -109,14 +109,19 @@ class LucidSonicDream:
             "flash_audio": self.flash_audio,
         }
 
-    def _generator(self, seed: int, device: str | None) -> Any:
+    def _generator(self, seed: int, device: str | None, size: tuple[int, int] | None = None) -> Any:
         if self._callable is not None:
             return self._callable
-        key = (seed, device)
+        key = (seed, device, size)  # size: the built-in style renders at the video's short side
         if key not in self._loaded:
             from livedream.models.registry import load_generator
+            from livedream.pipeline import MIN_DEFAULT_SIZE
 
-            self._loaded = {key: load_generator(self._style_ref, device=device, seed=seed)}
+            self._loaded = {
+                key: load_generator(
+                    self._style_ref, device=device, seed=seed, output_size=size or (MIN_DEFAULT_SIZE,) * 2
+                )
+            }
         return self._loaded[key]
 
     def hallucinate(
@@ -188,7 +193,8 @@ class LucidSonicDream:
             song=song, output=out, params=params, seed=seed, fps=exact_rate(fps), size=output_size(resolution),
             start=float(start), duration=None if duration is None else float(duration), audio=soundtrack,
             audio_start=float(start) if soundtrack else None,  # LSD cut output_audio at start, like the song
-            stems=stem_paths(stems), generator=self._generator(seed, device), device=device, batch_size=batch_size,
+            stems=stem_paths(stems), generator=self._generator(seed, device, output_size(resolution)), device=device,
+            batch_size=batch_size,
             normalize="global",  # LSD normalised each curve over the whole clip; livedream's option for it
             cpu_effects=tuple(effects), save_frames_dir=frames_dir(out) if save_frames else None,
         )  # fmt: skip
