@@ -34,8 +34,9 @@ class BuiltinStyle:
     ramp and lit as a glossy surface. z sets the phases, orientation and strength of every warp
     (linearly, so small steps in z are small motions of the liquid); c blends per-class looks:
     colour ramp, rotational symmetry, zoom, swirl strength. The swirls are smooth, so the warp is
-    computed at half the resolution and upsampled; only the stripes and lighting run at
-    full resolution, which keeps a 256 x 256 frame to a few milliseconds on a CPU.
+    computed at half the resolution (at most LOW_MAX) and upsampled; only the stripes, the
+    one-pixel ink veins along the stripes' level sets and the lighting run at full resolution,
+    which keeps a frame to a few milliseconds on a CPU and sharp at any size.
     """
 
     def __init__(self, resolution: int = 256, seed: int = 0, device: str | torch.device = "cpu") -> None:
