@@ -1,9 +1,10 @@
-"""Benchmark of the built-in style on this machine's CPU: ms per frame by resolution and batch size."""
+"""Benchmark of the built-in styles on this machine's CPU: ms per frame by family, resolution and batch size."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from livedream.models.builtin import BuiltinStyle
+from livedream.models import builtin
 
 
 def cpu_name() -> str:
@@ -27,10 +28,10 @@ def cpu_name() -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "cpu"
 
 
-def bench(resolution: int, batch: int, repeats: int, threads: int) -> dict:
+def bench(family: str, resolution: int, batch: int, repeats: int, threads: int) -> dict:
     """Time `repeats` calls after a warm-up; per-frame p50/p99 in milliseconds."""
     torch.set_num_threads(threads)
-    gen = BuiltinStyle(resolution=resolution, seed=0)
+    gen = builtin.make(family, resolution=resolution, seed=0)
     z = torch.randn(batch, gen.z_dim, generator=torch.Generator().manual_seed(1))
     c = torch.softmax(torch.randn(batch, gen.c_dim), dim=1)
     for _ in range(3):
@@ -45,6 +46,7 @@ def bench(resolution: int, batch: int, repeats: int, threads: int) -> dict:
     p50 = times[len(times) // 2]
     p99 = times[min(len(times) - 1, int(round(0.99 * (len(times) - 1))))]
     return {
+        "family": family,
         "ms_per_frame_min": round(times[0], 3),
         "resolution": resolution,
         "batch": batch,
@@ -57,6 +59,7 @@ def bench(resolution: int, batch: int, repeats: int, threads: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--families", nargs="+", default=list(builtin.names()), choices=builtin.names())
     parser.add_argument("--resolutions", type=int, nargs="+", default=[256, 512, 1024])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--threads", type=int, default=2)
@@ -65,19 +68,20 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     rows = []
-    for res in args.resolutions:
-        for batch in args.batches:
-            reps = max(5, args.repeats * 256 * 256 // (res * res * batch))
-            row = bench(res, batch, reps, args.threads)
-            rows.append(row)
-            print(json.dumps(row))
+    for family in args.families:
+        for res in args.resolutions:
+            for batch in args.batches:
+                reps = max(5, args.repeats * 256 * 256 // (res * res * batch))
+                row = bench(family, res, batch, reps, args.threads)
+                rows.append(row)
+                print(json.dumps(row))
     if not args.no_write:
         args.out.mkdir(parents=True, exist_ok=True)
         result = {
             "cpu": cpu_name(),
             "torch": torch.__version__,
             "threads": args.threads,
-            "note": "shared machine; timings are noisy",
+            "note": f"shared machine; timings are noisy (load average {os.getloadavg()[0]:.1f} at the end)",
             "rows": rows,
         }
         path = args.out / f"builtin-{cpu_name()}.json"

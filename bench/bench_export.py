@@ -3,6 +3,8 @@ and peak memory for a 1-minute against a 10-minute song (flat memory is the clai
 
     .venv/bin/python bench/bench_export.py                 # speed at 256x256, 512x512, 1920x1080; memory 1 vs 10 min
     .venv/bin/python bench/bench_export.py --skip-memory
+    .venv/bin/python bench/bench_export.py --skip-memory --seconds 10 --sizes 512x512,1920x1080 \
+        --styles builtin:marbling,builtin:crystal,builtin:filament,builtin:tunnel   # every built-in family
 
 Each export runs as `livedream export` in a subprocess, as a user runs it, timed end to end (start-up,
 analysis, generation, effects, encoding, muxing). Results: bench/results/export-<cpu>.json.
@@ -14,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -56,7 +59,13 @@ def run_export(song: Path, out: Path, size: str, extra: list[str] = ()) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=60.0, help="song length for the speed runs")
-    ap.add_argument("--sizes", default="256x256,512x512,1920x1080,3840x2160")
+    ap.add_argument("--sizes", default="256x256,512x512,1920x1080")
+    ap.add_argument(
+        "--styles",
+        default="builtin",
+        help="comma-separated --style values, each timed at every size; an entry may carry more flags, e.g. "
+        "'builtin --model-resolution 256' (the renders before built-in styles followed the output size)",
+    )
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -75,11 +84,12 @@ def main() -> None:
         tmp = Path(tmp)
         song = tmp / "song.flac"
         make_song(song, args.seconds)
-        for size in args.sizes.split(","):
-            r = run_export(song, tmp / "out.mp4", size)
+        for style, size in [(st, sz) for st in args.styles.split(",") for sz in args.sizes.split(",")]:
+            r = run_export(song, tmp / "out.mp4", size, ["--style", *shlex.split(style)])
             fps = r["frames"] / r["wall_s"]
             results["speed"].append(
                 {
+                    "style": style,
                     "size": size,
                     "song_s": args.seconds,
                     **r,
@@ -88,7 +98,7 @@ def main() -> None:
                     "load_average": round(os.getloadavg()[0], 2),
                 }
             )
-            print(f"{size:>10}: {fps:6.1f} fps, {args.seconds / r['wall_s']:.2f}x real time", flush=True)
+            print(f"{style:>18} {size:>10}: {fps:6.1f} fps, {args.seconds / r['wall_s']:.2f}x real time", flush=True)
         if not args.skip_memory:
             # Each run in a fresh child: RUSAGE_CHILDREN's max is over all children, so spawn a wrapper per run.
             for minutes in (1, 10):

@@ -222,6 +222,9 @@ PARAMS: tuple[Param, ...] = (
           "camera", "degrees", -180.0, 180.0),
     Param("flash_band", "all", "choice", "Drum band that drives the flash; all uses the part chosen above.",
           "effects", choices=DRUM_BAND_CHOICES),
+    Param("flash_mode", "tonemap", "choice", "How a flash brightens: tonemap lifts toward white and keeps the detail; "
+          "lsd is Lucid Sonic Dreams' formula (everything above 1 - amount turns white).", "effects",
+          choices=("tonemap", "lsd")),
     # Live sets
     Param("preset_fade_s", 2.0, "float", "Crossfade time when the preset changes during a live set; 0 cuts.",
           "live", "s", 0.0, 60.0),

@@ -142,7 +142,7 @@ def test_verbose_works_after_the_subcommand_and_help_tells_the_defaults(capsys):
         return " ".join(capsys.readouterr().out.split())
 
     export = help_of("export")
-    assert "default contain" in export and "(default 4)" in export and "(default specflux)" in export
+    assert "default contain" in export and "(default 4)" in export and "(default superflux)" in export
     demo = help_of("demo")
     assert "frames per second, exactly" in demo and "-q, --quiet no progress bar" in demo
     assert "analyse only this many seconds" in help_of("analyze")
@@ -228,6 +228,6 @@ def test_the_analysis_plot_has_axis_labels_and_colour_bars(tmp_path, song, monke
     assert main(["analyze", str(song), "--plot", str(out), "--duration", "0.5"]) == 0
     assert capsys.readouterr().out == f"wrote {out}\n" and out.stat().st_size > 10_000
     panels = [ax for ax in saved[0].axes if ax.get_title()]
-    assert len(panels) == 4 and all(ax.get_ylabel() for ax in panels) and panels[-1].get_xlabel() == "time (s)"
+    assert len(panels) == 6 and all(ax.get_ylabel() for ax in panels) and panels[-1].get_xlabel() == "time (s)"
     bars = [child.get_ylabel() for ax in panels for child in ax.child_axes]
     assert bars == ["energy", "weight"]  # the chroma's and the class mix's colour bars

@@ -136,7 +136,8 @@ def test_effect_amounts_are_amplitude_times_strength_and_rest_on_a_steady_level(
     a = Amplitudes()(hit, params, 0.0)
     # LSD's min-max of a power envelope: 0.8 as amplitude is 0.64 as power, less the 3 % dead zone
     assert a["flash"] == pytest.approx((0.64 - HIT_DEAD_ZONE) / (1 - HIT_DEAD_ZONE))
-    assert effect_amounts(a, params) == {"flash": pytest.approx(0.5 * a["flash"]), "contrast": 0.0}
+    assert effect_amounts(a, params) == {"flash": pytest.approx(0.5 * a["flash"]), "contrast": 0.0, "flash_mode": 0.0}
+    assert effect_amounts(a, {**params, "flash_mode": "lsd"})["flash_mode"] == 1.0
     assert Amplitudes()(hit, resolve({"flash_percussive": False}), 0.0)["flash"] == pytest.approx(
         (0.16 - HIT_DEAD_ZONE) / (1 - HIT_DEAD_ZONE)
     )

@@ -13,6 +13,7 @@ from livedream.render.gl import compile_program
 from livedream.util.resources import data_dir
 
 pytestmark = pytest.mark.gl
+LSD = 1.0  # flash_mode "lsd": Lucid Sonic Dreams' formula (the default, 0, is the tone-mapped flash)
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_contrast_matches_lsd_and_pil(chain_factory, amount, high):
 @pytest.mark.parametrize("amount", [0.1, 0.3, 0.6, 0.95])
 def test_flash_matches_skimage_formula(chain_factory, amount):
     image = random_image(64, 48, seed=7)
-    out = chain_factory((64, 48), (64, 48), effects=["flash"]).process(image, {"flash": amount})
+    out = chain_factory((64, 48), (64, 48), effects=["flash"]).process(image, {"flash": amount, "flash_mode": LSD})
     assert max_diff(out, lsd_flash(image, amount)) <= 1
     assert out.astype(int).sum() > image.astype(int).sum()
 
@@ -106,7 +107,7 @@ def test_flash_matches_skimage_formula(chain_factory, amount):
 def test_flash_at_one_and_beyond_is_white(chain_factory, amount):
     image = random_image(16, 16, seed=8)
     image[0, 0] = 0
-    out = chain_factory((16, 16), (16, 16)).process(image, {"flash": amount})
+    out = chain_factory((16, 16), (16, 16)).process(image, {"flash": amount, "flash_mode": LSD})
     assert out[0, 0].tolist() == [0, 0, 0]
     nonzero = image > 0
     assert (out[nonzero] == 255).all()
@@ -114,7 +115,7 @@ def test_flash_at_one_and_beyond_is_white(chain_factory, amount):
 
 def test_effects_compose_in_order(chain_factory):
     image = random_image(40, 40, seed=9, high=180)
-    out = chain_factory((40, 40), (40, 40)).process(image, {"contrast": 0.7, "flash": 0.3})
+    out = chain_factory((40, 40), (40, 40)).process(image, {"contrast": 0.7, "flash": 0.3, "flash_mode": LSD})
     expected = lsd_flash(lsd_contrast(image, 0.7), 0.3)
     assert max_diff(out, expected) <= 2
 

@@ -93,8 +93,10 @@ def plot_analysis(
     axes[1].set_ylabel("pitch class")
     axes[1].set_title("chroma")
     bass = np.asarray(report["bass_chroma"]["values"]).T  # [12, hops]
-    axes[2].imshow(bass, aspect="auto", origin="lower", extent=extent, cmap="magma", interpolation="nearest")
+    low = axes[2].imshow(bass, aspect="auto", origin="lower", extent=extent, cmap="magma", interpolation="nearest")
+    _colour_bar(fig, axes[2], low, "energy")
     axes[2].set_yticks(range(0, 12, 2), CHROMA_NAMES[::2])
+    axes[2].set_ylabel("bass pitch class")
     axes[2].set_title("bass chroma (30-220 Hz)")
     ax = axes[3]
     ft = [f.time for f in features]
@@ -104,6 +106,7 @@ def plot_analysis(
         ax.plot(hits, [1.1 * i + 1.0] * len(hits), "v", color=color, ms=3)
     ax.plot(ft, [3.3 + 0.9 * f.bar_phase for f in features], color="0.4", lw=0.6, label="bar phase")
     ax.set_yticks([])
+    ax.set_ylabel("envelope (stacked)")
     ax.legend(loc="upper right", ncol=4)
     ax.set_title("drum bands: envelopes and onsets (kick, snare, hats), bar phase (top)")
     ax = axes[4]

@@ -36,14 +36,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--style",
         default=None,
         metavar="PATH|NAME",
-        help="a StyleGAN2 model file or catalogue name (see `livedream styles`); default: built-in style",
+        help="builtin:NAME (marbling, crystal, filament, tunnel), a StyleGAN2 model file or catalogue name "
+        "(see `livedream styles`); default: builtin:marbling",
     )
     p.add_argument(
         "--model-resolution",
         type=int,
         default=None,
         metavar="N",
-        help="stop StyleGAN2 synthesis at this resolution (faster)",
+        help="stop StyleGAN2 synthesis at this resolution (faster); the built-in style's render size "
+        "(default: the output's short side)",
     )
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when present)")
     p.add_argument(

@@ -48,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--style",
         default=None,
         metavar="PATH|NAME",
-        help="a StyleGAN2 model file or catalogue name; default: the built-in style",
+        help="builtin:NAME (see `livedream styles`), a StyleGAN2 model file or catalogue name; default: builtin:marbling",
     )
     p.add_argument(
         "--model-resolution",

@@ -1,4 +1,4 @@
-"""`livedream still`: one PNG per seed, pixel for pixel what NVIDIA's generate.py (gen_images.py) makes."""
+"""`livedream still`: one PNG per seed, pixel for pixel what NVIDIA's generate.py / gen_images.py makes (or the built-in style)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 NOISE_MODES = ("const", "random", "none")
 MAX_PSI = 10.0  # |psi| beyond this is no picture, only overflow
+STILL_SIZE = 512  # the built-in style's resolution for stills (models keep their own)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -52,7 +53,7 @@ def _pair(text: str) -> tuple[float, float]:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "still",
-        help="render still images from a StyleGAN2/3 model, one PNG per seed",
+        help="render still images from a StyleGAN2/3 model or the built-in style, one PNG per seed",
         description="Render DIR/seed0001.png, ... with the same pixels as NVIDIA's generate.py / gen_images.py "
         "(z = RandomState(seed).randn(1, z_dim)) for the same model, seed, truncation, class and noise mode.",
     )
@@ -60,7 +61,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--style",
         default=None,
         metavar="PATH|NAME",
-        help="StyleGAN2/3 model file (.pkl, .pt) or catalogue name (see `livedream styles`); default: built-in style",
+        help="StyleGAN2/3 model file (.pkl, .pt), catalogue name or builtin:NAME (see `livedream styles`); "
+        "default: built-in style",
     )
     p.add_argument("--seeds", required=True, help="seeds, e.g. 1,2,5-7")
     p.add_argument(
@@ -78,7 +80,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="truncate only the first N layers of w (default: all)",
     )
     p.add_argument(
-        "--class", dest="class_idx", type=int, default=None, metavar="N", help="class index, for conditional models"
+        "--class",
+        dest="class_idx",
+        type=int,
+        default=None,
+        metavar="N",
+        help="class index, for conditional models (the built-in style's palettes; default 0)",
     )
     p.add_argument("--noise-mode", choices=NOISE_MODES, default="const", help="per-pixel noise (default const)")
     p.add_argument(
@@ -95,7 +102,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="stop synthesis at this resolution (skip-architecture models)",
+        help="stop synthesis at this resolution (skip-architecture models); the built-in style's size (default 512)",
     )
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when present)")
     p.set_defaults(run=run)
@@ -114,13 +121,15 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from livedream.models.base import to_uint8
-    from livedream.models.registry import BUILTIN_NAMES, load_generator
+    from livedream.models.registry import builtin_family, load_generator
 
     seeds = parse_seeds(args.seeds)
     outdir = Path(args.outdir).expanduser()
     if outdir.exists() and not outdir.is_dir():
         raise LivedreamError(f"--outdir {outdir}: exists and is not a directory")
-    gen = load_generator(args.style, device=args.device, model_resolution=args.model_resolution)
+    builtin = builtin_family(args.style) is not None
+    resolution = args.model_resolution or (STILL_SIZE if builtin else None)  # a still: the built-in at full size
+    gen = load_generator(args.style, device=args.device, model_resolution=resolution)
     if hasattr(gen, "noise_mode"):
         gen.noise_mode = args.noise_mode
     if args.truncation_cutoff is not None:
@@ -128,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
             raise LivedreamError("--truncation-cutoff applies to StyleGAN2/3 models only")
         gen.truncation_cutoff = args.truncation_cutoff
     c = torch.zeros([1, gen.c_dim], device=gen.device)
-    if gen.c_dim and not (args.class_idx is None and args.style in BUILTIN_NAMES):  # built-in: its default look
+    if gen.c_dim:
+        if args.class_idx is None and builtin:
+            args.class_idx = 0  # the built-in style's classes are palettes: the first is its default look
         if args.class_idx is None:
             raise LivedreamError(f"this model is conditional ({gen.c_dim} classes): give --class 0..{gen.c_dim - 1}")
         if not 0 <= args.class_idx < gen.c_dim:

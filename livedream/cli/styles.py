@@ -1,4 +1,4 @@
-"""`livedream styles`: the public StyleGAN2 models livedream can download by name."""
+"""`livedream styles`: the built-in styles, and the public StyleGAN2 models livedream can download by name."""
 
 from __future__ import annotations
 
@@ -8,15 +8,21 @@ import argparse
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "styles",
-        help="list the public StyleGAN2 models usable with --style NAME",
-        description="List the public StyleGAN2 models that --style NAME downloads once into the cache.",
+        help="list the built-in styles (--style builtin:NAME) and the public StyleGAN2 models (--style NAME)",
+        description="List the built-in styles (--style builtin:NAME, no download) and the public StyleGAN2 models "
+        "that --style NAME downloads once into the cache.",
     )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedream.models import catalogue
+    from livedream.models import builtin, catalogue
 
+    print("built-in (no download):")
+    width = max(len(f"builtin:{n}") for n in builtin.FAMILIES)
+    for name, (_, _, blurb) in builtin.FAMILIES.items():
+        print(f"  {f'builtin:{name}'.ljust(width)}  {blurb}")
+    print()
     rows = [("name", "res", "classes", "cached", "licence", "source")]
     for s in catalogue.styles():
         classes = "?" if s.classes is None else str(s.classes)

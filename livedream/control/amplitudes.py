@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from livedream.audio.features import AudioFeatures
+from livedream.params import BY_NAME
 
 # The roles a separate stem may drive; "main" is the song and the fallback for every role.
 ROLES = ("pulse", "motion", "class", "contrast", "flash")
@@ -94,8 +95,15 @@ class Amplitudes:
 
 
 def effect_amounts(amps: Mapping[str, float], p: Mapping[str, Any]) -> dict[str, float]:
-    """What each shader receives: amplitude x strength (0 leaves the picture untouched)."""
-    return {name: float(min(1.0, max(0.0, amps.get(name, 0.0))) * p[f"{name}_strength"]) for name in EFFECTS}
+    """What each shader receives: amplitude x strength (0 leaves the picture untouched), and the flash's mode.
+
+    "flash_mode" is the index of p["flash_mode"] among its choices (0 tonemap, 1 lsd): the chain sets it as
+    the flash shader's u_flash_mode uniform.
+    """
+    out = {name: float(min(1.0, max(0.0, amps.get(name, 0.0))) * p[f"{name}_strength"]) for name in EFFECTS}
+    mode = BY_NAME["flash_mode"]
+    out["flash_mode"] = float(mode.choices.index(p.get("flash_mode", mode.default)))
+    return out
 
 
 def by_role(main: AudioFeatures, stems: Mapping[str, AudioFeatures] | None = None) -> dict[str, AudioFeatures]:

@@ -119,14 +119,19 @@ class LucidSonicDream:
             "flash_audio": self.flash_audio,
         }
 
-    def _generator(self, seed: int, device: str | None) -> Any:
+    def _generator(self, seed: int, device: str | None, size: tuple[int, int] | None = None) -> Any:
         if self._callable is not None:
             return self._callable
-        key = (seed, device)
+        key = (seed, device, size)  # size: the built-in style renders at the video's short side
         if key not in self._loaded:
             from livedream.models.registry import load_generator
+            from livedream.modes.export import MIN_DEFAULT_SIZE
 
-            self._loaded = {key: load_generator(self._style_ref, device=device, seed=seed)}
+            self._loaded = {
+                key: load_generator(
+                    self._style_ref, device=device, seed=seed, output_size=size or (MIN_DEFAULT_SIZE,) * 2
+                )
+            }
         return self._loaded[key]
 
     def hallucinate(
@@ -198,11 +203,14 @@ class LucidSonicDream:
                 raise LivedreamError(f"{name} must be a finite number, got {value!r}")
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
             raise LivedreamError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
-        generator = self._generator(seed, device)
-        # None: a model's or a style function's own size, as in LSD; the built-in style draws any size: 512.
-        builtin = self._callable is None and self._style_ref is None
-        side = max(generator.resolution, BUILTIN_SIZE) if builtin else generator.resolution
-        size = output_size(resolution, side)
+        # None: a model's or a style function's own size, as in LSD; the built-in style draws any size: 512,
+        # and renders at the video's short side (sharp on a big screen).
+        if self._callable is None and self._style_ref is None:
+            size = output_size(resolution, BUILTIN_SIZE)
+            generator = self._generator(seed, device, size)
+        else:
+            generator = self._generator(seed, device)
+            size = output_size(resolution, generator.resolution)
         n_frames = None
         if save_frames:
             from livedream.modes.export import song_duration

@@ -62,6 +62,7 @@ def table_values(args: Mapping[str, Any], stems: Mapping[str, Any]) -> dict[str,
                 effect, stems.get(f"{effect}_audio"), args.get(f"{effect}_strength"), args.get(f"{effect}_percussive")
             )
         )
+    values["flash_mode"] = args.get("flash_mode", "lsd")  # LSD's own flash formula, unless asked otherwise
     return resolve(validate_values(values))
 
 

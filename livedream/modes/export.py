@@ -68,7 +68,13 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
 
     gen = s.generator
     if gen is None:
-        gen = load_generator(s.style, device=s.device, model_resolution=s.model_resolution, seed=s.seed)
+        gen = load_generator(
+            s.style,
+            device=s.device,
+            model_resolution=s.model_resolution,
+            seed=s.seed,
+            output_size=s.size or (MIN_DEFAULT_SIZE, MIN_DEFAULT_SIZE),
+        )
     size = s.size or (max(gen.resolution, MIN_DEFAULT_SIZE),) * 2
     audio_start = s.audio_start if s.audio_start is not None else 0.0 if s.audio else s.start
     soundtrack = AudioTrack(str(s.audio or s.song), start=audio_start, duration=duration)

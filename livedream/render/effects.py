@@ -12,6 +12,9 @@ these (all optional):
     uniform vec2 u_resolution;  source size in pixels
     out vec4 f_color;           RGB in 0..1
 
+Keys of the amounts mapping that name no effect are settings, e.g. "flash_mode": each is set as the float
+uniform u_<key> on every pass that declares it (the built-in flash reads u_flash_mode).
+
 Images stay in memory order throughout (row 0 = top): uploads, framebuffers and read-backs agree, so only
 drawing into a window's default framebuffer (whose row 0 is the bottom) flips, in the fit pass.
 """
@@ -62,9 +65,11 @@ class EffectChain:
         self.fit = fit
         fit_rect(self.src_size, (int(out_size[0]), int(out_size[1])), fit)  # validate before allocating anything
         self._passes: list[tuple[str, moderngl.Program, moderngl.VertexArray]] = []
+        self._names: set[str] = set()
         for effect in effects:
             program = compile_program(ctx, effect_path(effect))
             self._passes.append((effect_name(effect), program, fullscreen_vao(ctx, program)))
+            self._names.add(effect_name(effect))
         self._fit_program = compile_program(ctx, shader_path("fit.frag"))
         self._fit_vao = fullscreen_vao(ctx, self._fit_program)
         self._source = ctx.texture(self.src_size, 3)
@@ -107,7 +112,8 @@ class EffectChain:
     ) -> None:
         """Run the chain on image [src_h, src_w, 3] uint8, drawing into `target` or, if None, the offscreen output.
 
-        amounts maps effect name -> amplitude x strength; a missing name or 0 skips that effect.
+        amounts maps effect name -> amplitude x strength; a missing name or 0 skips that effect. Other keys are
+        settings, set as uniforms u_<key> (see the module docstring).
         A window's default framebuffer counts rows from the bottom, so drawing into one flips the image;
         flip_y overrides that guess (None: flip exactly when target is a default framebuffer).
         """
@@ -136,6 +142,7 @@ class EffectChain:
         current = self._source
         mean: float | None = None
         drawn = 0
+        settings = {f"u_{key}": float(value) for key, value in amounts.items() if key not in self._names}
         for name, program, vao in self._passes:
             amount = float(amounts.get(name, 0.0))
             if amount == 0.0:
@@ -151,6 +158,8 @@ class EffectChain:
             set_uniform(program, "u_mean_grey", mean if mean is not None else 0.0)
             set_uniform(program, "u_time", float(time))
             set_uniform(program, "u_resolution", (float(self.src_size[0]), float(self.src_size[1])))
+            for uniform, value in settings.items():
+                set_uniform(program, uniform, value)
             vao.render(moderngl.TRIANGLES, vertices=3)
             current = self._textures[drawn % 2]
             drawn += 1

@@ -1,4 +1,4 @@
-"""The built-in style: a procedural, weight-free generator that paints marbled liquid light from (z, c)."""
+"""The marbling family (the default built-in style): marbled liquid light from (z, c), no weights."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from livedream.models.builtin_looks import LOOKS, ramp_table
+from livedream.models.builtin.common import class_weights
+from livedream.models.builtin.looks import LOOKS, ramp_table
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +19,11 @@ WARP_WAVES = 12  # sinusoids per warp layer
 RAMP_SIZE = 1024
 PHASE_SCALE = 0.35 * math.pi  # radians of wave phase per unit of z: a pulse of 0.5 moves the picture, random z differ
 CLASS_PHASE = 1.0  # radians of wave phase that a class shifts: each class its own arrangement
-SHARPEN = 2.0  # exponent on class weights: the leading classes set the look
-LOW_FACTOR = 2  # the warp is computed at resolution / LOW_FACTOR
+LOW_FACTOR = 2  # the warp is computed at resolution / LOW_FACTOR ...
+LOW_MAX = 192  # ... and at most this size: the swirls are smooth, detail comes from the full-resolution paint
+VEIN_SPACING = 0.4  # field units between veins (the field spans [-1.6, 1.6])
+VEIN_WIDTH = 0.9  # vein half-width in output pixels
+VEIN_DEPTH = 0.3  # how much a vein darkens
 
 
 class BuiltinStyle:
@@ -30,8 +34,9 @@ class BuiltinStyle:
     ramp and lit as a glossy surface. z sets the phases, orientation and strength of every warp
     (linearly, so small steps in z are small motions of the liquid); c blends per-class looks:
     colour ramp, rotational symmetry, zoom, swirl strength. The swirls are smooth, so the warp is
-    computed at half the resolution and upsampled; only the stripes and lighting run at
-    full resolution, which keeps a 256 x 256 frame to a few milliseconds on a CPU.
+    computed at half the resolution (at most LOW_MAX) and upsampled; only the stripes, the
+    one-pixel ink veins along the stripes' level sets and the lighting run at full resolution,
+    which keeps a frame to a few milliseconds on a CPU and sharp at any size.
     """
 
     def __init__(self, resolution: int = 256, seed: int = 0, device: str | torch.device = "cpu") -> None:
@@ -42,7 +47,7 @@ class BuiltinStyle:
         self.resolution = int(resolution)
         self.device = torch.device(device)
         self.seed = int(seed)
-        self._low = max(16, self.resolution // LOW_FACTOR)
+        self._low = max(16, min(LOW_MAX, self.resolution // LOW_FACTOR))
         gen = torch.Generator().manual_seed(self.seed)
 
         def randn(*shape: int) -> torch.Tensor:
@@ -86,19 +91,8 @@ class BuiltinStyle:
             setattr(self, name, getattr(self, name).to(self.device))
 
     def class_weights(self, c: torch.Tensor) -> torch.Tensor:
-        """A soft class mix [B, C] -> convex weights [B, C] that favour the strongest classes.
-
-        Negatives are dropped, sums above 1 normalised, and what is missing from 1 goes to class 0
-        (so an all-zero c is class 0, continuously). Then the weights are sharpened (w^2,
-        renormalised): a chroma-driven mix of twelve classes still shows its leading one or two
-        looks instead of an average of all of them, which is grey; near-equal classes still blend.
-        """
-        w = c.clamp(min=0)  # [B, C]
-        total = w.sum(dim=1, keepdim=True)  # [B, 1]
-        w = w / total.clamp(min=1.0)
-        w[:, 0] += (1 - total[:, 0]).clamp(min=0)
-        w = w.pow(SHARPEN)
-        return w / w.sum(dim=1, keepdim=True)
+        """A soft class mix [B, C] -> convex weights [B, C] that favour the strongest classes (see common)."""
+        return class_weights(c)
 
     @torch.no_grad()
     def __call__(self, z: torch.Tensor, c: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
@@ -204,12 +198,18 @@ class BuiltinStyle:
         fp = F.pad(field.unsqueeze(1), (1, 1, 1, 1), mode="replicate")[:, 0]  # [B, H+2, W+2]
         dx = fp[:, 1:-1, 2:] - fp[:, 1:-1, :-2]  # [B, H, W]
         dy = fp[:, :-2, 1:-1] - fp[:, 2:, 1:-1]
+        # Veins: thin ink lines along level sets of the field, one pixel wide at any resolution (the distance to
+        # the nearest level is the field's offset over its gradient, as for a signed distance field).
+        grad = torch.hypot(dx, dy).mul_(0.5 / VEIN_SPACING).clamp_(min=1e-4)  # [B, H, W]: levels per pixel
+        level = field * (1.0 / VEIN_SPACING)
+        vein = level.sub_(level.round()).abs_().div_(grad).mul_(1.0 / VEIN_WIDTH).clamp_(max=4).square_().neg_().exp_()
+        vein.mul_((1.0 - grad.mul(2.0)).clamp_(0, 1))  # no veins where they would crowd under two pixels apart
         k = 1.7 * res / 256
         kx = (-k * torch.cos(light))[:, None, None]
         ky = (-k * torch.sin(light))[:, None, None]
         ndl = torch.addcmul(dx.mul_(kx).add_(0.7), dy, ky).clamp_(0, 1)  # [B, H, W]: n . l
         spec = ndl * ndl
         spec.mul_(spec).mul_(spec).mul_(spec).mul_((0.7 * gloss)[:, None, None]).sub_(1)  # 2 * gloss * ndl^16 - 1
-        shade = ndl.mul_(0.45).add_(0.55)
+        shade = ndl.mul_(0.45).add_(0.55).mul_(vein.mul_(-VEIN_DEPTH).add_(1.0))
         out = torch.addcmul(spec.unsqueeze(1), rgb, shade.unsqueeze(1))  # [B, 3, H, W]
         return out.clamp_(-1, 1)
