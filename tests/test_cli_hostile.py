@@ -230,4 +230,4 @@ def test_the_analysis_plot_has_axis_labels_and_colour_bars(tmp_path, song, monke
     panels = [ax for ax in saved[0].axes if ax.get_title()]
     assert len(panels) == 6 and all(ax.get_ylabel() for ax in panels) and panels[-1].get_xlabel() == "time (s)"
     bars = [child.get_ylabel() for ax in panels for child in ax.child_axes]
-    assert bars == ["energy", "weight"]  # the chroma's and the class mix's colour bars
+    assert bars == ["energy", "energy", "weight"]  # the chroma's, the bass chroma's and the class mix's colour bars
