@@ -76,6 +76,10 @@ class ClassMixer:
         if self._since_shuffle < period:
             return
         self._since_shuffle -= period * math.floor(self._since_shuffle / period)
+        self.shuffle(p)
+
+    def shuffle(self, p: Mapping[str, Any]) -> None:
+        """Swap some pitch-to-class pairs now: more with a higher class_shuffle_strength."""
         n_swaps = max(1, round(6 * p["class_shuffle_strength"])) if p["class_shuffle_strength"] > 0 else 0
         for _ in range(n_swaps):
             i, j = self._rng.choice(12, 2, replace=False)

@@ -50,6 +50,10 @@ class Controller:
         """Apply validated parameter changes between frames (live OSC, preset switches)."""
         self.params.update(validate_values(changes))
 
+    def shuffle_classes(self) -> None:
+        """Shuffle the pitch-to-class mapping now (a bar line, with class_shuffle_bars)."""
+        self._classes.shuffle(self.params)
+
     def _draw_speeds(self) -> np.ndarray:
         r = self.params["motion_randomness"]
         return (1.0 - r * self._rng.random(self.z_dim)).astype(np.float32)

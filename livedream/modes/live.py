@@ -4,7 +4,8 @@ Source   capture child -> shared ring -> AnalysisThread -> FeatureFeed per mix /
 Clock    DisplayClock: wall time since the start, one frame per display refresh (paced by the swap)
 Engine   FrameStep -> InferenceWorker (its own thread, newest request wins) -> EffectChain -> numpy effects
 Sinks    LiveRecorder (--record), WindowSink (the picture 1:1, the HUD over it, swap), StatsSink (--stats-file)
-Control  OSC thread -> ControlInbox -> LiveControl.update() on the main thread, between frames
+Control  OSC thread, MIDI thread -> ControlInbox -> LiveControl.update() on the main thread, between frames
+Tempo    one TempoSource (--tempo): MIDI clock, tap, or the analyzer's beats -> the FrameStep's tempo lock
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class LiveSettings:
     stats_interval: float = 1.0
     shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), after contrast and flash
     cpu_effects: Sequence[Any] = ()  # numpy effects (render.cpu_effects.FrameEffect), driven by the mix
+    midi: Sequence[str] = ()  # MIDI input ports (names, parts of names, or indexes); () no MIDI
+    midi_map: Path | None = None  # the mapping file; None: ~/.config/livedream/midi.yaml
+    tempo: str = "auto"  # the tempo source: auto, beats, tap or midi
 
 
 @dataclass
@@ -85,6 +89,7 @@ class LiveSession:
     window_sink: Any  # sinks.window.WindowSink
     stats: Any  # modes.stats.LiveStats
     osc: Any = None  # control_in.osc_server.OscServer
+    midi: Any = None  # control_in.midi.MidiInput
 
 
 def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = None) -> int:
@@ -104,10 +109,14 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         raise LivedreamError("--duration must be > 0 seconds")
     if s.record is not None and s.record.suffix.lower() != ".mp4":
         raise LivedreamError(f"--record {s.record}: livedream records MP4 files; use a name ending in .mp4")
+    from livedream.control_in.inbox import ControlInbox
+
     library = PresetLibrary()
     preset = library.add(s.preset)
+    inbox = ControlInbox()
     with contextlib.ExitStack() as stack:
-        osc = _start_osc(s, stack)  # a taken port fails here, before the sound card or a window opens
+        osc = _start_osc(s, stack, inbox)  # a taken port fails here, before the sound card or a window opens
+        tempo, midi, learner = _start_midi(s, stack, inbox)  # so does a MIDI port that is not there
         source = LiveInput(s.device, s.channels, s.sample_rate, stem_channels=s.stem_channels)
         source.open()  # a wrong device or channel fails here, before any window opens
         stack.callback(source.close)
@@ -132,7 +141,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         window_sink = WindowSink(window, hud)
         window_sink.show_hud = s.hud
         stack.callback(window_sink.close)
-        engine = live_engine(window.ctx, s, gen, worker, feed, stems, window.size)
+        engine = live_engine(window.ctx, s, gen, worker, feed, stems, window.size, tempo=tempo)
         step = engine.step
         stack.callback(engine.release)
         listeners = []
@@ -140,15 +149,18 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
             from livedream.control_in.osc_reply import OscReply
 
             listeners.append(OscReply(*s.osc_reply))
-        control = LiveControl(step, library, preset, inbox=osc.inbox if osc else None, listeners=listeners, seed=s.seed)
+        control = LiveControl(
+            step, library, preset, inbox=inbox, listeners=listeners, seed=s.seed, tempo=tempo, learner=learner
+        )
         stack.callback(control.close)
         start = time.monotonic()
+        tempo.set_origin(start)
         recorder = None
         if s.record is not None:
             recorder = LiveRecorder(s.record, window.size, source.sample_rate, len(source.channels), start)
             stack.callback(recorder.abort)  # replaced by close() after a clean end
             engine.sinks.append(recorder)
-        session = LiveSession(s, engine, control, feed, source, worker, window, window_sink, stats, osc)
+        session = LiveSession(s, engine, control, feed, source, worker, window, window_sink, stats, osc, midi)
         window_sink.hud_lines = lambda: _hud_lines(session)
         engine.sinks += [window_sink, StatsSink(stats, session)]
         if on_frame is not None:
@@ -169,8 +181,10 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     return 0
 
 
-def live_engine(ctx, s: LiveSettings, gen, worker, feed, stems, out_size: tuple[int, int]):
-    """The engine as live mode wires it (also for a simulated run): the mix's and the stems' feeds, the worker."""
+def live_engine(ctx, s: LiveSettings, gen, worker, feed, stems, out_size: tuple[int, int], tempo=None):
+    """The engine as live mode wires it (also for a simulated run): the mix's and the stems' feeds, the worker.
+
+    tempo: the TempoSource the tempo-locked parameters follow (None: none)."""
     from livedream.control.controller import Controller
     from livedream.control.step import FrameStep
     from livedream.modes.engine import Engine
@@ -181,6 +195,7 @@ def live_engine(ctx, s: LiveSettings, gen, worker, feed, stems, out_size: tuple[
     step = FrameStep(
         Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed),
         {effect_name(path): strength for path, strength in s.shader_effects},
+        tempo=tempo,
     )
     cpu = CpuEffects(s.cpu_effects, lambda path: _LatestFeatures(feed)) if s.cpu_effects else None
     return Engine(
@@ -241,14 +256,13 @@ class _LatestFeatures:
         return self.feed.latest
 
 
-def _start_osc(s: LiveSettings, stack: contextlib.ExitStack):
+def _start_osc(s: LiveSettings, stack: contextlib.ExitStack, inbox):
     """The OSC server, started; None when off, or when the default port is taken (a warning says so)."""
-    from livedream.control_in.inbox import ControlInbox
     from livedream.control_in.osc_server import OscServer
 
     if s.osc_port is None:
         return None
-    server = OscServer(s.osc_host, s.osc_port, ControlInbox())
+    server = OscServer(s.osc_host, s.osc_port, inbox)
     try:
         server.start()
     except LivedreamError as exc:
@@ -260,13 +274,46 @@ def _start_osc(s: LiveSettings, stack: contextlib.ExitStack):
     return server
 
 
+def _start_midi(s: LiveSettings, stack: contextlib.ExitStack, inbox):
+    """(the TempoSelector, the MidiInput or None, the Learner or None): MIDI ports open, the clock listening."""
+    from livedream.control.midi_clock import MidiClock
+    from livedream.control.tempo import BeatsTempo, TapTempo, TempoSelector
+
+    if s.tempo == "midi" and not s.midi:
+        raise LivedreamError("--tempo midi needs a MIDI input sending clock: add --midi PORT")
+    clock = MidiClock() if s.midi else None
+    tempo = TempoSelector(s.tempo, midi=clock, tap=TapTempo(), beats=BeatsTempo())
+    if not s.midi:
+        return tempo, None, None
+    from livedream.control_in.midi import MidiInput
+    from livedream.control_in.midi_learn import Learner
+    from livedream.control_in.midi_map import DEFAULT_PATH, MidiMapFile
+
+    mapfile = MidiMapFile(s.midi_map or DEFAULT_PATH)
+    learner = Learner(mapfile)
+    midi = MidiInput(s.midi, inbox, mapfile, clock, learner).start()
+    stack.callback(midi.stop)
+    return tempo, midi, learner
+
+
 def _between_frames(session: LiveSession, ft: FrameTime) -> bool:
     """Keys, window size and control changes, on the main thread before each frame; False ends the show."""
     window = session.window
     actions = window.poll()
+    learner = session.control.learner
+    if "escape" in actions:  # Esc cancels MIDI learn; otherwise it quits
+        if learner is not None and learner.target is not None:
+            learner.cancel()
+        else:
+            actions.append("quit")
     if "quit" in actions:
         log.info("quit")
         return False
+    if "learn" in actions:
+        if learner is None:
+            log.error("MIDI learn: no MIDI input is open (start with --midi PORT)")
+        else:
+            learner.step()
     if "fullscreen" in actions:
         window.toggle_fullscreen()
     if "hud" in actions:
@@ -290,6 +337,12 @@ def _hud_lines(session: LiveSession) -> list[str]:
         f"input {db:6.1f} dBFS",
         f"latency {last.get('latency_ms') or 0:5.1f} ms",
     ]
+    tempo = session.control.state.get("tempo") or {}
+    if tempo.get("bpm"):
+        lines.append(f"tempo {tempo['bpm']:6.1f} BPM ({tempo['source']})  beat {tempo['beat_phase']:.2f}")
+    learner = session.control.learner
+    if learner is not None and learner.target is not None:
+        lines.append(f"MIDI learn: {learner.target} - move a control (L next, Esc cancel)")
     if worker.errors:
         lines.append(f"generator errors: {worker.errors}")
     return lines

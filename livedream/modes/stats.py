@@ -124,6 +124,8 @@ class StatsSink:
         )
         if self.stats.due(now):
             state = {**s.control.state, "osc": s.osc.counters if s.osc is not None else None}
+            if getattr(s, "midi", None) is not None:
+                state["midi"] = dict(s.midi.counters)
             self.stats.flush(now, s.feed.level, s.feed.onsets, s.worker.dropped, s.control.core.params, state)
 
     def close(self) -> None:
