@@ -20,6 +20,8 @@ PPQN = 24
 WINDOW = 36  # ticks in the tempo fit: 1.5 beats
 STALE_PERIODS = 3.0  # no tick for this many tick periods (plus STALE_S): the clock has stopped
 STALE_S = 0.1
+OUTLIER_PERIODS = 0.25  # a tick further than this (in tick periods, or OUTLIER_S) off the fitted line is left out
+OUTLIER_S = 0.002
 GAP_PERIODS = 4.0  # a gap this long between ticks starts a fresh fit (the clock was restarted)
 
 
@@ -80,20 +82,17 @@ class MidiClock:
             self._pos_at_fit = self._pos
 
     def _refit(self) -> None:
+        """A least-squares line through the window, then again without the ticks far off it (a burst of late
+        ticks after a flood on the wire), so a few bad arrivals do not tilt the tempo."""
         pts = list(self._times)
-        if len(pts) < 3:
-            self._fit = None
-            return
-        n = len(pts)
-        mx = sum(i for i, _ in pts) / n
-        my = sum(t for _, t in pts) / n
-        sxx = sum((i - mx) ** 2 for i, _ in pts)
-        sxy = sum((i - mx) * (t - my) for i, t in pts)
-        period = sxy / sxx if sxx > 0 else 0.0
-        if period <= 0:
-            self._fit = None
-            return
-        self._fit = (my - period * mx, period, pts[-1][0])
+        fit = _line(pts)
+        if fit is not None:
+            intercept, period = fit
+            tolerance = max(OUTLIER_PERIODS * period, OUTLIER_S)
+            kept = [(i, t) for i, t in pts if abs(t - (intercept + period * i)) <= tolerance]
+            if len(kept) >= max(3, len(pts) // 2) and len(kept) < len(pts):
+                fit = _line(kept) or fit
+        self._fit = None if fit is None else (fit[0], fit[1], pts[-1][0])
 
     # -- the main thread's side ---------------------------------------------------------------------------------
 
@@ -118,3 +117,16 @@ class MidiClock:
             since = min(max(-period, now - fitted_last), period)  # between ticks; never past the next one
             pos = max(0.0, self._pos_at_fit + since / period) if self._pos_at_fit >= 0 else 0.0
             return TempoState(bpm, pos / PPQN, self.name, running=self.playing is not False)
+
+
+def _line(pts: list[tuple[int, float]]) -> tuple[float, float] | None:
+    """(intercept, slope) of the least-squares line time = intercept + slope x tick number; None if degenerate."""
+    n = len(pts)
+    if n < 3:
+        return None
+    mx = sum(i for i, _ in pts) / n
+    my = sum(t for _, t in pts) / n
+    sxx = sum((i - mx) ** 2 for i, _ in pts)
+    sxy = sum((i - mx) * (t - my) for i, t in pts)
+    period = sxy / sxx if sxx > 0 else 0.0
+    return None if period <= 0 else (my - period * mx, period)

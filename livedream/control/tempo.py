@@ -25,6 +25,8 @@ TAP_GAP_S = 2.0  # a pause longer than this between taps starts a new count
 TAP_MIN_S = 0.2  # taps closer than this are a double hit, not a tempo (300 BPM)
 MIN_BPM, MAX_BPM = 20.0, 400.0
 BEATS_MIN_CONFIDENCE = 0.1  # the analyzer's beat confidence below which its tempo is not trusted
+SILENCE_RMS = 1e-4  # about -80 dBFS: below this there is no music, so no beat, whatever the tracker says
+SILENCE_HOLD_S = 2.0  # a pause shorter than this (a break) keeps the analyzer's tempo
 MODES = ("auto", "beats", "tap", "midi")
 
 
@@ -116,7 +118,8 @@ class BeatsTempo:
 
     Reads tempo_bpm and beat_phase from the mix's features, and bar_phase and beat_confidence where the
     analyzer provides them; counts beats itself (a wrap of beat_phase is a beat). No tempo until the
-    analyzer reports one (tempo_bpm > 0, confidence above BEATS_MIN_CONFIDENCE where there is one).
+    analyzer reports one (tempo_bpm > 0, confidence above BEATS_MIN_CONFIDENCE where there is one), and
+    none after SILENCE_HOLD_S of silence where there is no confidence (aubio keeps its last tempo forever).
     """
 
     name = "beats"
@@ -125,6 +128,7 @@ class BeatsTempo:
         self.role = role
         self._beats = 0  # whole beats counted so far
         self._last_phase: float | None = None
+        self._heard_at: float | None = None  # the features' time of the last hop above SILENCE_RMS
 
     def state(self, t: float, features: Mapping[str, AudioFeatures]) -> TempoState | None:
         f = features.get(self.role) if features else None
@@ -132,6 +136,12 @@ class BeatsTempo:
         confidence = getattr(f, "beat_confidence", None)
         if not (MIN_BPM <= bpm <= MAX_BPM) or (confidence is not None and confidence < BEATS_MIN_CONFIDENCE):
             return None
+        if confidence is None:
+            now = float(getattr(f, "time", t))
+            if float(getattr(f, "rms", 1.0)) >= SILENCE_RMS:
+                self._heard_at = now
+            if self._heard_at is None or now - self._heard_at > SILENCE_HOLD_S:
+                return None
         phase = float(getattr(f, "beat_phase", 0.0) or 0.0) % 1.0
         if self._last_phase is not None and phase + 0.5 < self._last_phase:
             self._beats += 1

@@ -1,10 +1,12 @@
 """MIDI in: ports over JACK (when a JACK server runs) or ALSA; CCs and notes -> the control inbox, clock -> MidiClock.
 
-python-rtmidi delivers each message on its own thread; here it is decoded (mido), checked and turned into a
-Command for the same ControlInbox as OSC, or a tick/start/stop for the MidiClock. SysEx and active sensing
-are dropped by rtmidi itself, so a flood of them costs nothing here. A watcher thread checks the ports
-twice a second: a port that vanished is logged and closed, and reopened when it comes back; it also
-reloads the mapping file when it changes.
+rtmidi queues what arrives (in C++, on JACK's or ALSA's own thread: no Python runs there, so the real-time
+thread never waits for the GIL); one thread here drains the queues every POLL_S, decodes each message
+(mido), checks it and turns it into a Command for the same ControlInbox as OSC, or a tick/start/stop for the
+MidiClock. Arrival times come from rtmidi's own delta times, anchored to time.monotonic() by the smallest
+lag seen, so polling adds no jitter to the clock. SysEx and active sensing are dropped by rtmidi itself, so a
+flood of them costs nothing here. Twice a second the same thread checks the ports: a port that vanished is
+logged and closed, and reopened when it comes back; and it reloads the mapping file when it changes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from livedream.errors import LivedreamError
 log = logging.getLogger(__name__)
 
 WATCH_S = 0.5  # how often ports and the mapping file are checked
+POLL_S = 0.002  # how often rtmidi's queues are drained
+START_WAIT_S = 2.0  # how long a port named at start-up may take to be listed
+QUEUE_SIZE = 4096  # messages rtmidi holds per port between two drains (a flood beyond it is dropped there)
 CLIENT_NAME = "livedream"
 INSTALL_HINT = "MIDI needs python-rtmidi and mido: pip install 'livedream[midi]'"
 
@@ -86,6 +91,15 @@ class _Port:
         self.spec = spec
         self.name: str | None = None
         self.midi_in: Any = None
+        self.clock_s = 0.0  # the sum of rtmidi's delta times: arrival times on the MIDI system's clock
+        self.offset: float | None = None  # time.monotonic() - clock_s, the smallest seen (the least polling lag)
+
+    def arrived(self, delta: float, polled_at: float) -> float:
+        """The time.monotonic() at which a message arrived, from its delta time and when it was polled."""
+        self.clock_s += max(0.0, float(delta))
+        lag = polled_at - self.clock_s
+        self.offset = lag if self.offset is None or lag < self.offset else self.offset
+        return self.clock_s + self.offset
 
 
 class MidiInput:
@@ -107,56 +121,86 @@ class MidiInput:
         self._thread: threading.Thread | None = None
         self.api: int | None = None
         self.api_name = ""
+        self._mido: Any = None
         self._probe: Any = None  # one client kept for listing ports (opening one per check would churn JACK)
 
     def start(self) -> MidiInput:
         """Open every port now; a port that does not exist is an error listing the ports there are."""
+        import mido  # here, not on the first message: an import holds the GIL long enough to drop frames
+
+        self._mido = mido
         self.api, self.api_name = open_api()
         self._probe = _rtmidi().MidiIn(self.api, name=f"{CLIENT_NAME}-watch")
         names = self._names()
+        deadline = time.monotonic() + START_WAIT_S
+        while not all(match_port(p.spec, names) for p in self.ports) and time.monotonic() < deadline:
+            time.sleep(0.1)  # a busy JACK server may answer a new client's first query with nothing
+            names = self._fresh_names()
         for port in self.ports:
             name = match_port(port.spec, names)
             if name is None:
                 listed = ", ".join(repr(n) for n in names) or "none"
                 raise LivedreamError(f"--midi {port.spec}: no such MIDI port ({self.api_name}); ports: {listed}")
             self._open(port, name)
-        self._thread = threading.Thread(target=self._watch, name="midi-watch", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="midi", daemon=True)
         self._thread.start()
         return self
 
     def _names(self) -> list[str]:
         return [str(n) for n in self._probe.get_ports()]
 
+    def _fresh_names(self) -> list[str]:
+        """The port list from a new listing client: a JACK client the server found too slow lists nothing."""
+        if self._probe is not None:
+            self._probe.delete()
+        self._probe = _rtmidi().MidiIn(self.api, name=f"{CLIENT_NAME}-watch")
+        return self._names()
+
     def _open(self, port: _Port, name: str) -> None:
         rtmidi = _rtmidi()
-        midi_in = rtmidi.MidiIn(self.api, name=CLIENT_NAME)
+        midi_in = rtmidi.MidiIn(self.api, name=CLIENT_NAME, queue_size_limit=QUEUE_SIZE)
         midi_in.ignore_types(sysex=True, timing=False, active_sense=True)
-        midi_in.set_callback(self._on_message)
         try:
             midi_in.open_port(list(midi_in.get_ports()).index(name), name="in")
         except (ValueError, rtmidi.SystemError, rtmidi.InvalidPortError) as exc:
             midi_in.delete()
             raise LivedreamError(f"--midi {port.spec}: cannot open {name!r}: {exc}") from None
         port.name, port.midi_in = name, midi_in
+        port.clock_s, port.offset = 0.0, None
         log.info("MIDI: listening to %s (%s)", name, self.api_name)
 
     def _close(self, port: _Port) -> None:
         if port.midi_in is not None:
-            port.midi_in.cancel_callback()
             port.midi_in.close_port()
             port.midi_in.delete()
         port.midi_in = None
 
-    def _watch(self) -> None:
-        while not self._stop.wait(WATCH_S):
-            try:
-                self._check()
-            except Exception as exc:  # noqa: BLE001 - the watcher must outlive anything a MIDI system does
-                self._warn.warn("watch", f"checking the ports failed: {exc}")
+    def _run(self) -> None:
+        next_check = time.monotonic() + WATCH_S
+        while not self._stop.wait(POLL_S):
+            for port in self.ports:
+                self._drain(port)
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + WATCH_S
+                try:
+                    self._check()
+                except Exception as exc:  # noqa: BLE001 - the thread must outlive anything a MIDI system does
+                    self._warn.warn("watch", f"checking the ports failed: {exc}")
+
+    def _drain(self, port: _Port) -> None:
+        midi_in = port.midi_in
+        while midi_in is not None:
+            got = midi_in.get_message()
+            if got is None:
+                return
+            raw, delta = got
+            self._on_message(raw, port.arrived(delta, time.monotonic()))
 
     def _check(self) -> None:
         self.mapfile.poll()
         names = self._names()
+        if any(p.midi_in is not None and p.name not in names for p in self.ports):
+            names = self._fresh_names()  # ask again before calling a port gone
         for port in self.ports:
             if port.midi_in is not None and port.name not in names:
                 log.warning("MIDI: port %s is gone; the picture goes on, reconnecting when it returns", port.name)
@@ -172,14 +216,13 @@ class MidiInput:
                     self.counters["reconnects"] += 1
                     log.warning("MIDI: port %s is back", name)
 
-    def _on_message(self, event: tuple[list[int], float], data: Any = None) -> None:
-        """rtmidi's thread: one message. Never raises (an exception here would end rtmidi's thread)."""
-        at = time.monotonic()
+    def _on_message(self, raw: list[int], at: float) -> None:
+        """One message, arrived at time.monotonic() `at`. Never raises: a malformed message is logged, never fatal."""
         try:
-            self._handle(event[0], at)
-        except Exception as exc:  # noqa: BLE001 - a malformed message is logged, never fatal
+            self._handle(raw, at)
+        except Exception as exc:  # noqa: BLE001 - whatever a sender puts on the wire
             self.counters["refused"] += 1
-            self._warn.warn("bad", f"message {event[0][:8]!r} refused: {exc}")
+            self._warn.warn("bad", f"message {raw[:8]!r} refused: {exc}")
 
     def _handle(self, raw: list[int], at: float) -> None:
         self.counters["messages"] += 1
@@ -199,9 +242,7 @@ class MidiInput:
             elif status == 0xF2 and len(raw) == 3:
                 clock.song_position(raw[1] | (raw[2] << 7), at)
             return
-        import mido
-
-        msg = mido.Message.from_bytes(raw)  # checks lengths and data bytes (ValueError)
+        msg = self._mido.Message.from_bytes(raw)  # checks lengths and data bytes (ValueError)
         if msg.type == "control_change":
             kind, number, value = "cc", msg.control, msg.value
         elif msg.type == "note_on" and msg.velocity > 0:

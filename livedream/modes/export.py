@@ -69,6 +69,7 @@ class ExportSettings:
     cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
     save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG
     look_ahead: bool = True  # read features ahead by the onset detector's delay (live cannot; tests switch it off)
+    tempo_grid: tuple[float, float] | None = None  # (bpm, first beat s): a known beat grid; None: the analyzer's beats
 
 
 def song_duration(path: Path, start: float, duration: float | None) -> float:
@@ -80,6 +81,17 @@ def song_duration(path: Path, start: float, duration: float | None) -> float:
         raise LivedreamError(f"{path}: --start {start:g} s is past the end of the audio ({info.duration_s:.2f} s)")
     left = info.duration_s - start
     return left if duration is None else min(duration, left)
+
+
+def export_step(
+    s: ExportSettings, z_dim: int, c_dim: int, user_shaders: Mapping[str, float] | None = None
+) -> FrameStep:
+    """The FrameStep an export runs: the controller, and the tempo the tempo-locked parameters follow (the
+    analyzer's beats of the song, or s.tempo_grid when the beat grid is known)."""
+    from livedream.control.tempo import BeatsTempo, FixedTempo
+
+    tempo = FixedTempo(*s.tempo_grid) if s.tempo_grid is not None else BeatsTempo()
+    return FrameStep(Controller(z_dim, c_dim, s.params, seed=s.seed), user_shaders, tempo=tempo)
 
 
 def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None) -> Path:
@@ -112,10 +124,7 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     main = timeline(s.song)
     features = FileFeatures(main, {role: timeline(path) for role, path in s.stems.items()})
     cpu_effects = CpuEffects(s.cpu_effects, lambda path: main if path in (None, s.song.resolve()) else timeline(path))
-    step = FrameStep(
-        Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed),
-        {effect_name(path): strength for path, strength in s.shader_effects},
-    )
+    step = export_step(s, gen.z_dim, gen.c_dim, {effect_name(path): strength for path, strength in s.shader_effects})
     clock = FrameClock(s.fps, n_frames)
     with contextlib.ExitStack() as stack:
         ctx = headless_context()

@@ -220,6 +220,7 @@ def run_simulated(
     """
     from livedream.audio.analyzer import ANALYSIS_RATE
     from livedream.audio.feed import AnalysisThread, FeatureFeed
+    from livedream.control.tempo import BeatsTempo
     from livedream.models.inference import InferenceWorker
     from livedream.models.registry import load_generator
     from livedream.modes.clock import SimulatedClock
@@ -234,7 +235,7 @@ def run_simulated(
         analysis = AnalysisThread(source, feed, stems=stems)  # stepped here: the clock is simulated
         worker = InferenceWorker(gen, wait=True).start()
         stack.callback(worker.stop)
-        engine = live_engine(ctx, s, gen, worker, feed, stems, s.size)
+        engine = live_engine(ctx, s, gen, worker, feed, stems, s.size, tempo=BeatsTempo())  # as export
         stack.callback(engine.release)
         engine.sinks = list(sinks)
 
