@@ -64,6 +64,7 @@ class Live:
     server: str
     client: str
     sender: Sender
+    flooder: Sender  # a second controller on a second --midi port
 
     def records(self) -> list[dict]:
         lines = self.stats.read_text().splitlines() if self.stats.exists() else []
@@ -107,13 +108,15 @@ def live(tmp_path_factory):
         server = stack.enter_context(h.jackd(period=128))  # 2.7 ms JACK periods: the MIDI path's granularity
         sender = Sender(server, client)
         stack.callback(sender.quit)
+        flooder = Sender(server, f"{client}fl")
+        stack.callback(flooder.quit)
         err = stack.enter_context(open(stderr, "w"))
         cmd = [sys.executable, "-m", "livedream", "-v", "live", "--size", f"{WIN}x{WIN}", "--stats-file", str(stats),
-               "--stats-interval", "0.1", "--preset", str(preset), "--duration", "120", "--midi", client,
+               "--stats-interval", "0.1", "--preset", str(preset), "--duration", "120", "--midi", client, "--midi", f"{client}fl",
                "--midi-map", str(midi_map), "--osc-port", str(osc_port), "--tempo", "auto"]  # fmt: skip
         proc = subprocess.Popen(cmd, env={**h.jack_env(server), "DISPLAY": display}, stderr=err)
         try:
-            lv = Live(proc, stats, stderr, screen, midi_map, osc_port, server, client, sender)
+            lv = Live(proc, stats, stderr, screen, midi_map, osc_port, server, client, sender, flooder)
             lv.wait(lambda r: r["frames"] > 10, timeout=40, what="the first frames")
             yield lv
         finally:
@@ -146,7 +149,11 @@ def test_ccs_move_the_values_through_the_curve_and_notes_switch_preset_and_flash
     while time.monotonic() < until:
         peak = max(peak, live.window().mean())
     time.sleep(0.3)
-    assert peak > before + 40, (before, peak, [(r["t"], r["frames"], r["freeze"], r["midi"]) for r in live.records()[-14:]])
+    assert peak > before + 40, (
+        before,
+        peak,
+        [(r["t"], r["frames"], r["freeze"], r["midi"]) for r in live.records()[-14:]],
+    )
     subprocess.run(["oscsend", "127.0.0.1", str(live.osc_port), "/livedream/freeze", "i", "0"], check=True)
 
 
@@ -167,13 +174,14 @@ def test_midi_clock_gives_tempo_and_phase_and_start_stop_are_honoured(live):
     assert tempo["source"] == "midi" and abs(tempo["bpm"] - 128.0) <= 0.5, tempo
     expected = (tempo["monotonic"] - t0) * 128 / 60  # beats since the first tick
     assert abs(tempo["beat"] - expected) * 60 / 128 < 0.010, (tempo, expected)
-    # A SysEx flood and malformed bytes: no crash, no stalled frames, the clock keeps its lock.
-    live.sender("sysex 2000")  # 130 kB, at up to 1.3 MB/s: far past what a MIDI cable carries
-    live.sender("raw 33 44")  # data bytes without a status byte
-    flood_over = time.monotonic()
-    rec = live.wait(lambda r: r["tempo"]["monotonic"] > flood_over + 2.0, what="2 s after the flood")
-    assert abs(rec["tempo"]["bpm"] - 128.0) <= 0.5, rec["tempo"]  # locked again (a plain line fit is not)
-    during = [r for r in live.records() if r["tempo"]["monotonic"] > flood_over - 0.5]
+    # A SysEx flood and malformed bytes from a second controller: no crash, no stalled frames, the clock's lock holds.
+    flood_from = time.monotonic()
+    live.flooder("sysex 3000")  # 200 kB as fast as JACK takes it: far past what a MIDI cable carries
+    live.flooder("raw 33 44")  # data bytes without a status byte
+    after = time.monotonic() + 0.3
+    rec = live.wait(lambda r: r["tempo"]["monotonic"] > after, what="a record after the flood")
+    during = [r for r in live.records() if r["tempo"]["monotonic"] > flood_from]
+    assert all(abs(r["tempo"]["bpm"] - 128.0) <= 1.0 for r in during), [r["tempo"]["bpm"] for r in during]
     assert max(r["max_frame_ms"] for r in during) < 250 and rec["midi"]["refused"] >= 1, during
     live.sender("stop")
     live.wait(lambda r: r["tempo"]["source"] is None, what="Stop: no tempo (silence has no beats)")

@@ -132,3 +132,14 @@ def test_a_map_file_that_is_too_big_or_too_deep_is_refused(tmp_path):
     with pytest.raises(LivedreamError):
         load_map(path)
     assert MidiMap.parse(None).bindings == {}
+
+
+def test_port_names_match_by_name_part_or_number_and_a_replugged_port_is_the_same_one():
+    from livedream.control_in.midi import _same_port, match_port
+
+    names = ["ab:out", "abfl:out", "nanoKONTROL2:nanoKONTROL2 MIDI 1 24:0", "Launch Control XL:LCXL MIDI 1 20:0"]
+    assert [match_port(s, names) for s in ("ab", "abfl", "AB:out", "nano", "launch", "2", "out", "zzz")] == [
+        "ab:out", "abfl:out", "ab:out", names[2], names[3], names[2], None, None,
+    ]  # fmt: skip
+    assert _same_port("ab:out", ["abfl:out"]) is None  # gone: not the other controller whose name contains it
+    assert _same_port(names[2], ["nanoKONTROL2:nanoKONTROL2 MIDI 1 28:0"]) == "nanoKONTROL2:nanoKONTROL2 MIDI 1 28:0"

@@ -2,8 +2,9 @@
 
 The receiver thread calls tick/start/stop/continue_/song_position with the time.monotonic() of arrival;
 the main thread reads state(t). The tempo is a least-squares line through the last WINDOW ticks' arrival
-times (tick number -> time): the jitter of the MIDI path averages out, and a new tempo is followed within
-WINDOW ticks (a beat and a half). The beat position counts ticks since Start (the first tick after Start
+times (tick number -> time): the jitter of the MIDI path averages out. A tick far off the line is left out
+(late ticks delivered in a burst after a flood on the wire); CHANGE_TICKS of them in a row on a steady line
+of their own are a new tempo, and the fit restarts from them, so a tempo change is followed within a beat. The beat position counts ticks since Start (the first tick after Start
 is beat 0, as the MIDI spec has it); Song Position Pointer moves it, in sixteenths.
 """
 
@@ -20,9 +21,10 @@ PPQN = 24
 WINDOW = 36  # ticks in the tempo fit: 1.5 beats
 STALE_PERIODS = 3.0  # no tick for this many tick periods (plus STALE_S): the clock has stopped
 STALE_S = 0.1
-OUTLIER_PERIODS = 0.25  # a tick further than this (in tick periods, or OUTLIER_S) off the fitted line is left out
-OUTLIER_S = 0.002
-GAP_PERIODS = 4.0  # a gap this long between ticks starts a fresh fit (the clock was restarted)
+OUTLIER_PERIODS = 0.35  # a tick further than this (in tick periods, or OUTLIER_S) off the fitted line is left out
+OUTLIER_S = 0.004  # above a JACK period's jitter
+CHANGE_TICKS = 6  # this many ticks in a row off the line, but on one of their own: a new tempo
+GAP_PERIODS = 24.0  # no tick for a beat: a fresh fit (the clock was restarted); shorter gaps are late ticks
 
 
 class MidiClock:
@@ -36,6 +38,7 @@ class MidiClock:
         self._times: collections.deque[tuple[int, float]] = collections.deque(maxlen=WINDOW)  # (tick number, at)
         self._n = 0  # ticks received since the fit started
         self._fit: tuple[float, float, int] | None = None  # (intercept, period, last tick number)
+        self._outliers: collections.deque[tuple[int, float]] = collections.deque(maxlen=CHANGE_TICKS)
         self._last_at: float | None = None
         self.playing: bool | None = None  # None: no Start/Stop seen; a clock without transport counts as playing
         self._pos = -1  # ticks since Start of the last tick (-1: the next tick is beat 0)
@@ -47,25 +50,51 @@ class MidiClock:
     def tick(self, at: float) -> None:
         with self._lock:
             self.ticks += 1
-            period = self._fit[1] if self._fit else None
-            if self._last_at is not None and period is not None and at - self._last_at > GAP_PERIODS * period:
+            fit = self._fit
+            gap = GAP_PERIODS * fit[1] if fit else 2.0
+            if self._last_at is not None and at - self._last_at > max(gap, STALE_S):  # restarted: start afresh
                 self._times.clear()
-                self._fit = None
-            if self._last_at is not None and at - self._last_at > 2.0:  # nothing for 2 s: any tempo is stale
-                self._times.clear()
-                self._fit = None
+                self._outliers.clear()
+                fit = self._fit = None
             self._last_at = at
             self._n += 1
-            self._times.append((self._n, at))
             if self.playing is not False:
                 self._pos += 1
-            self._refit()
             self._pos_at_fit = self._pos
+            if fit is not None and abs(at - (fit[0] + fit[1] * self._n)) > max(OUTLIER_PERIODS * fit[1], OUTLIER_S):
+                self._outlier(at)
+            else:
+                self._outliers.clear()
+                self._times.append((self._n, at))
+                line = _line(list(self._times))
+                self._fit = (*line, self._n) if line else None
+            if self._fit is not None:
+                self._fit = (self._fit[0], self._fit[1], self._n)
+
+    def _outlier(self, at: float) -> None:
+        """A tick off the line: late ones after a flood are left out; a run of them on a steady line of their
+        own is a new tempo (or a jump), and the fit starts again from them."""
+        self._outliers.append((self._n, at))
+        if len(self._outliers) < CHANGE_TICKS:
+            return
+        pts = list(self._outliers)[-CHANGE_TICKS:]
+        line = _line(pts)
+        if line is None or not MIN_BPM <= 60.0 / (PPQN * line[1]) <= MAX_BPM:
+            return  # a burst: not a tempo
+        if max(abs(t - (line[0] + line[1] * i)) for i, t in pts) > max(OUTLIER_PERIODS * line[1], OUTLIER_S):
+            return
+        self._times.clear()
+        self._times.extend(pts)
+        self._outliers.clear()
+        self._fit = (*line, self._n)
 
     def start(self, at: float) -> None:
         with self._lock:
             self.playing, self._pos = True, -1
             self._pos_at_fit = -1
+            self._times.clear()  # a new start may come at a new tempo
+            self._outliers.clear()
+            self._fit = None
 
     def stop(self, at: float) -> None:
         with self._lock:
@@ -80,19 +109,6 @@ class MidiClock:
         with self._lock:
             self._pos = PPQN // 4 * int(sixteenths) - 1
             self._pos_at_fit = self._pos
-
-    def _refit(self) -> None:
-        """A least-squares line through the window, then again without the ticks far off it (a burst of late
-        ticks after a flood on the wire), so a few bad arrivals do not tilt the tempo."""
-        pts = list(self._times)
-        fit = _line(pts)
-        if fit is not None:
-            intercept, period = fit
-            tolerance = max(OUTLIER_PERIODS * period, OUTLIER_S)
-            kept = [(i, t) for i, t in pts if abs(t - (intercept + period * i)) <= tolerance]
-            if len(kept) >= max(3, len(pts) // 2) and len(kept) < len(pts):
-                fit = _line(kept) or fit
-        self._fit = None if fit is None else (fit[0], fit[1], pts[-1][0])
 
     # -- the main thread's side ---------------------------------------------------------------------------------
 

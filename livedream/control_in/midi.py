@@ -12,6 +12,7 @@ logged and closed, and reopened when it comes back; and it reloads the mapping f
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -75,13 +76,36 @@ def port_names(api: int | None = None) -> list[str]:
 
 
 def match_port(spec: str, names: Sequence[str]) -> str | None:
-    """The port a --midi argument means: an exact name, an index into the list, or a unique part of a name."""
+    """The port a --midi argument means: an exact name, an index into the list, a client's name (the part before
+    ':' in JACK, the whole ALSA client), or the one name containing it; None when none or several do."""
     if spec in names:
         return spec
     if spec.isdigit() and int(spec) < len(names):
         return names[int(spec)]
-    hits = [n for n in names if spec.lower() in n.lower()]
-    return hits[0] if len(hits) == 1 or (hits and all(h.startswith(hits[0]) for h in hits)) else None
+    low = spec.lower()
+    for rule in (
+        lambda n: n.lower().split(":")[0] == low,
+        lambda n: n.lower().startswith(low),
+        lambda n: low in n.lower(),
+    ):
+        hits = [n for n in names if rule(n)]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            return None  # ambiguous
+    return None
+
+
+def _same_port(was: str | None, names: Sequence[str]) -> str | None:
+    """The port that came back: the same name, or the same but for ALSA's client:port numbers (a replugged
+    USB controller gets new ones); never merely a name that also contains the --midi argument."""
+    if was is None:
+        return None
+    if was in names:
+        return was
+    stem = re.sub(r"\s+\d+:\d+$", "", was)
+    hits = [n for n in names if re.sub(r"\s+\d+:\d+$", "", n) == stem]
+    return hits[0] if len(hits) == 1 else None
 
 
 class _Port:
@@ -140,7 +164,9 @@ class MidiInput:
             name = match_port(port.spec, names)
             if name is None:
                 listed = ", ".join(repr(n) for n in names) or "none"
-                raise LivedreamError(f"--midi {port.spec}: no such MIDI port ({self.api_name}); ports: {listed}")
+                several = sum(port.spec.lower() in n.lower() for n in names) > 1
+                what = "names more than one MIDI port; give more of the name" if several else "no such MIDI port"
+                raise LivedreamError(f"--midi {port.spec}: {what} ({self.api_name}); ports: {listed}")
             self._open(port, name)
         self._thread = threading.Thread(target=self._run, name="midi", daemon=True)
         self._thread.start()
@@ -206,7 +232,8 @@ class MidiInput:
                 log.warning("MIDI: port %s is gone; the picture goes on, reconnecting when it returns", port.name)
                 self._close(port)
             if port.midi_in is None:
-                name = match_port(port.spec, names)
+                taken = {p.name for p in self.ports if p.midi_in is not None}
+                name = _same_port(port.name, [n for n in names if n not in taken])
                 if name is not None:
                     try:
                         self._open(port, name)
