@@ -128,9 +128,14 @@ def test_a_map_file_that_is_too_big_or_too_deep_is_refused(tmp_path):
     path.write_text("#" * (300 * 1024))
     with pytest.raises(LivedreamError, match="larger than"):
         load_map(path)
-    path.write_text("[" * 5000)
-    with pytest.raises(LivedreamError):
-        load_map(path)
+    for deep in (
+        "[" * 5000,
+        "cc 1 2: " + "{a: " * 40 + "b" + "}" * 40,
+        "a:\n" + "".join(" " * 2 * k + f"k{k}:\n" for k in range(1, 30)),
+    ):
+        path.write_text(deep)
+        with pytest.raises(LivedreamError, match="nested more than 8 deep"):
+            load_map(path)
     assert MidiMap.parse(None).bindings == {}
 
 

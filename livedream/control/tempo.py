@@ -143,6 +143,8 @@ class BeatsTempo:
             if self._heard_at is None or now - self._heard_at > SILENCE_HOLD_S:
                 return None
         phase = float(getattr(f, "beat_phase", 0.0) or 0.0) % 1.0
+        if self._last_phase is None and phase == 0.0 and not getattr(f, "beat", False):
+            return None  # a tempo but no beat yet: the phase is not known
         if self._last_phase is not None and phase + 0.5 < self._last_phase:
             self._beats += 1
         self._last_phase = phase

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PATH = Path("~/.config/livedream/midi.yaml")
 MAX_BYTES = 256 * 1024
 MAX_ENTRIES = 4096
+MAX_NESTING = 8  # brackets or indentation levels: checked before YAML sees the text (its parser recurses)
 # Actions a note (or a CC button) can fire, besides parameters: name -> what it does (the docs list them).
 ACTIONS: dict[str, str] = {
     "preset NAME": "switch to a preset, crossfading over preset_fade_s",
@@ -185,6 +186,19 @@ def _with_curve(p: Param, curve: str | None) -> Param:
     return p if curve is None or curve == p.curve else dataclasses.replace(p, curve=curve)
 
 
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting, or indentation in steps of two, anywhere in text (a cheap scan)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    indents = [len(line) - len(line.lstrip(" ")) for line in text.splitlines() if line.strip()]
+    return max(deepest, max(indents, default=0) // 2)
+
+
 def load_map(path: Path) -> MidiMap:
     """Read and validate a mapping file (one line naming the problem); a missing file is an empty map."""
     try:
@@ -195,6 +209,8 @@ def load_map(path: Path) -> MidiMap:
         return MidiMap()
     except (OSError, UnicodeDecodeError) as exc:
         raise LivedreamError(f"{path}: cannot read the MIDI map: {exc}") from None
+    if _nesting(text) > MAX_NESTING:
+        raise LivedreamError(f"{path}: nested more than {MAX_NESTING} deep; a MIDI map is one 'control: target' a line")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
