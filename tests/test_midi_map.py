@@ -148,3 +148,41 @@ def test_port_names_match_by_name_part_or_number_and_a_replugged_port_is_the_sam
     ]  # fmt: skip
     assert _same_port("ab:out", ["abfl:out"]) is None  # gone: not the other controller whose name contains it
     assert _same_port(names[2], ["nanoKONTROL2:nanoKONTROL2 MIDI 1 28:0"]) == "nanoKONTROL2:nanoKONTROL2 MIDI 1 28:0"
+
+
+def test_generated_midi_docs_and_tosc_layout_are_in_step_with_the_table():
+    import zlib
+    from pathlib import Path
+    from xml.etree import ElementTree
+
+    from livedream.cli.docs import generate
+    from livedream.control_in import osc_docs
+    from livedream.params import PARAMS
+    from livedream.presets import shipped
+
+    root = Path(__file__).resolve().parents[1]
+    assert (root / "docs/midi.md").read_bytes() == generate("midi"), "run `livedream docs midi`"
+    assert (root / "docs/touchosc/livedream.tosc").read_bytes() == generate("tosc"), "run `livedream docs tosc`"
+    text = generate("midi").decode()
+    for p in PARAMS:
+        assert (f"| `{p.name}` |" in text) == (p.kind != "int_list")
+    xml = ElementTree.fromstring(zlib.decompress(generate("tosc")))
+    assert xml.tag == "lexml" and xml.get("version") == "3"
+    nodes = {}
+    for node in xml.iter("node"):
+        props = {p.findtext("key"): p.find("value") for p in node.find("properties")}
+        osc = node.find("messages/osc")
+        address = osc.findtext("path/partial/value") if osc is not None else None
+        nodes[props["name"].text] = (node.get("type"), address, node)
+    for name in osc_docs.FADERS:  # faders send 0..1 to /norm/: livedream applies the parameter's curve
+        kind, address, node = nodes[name]
+        assert (kind, address) == ("FADER", f"/livedream/norm/{name}")
+        assert node.findtext("messages/osc/arguments/partial/type") == "VALUE"
+        default = float(node.find("values/value").findtext("default"))
+        assert default == pytest.approx(BY_NAME[name].to_norm(BY_NAME[name].default) or 0.0, abs=1e-5)
+    for p in shipped():
+        assert nodes[f"preset_{p.stem}"][:2] == ("BUTTON", f"/livedream/preset/{p.stem}")
+    assert nodes["tap"][:2] == ("BUTTON", "/livedream/tap")
+    for _kind, address, _ in nodes.values():  # every address on the tablet is one livedream acts on
+        if address is not None:
+            assert decode(address, [1.0]) is not None

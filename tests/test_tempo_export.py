@@ -12,8 +12,9 @@ import pytest
 
 from livedream.audio.encode import write_audio
 from livedream.audio.timeline import FeatureTimeline
+from livedream.errors import LivedreamError
 from livedream.modes.clock import FrameClock
-from livedream.modes.export import ExportSettings, export, export_step
+from livedream.modes.export import ExportSettings, export_step
 from livedream.modes.features import FileFeatures
 from livedream.params import resolve
 
@@ -87,15 +88,24 @@ def test_an_exported_file_strobes_on_the_beat(tmp_path):
     song = tmp_path / "quiet.flac"  # near silence: no flash from the audio, only the strobe
     write_audio(song, np.full((3 * RATE, 2), 1e-3, np.float32), RATE)
     out = tmp_path / "strobe.mp4"
-    params = resolve({"strobe_on_beat": True, "flash_strength": 1.0, "contrast_strength": 0.0, "speed_fpm": 0.0})
-    export(
-        ExportSettings(
-            song, out, params, fps=Fraction(FPS), size=(64, 64), model_resolution=32, tempo_grid=(120.0, 0.0)
-        )
-    )
+    from livedream.cli.main import main
+
+    args = ["export", song, "-o", out, "--size", "64x64", "--model-resolution", "32", "--bpm", "120", "-q",
+            "--strobe-on-beat", "--strobe-division", "1", "--flash-strength", "1", "--contrast-strength", "0",
+            "--speed-fpm", "0"]  # fmt: skip
+    assert main([str(a) for a in args]) == 0
     with av.open(str(out)) as f:
         means = [fr.to_ndarray(format="rgb24").mean() for fr in f.decode(video=0)]
     assert len(means) == 3 * FPS
     beats = [15, 30, 45, 60, 75]  # every half second
     between = [k + 7 for k in beats[:-1]]
     assert min(means[k] for k in beats) > max(means[k] for k in between) + 30, (means[10:50],)
+
+
+def test_bpm_flag_is_checked():
+    from livedream.cli.export import parse_bpm
+
+    assert parse_bpm("128@0.45") == (128.0, 0.45) and parse_bpm(None) is None
+    for bad in ("fast", "10", "128@-1", "500"):
+        with pytest.raises(LivedreamError, match="--bpm"):
+            parse_bpm(bad)

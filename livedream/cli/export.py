@@ -54,6 +54,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (worst); default 18")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--bpm",
+        default=None,
+        metavar="BPM[@FIRST_BEAT_S]",
+        help="the song's tempo and its first downbeat (seconds) for speed_beats, class_shuffle_bars and the strobe "
+        "(default: the analyzer's beats)",
+    )
     options.add_audio_window(p)
     options.add_analysis_options(p)
     options.add_stem_options(p)
@@ -91,6 +98,20 @@ def shader_effect(text: str) -> tuple[str, float]:
     return str(Path(path).expanduser()), value
 
 
+def parse_bpm(text: str | None) -> tuple[float, float] | None:
+    """ "128" -> (128, 0); "128@0.45" -> (128, 0.45): a known beat grid."""
+    if text is None:
+        return None
+    bpm, _, first = text.partition("@")
+    try:
+        grid = (float(bpm), float(first or 0.0))
+    except ValueError:
+        grid = (0.0, -1.0)
+    if not (20.0 <= grid[0] <= 400.0 and 0.0 <= grid[1] < 3600.0):
+        raise LivedreamError(f"--bpm {text!r}: expected BPM from 20 to 400, optionally @ the first downbeat in seconds")
+    return grid
+
+
 def run(args: argparse.Namespace) -> int:
     from livedream.modes.export import ExportSettings, export
     from livedream.util.progress import with_progress
@@ -123,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         onset_method=args.onset_method,
         crf=args.crf,
         shader_effects=[shader_effect(text) for text in args.effect],
+        tempo_grid=parse_bpm(args.bpm),
     )
     with_progress(lambda progress: export(settings, progress), out.name, args.quiet)
     if not args.quiet:
