@@ -186,3 +186,18 @@ def test_generated_midi_docs_and_tosc_layout_are_in_step_with_the_table():
     for _kind, address, _ in nodes.values():  # every address on the tablet is one livedream acts on
         if address is not None:
             assert decode(address, [1.0]) is not None
+
+
+def test_arrival_times_come_from_the_midi_deltas_not_the_polling():
+    import numpy as np
+
+    from livedream.control_in.midi import _Port
+
+    port, rng = _Port("x"), np.random.default_rng(1)
+    true = 100.0 + np.cumsum(np.full(200, 0.0195))  # a tick every 19.5 ms (128 BPM)
+    got = []
+    for k, t in enumerate(true):
+        delta = 0.0 if k == 0 else t - true[k - 1]
+        got.append(port.arrived(delta, t + rng.uniform(0.0, 0.002)))  # polled up to 2 ms late
+    err = np.abs(np.array(got) - true)[20:]
+    assert err.max() < 0.0003, err.max()  # polling jitter gone: the clock sees the arrival times

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 WATCH_S = 0.5  # how often ports and the mapping file are checked
 POLL_S = 0.002  # how often rtmidi's queues are drained
 START_WAIT_S = 2.0  # how long a port named at start-up may take to be listed
-QUEUE_SIZE = 4096  # messages rtmidi holds per port between two drains (a flood beyond it is dropped there)
+QUEUE_SIZE = 4096
+DRIFT = 1e-4  # s/s: the most the MIDI system's clock may run slow against time.monotonic() (100 ppm)  # messages rtmidi holds per port between two drains (a flood beyond it is dropped there)
 CLIENT_NAME = "livedream"
 INSTALL_HINT = "MIDI needs python-rtmidi and mido: pip install 'livedream[midi]'"
 
@@ -117,12 +118,20 @@ class _Port:
         self.midi_in: Any = None
         self.clock_s = 0.0  # the sum of rtmidi's delta times: arrival times on the MIDI system's clock
         self.offset: float | None = None  # time.monotonic() - clock_s, the smallest seen (the least polling lag)
+        self._polled_at = 0.0
 
     def arrived(self, delta: float, polled_at: float) -> float:
-        """The time.monotonic() at which a message arrived, from its delta time and when it was polled."""
+        """The time.monotonic() at which a message arrived, from its delta time and when it was polled.
+
+        The offset between the two clocks is the smallest lag seen, let up by DRIFT a second so that it
+        follows a MIDI clock that runs slightly slow as well as one that runs fast."""
         self.clock_s += max(0.0, float(delta))
         lag = polled_at - self.clock_s
-        self.offset = lag if self.offset is None or lag < self.offset else self.offset
+        if self.offset is None:
+            self.offset = lag
+        else:
+            self.offset = min(self.offset + DRIFT * max(0.0, polled_at - self._polled_at), lag)
+        self._polled_at = polled_at
         return self.clock_s + self.offset
 
 

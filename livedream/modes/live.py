@@ -292,8 +292,9 @@ def _start_midi(s: LiveSettings, stack: contextlib.ExitStack, inbox):
 
     mapfile = MidiMapFile(s.midi_map or DEFAULT_PATH)
     learner = Learner(mapfile)
-    midi = MidiInput(s.midi, inbox, mapfile, clock, learner).start()
-    stack.callback(midi.stop)
+    midi = MidiInput(s.midi, inbox, mapfile, clock, learner)
+    stack.callback(midi.stop)  # before start(): a port that fails to open closes those opened before it
+    midi.start()
     return tempo, midi, learner
 
 
