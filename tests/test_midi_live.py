@@ -65,6 +65,7 @@ class Live:
     client: str
     sender: Sender
     flooder: Sender  # a second controller on a second --midi port
+    display: str
 
     def records(self) -> list[dict]:
         lines = self.stats.read_text().splitlines() if self.stats.exists() else []
@@ -116,7 +117,7 @@ def live(tmp_path_factory):
                "--midi-map", str(midi_map), "--osc-port", str(osc_port), "--tempo", "auto"]  # fmt: skip
         proc = subprocess.Popen(cmd, env={**h.jack_env(server), "DISPLAY": display}, stderr=err)
         try:
-            lv = Live(proc, stats, stderr, screen, midi_map, osc_port, server, client, sender, flooder)
+            lv = Live(proc, stats, stderr, screen, midi_map, osc_port, server, client, sender, flooder, display)
             lv.wait(lambda r: r["frames"] > 10, timeout=40, what="the first frames")
             yield lv
         finally:
@@ -167,6 +168,20 @@ def test_learn_binds_the_next_cc_and_writes_the_file(live):
     live.wait(lambda r: r["params"]["motion_react"] == 0.0, what="the learned CC to move motion_react")
 
 
+def test_the_l_key_learns_the_next_target_and_esc_cancels(live):
+    from livedream.control_in.midi_learn import TARGETS
+
+    h.press_key(live.display, "l")
+    live.wait(lambda r: r["learning"] == TARGETS[0], what="L: learning the first target")
+    h.press_key(live.display, "l")
+    live.wait(lambda r: r["learning"] == TARGETS[1], what="L again: the next target")
+    h.press_key(live.display, "Escape")
+    live.wait(lambda r: r["learning"] is None, what="Esc: learning cancelled")
+    time.sleep(0.3)
+    assert live.proc.poll() is None, "Esc while learning must not quit"
+    assert f"MIDI learn of {TARGETS[1]} cancelled" in live.log()
+
+
 def test_midi_clock_gives_tempo_and_phase_and_start_stop_are_honoured(live):
     t0 = float(live.sender("clock 128").split()[1])
     rec = live.wait(lambda r: r["tempo"]["monotonic"] > t0 + 2.0, timeout=6, what="2 s of clock")
@@ -204,3 +219,8 @@ def test_a_port_unplugged_and_replugged_reconnects(live):
     live.sender("cc 1 21 0")
     live.wait(lambda r: r["params"]["pulse_react"] == 0.0, what="a CC after the reconnect")
     live.sender.quit()
+
+
+def test_esc_quits_when_not_learning(live):
+    h.press_key(live.display, "Escape")
+    assert live.proc.wait(timeout=15) == 0

@@ -47,6 +47,8 @@ def test_midi_clock_follows_a_tempo_change_within_two_beats_and_survives_300_bpm
     t = feed_clock(clock, 120.0, 0.0, 4.0)
     t = feed_clock(clock, 140.0, t, 2 * 60 / 140)  # two beats at the new tempo
     assert abs(clock.state(t).bpm - 140.0) < 0.5
+    t = feed_clock(clock, 142.0, t, 2 * 60 / 142, jitter_s=0.001)  # a small change, with jitter: two beats too
+    assert abs(clock.state(t).bpm - 142.0) < 0.5
     fast = MidiClock()
     end = feed_clock(fast, 300.0, 0.0, 2.0, jitter_s=0.001)
     assert abs(fast.state(end - 0.001).bpm - 300.0) < 1.0

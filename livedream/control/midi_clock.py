@@ -18,7 +18,7 @@ from typing import Any
 from livedream.control.tempo import MAX_BPM, MIN_BPM, TempoState
 
 PPQN = 24
-WINDOW = 36  # ticks in the tempo fit: 1.5 beats
+WINDOW = 48  # ticks in the tempo fit: 2 beats, so a small change of tempo is followed within two (a big one: 6 ticks)
 STALE_PERIODS = 3.0  # no tick for this many tick periods (plus STALE_S): the clock has stopped
 STALE_S = 0.1
 OUTLIER_PERIODS = 0.35  # a tick further than this (in tick periods, or OUTLIER_S) off the fitted line is left out
