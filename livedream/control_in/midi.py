@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 WATCH_S = 0.5  # how often ports and the mapping file are checked
 POLL_S = 0.002  # how often rtmidi's queues are drained
-START_WAIT_S = 2.0  # how long a port named at start-up may take to be listed
+START_WAIT_S = 2.0  # how long an empty port list is asked again at start-up
 QUEUE_SIZE = 4096
 DRIFT = 1e-4  # s/s: the most the MIDI system's clock may run slow against time.monotonic() (100 ppm)  # messages rtmidi holds per port between two drains (a flood beyond it is dropped there)
 CLIENT_NAME = "livedream"
@@ -166,8 +166,8 @@ class MidiInput:
         self._probe = _rtmidi().MidiIn(self.api, name=f"{CLIENT_NAME}-watch")
         names = self._names()
         deadline = time.monotonic() + START_WAIT_S
-        while not all(match_port(p.spec, names) for p in self.ports) and time.monotonic() < deadline:
-            time.sleep(0.1)  # a busy JACK server may answer a new client's first query with nothing
+        while not names and time.monotonic() < deadline:
+            time.sleep(0.25)  # a busy JACK server may answer a new client's first query with nothing
             names = self._fresh_names()
         for port in self.ports:
             name = match_port(port.spec, names)
