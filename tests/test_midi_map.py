@@ -140,7 +140,8 @@ def test_a_map_file_that_is_too_big_or_too_deep_is_refused(tmp_path):
 
 
 def test_port_names_match_by_name_part_or_number_and_a_replugged_port_is_the_same_one():
-    from livedream.control_in.midi import _same_port, match_port
+    from livedream.control_in.midi_ports import match_port
+    from livedream.control_in.midi_ports import same_port as _same_port
 
     names = ["ab:out", "abfl:out", "nanoKONTROL2:nanoKONTROL2 MIDI 1 24:0", "Launch Control XL:LCXL MIDI 1 20:0"]
     assert [match_port(s, names) for s in ("ab", "abfl", "AB:out", "nano", "launch", "2", "out", "zzz")] == [

@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedream.control_in.midi import open_api, port_names
+    from livedream.control_in.midi_ports import open_api, port_names
 
     api, name = open_api()
     names = port_names(api)

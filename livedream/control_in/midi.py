@@ -12,7 +12,6 @@ logged and closed, and reopened when it comes back; and it reloads the mapping f
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -21,6 +20,8 @@ from typing import Any
 from livedream.control.midi_clock import MidiClock
 from livedream.control_in.inbox import ControlInbox
 from livedream.control_in.midi_map import MidiMapFile
+from livedream.control_in.midi_ports import CLIENT_NAME, match_port, open_api, same_port
+from livedream.control_in.midi_ports import rtmidi_module as _rtmidi
 from livedream.control_in.ratelimit import RateLimitedLog
 from livedream.errors import LivedreamError
 
@@ -31,82 +32,6 @@ POLL_S = 0.002  # how often rtmidi's queues are drained
 START_WAIT_S = 2.0  # how long an empty port list is asked again at start-up
 QUEUE_SIZE = 4096
 DRIFT = 1e-4  # s/s: the most the MIDI system's clock may run slow against time.monotonic() (100 ppm)  # messages rtmidi holds per port between two drains (a flood beyond it is dropped there)
-CLIENT_NAME = "livedream"
-INSTALL_HINT = "MIDI needs python-rtmidi and mido: pip install 'livedream[midi]'"
-
-
-def _rtmidi():
-    try:
-        import rtmidi
-    except ImportError:
-        raise LivedreamError(INSTALL_HINT) from None
-    return rtmidi
-
-
-def open_api() -> tuple[int, str]:
-    """(rtmidi API, its name): JACK when a JACK server runs, else ALSA (else the platform's default)."""
-    rtmidi = _rtmidi()
-    compiled = rtmidi.get_compiled_api()
-    for api in (rtmidi.API_UNIX_JACK, rtmidi.API_LINUX_ALSA):
-        if api not in compiled:
-            continue
-        try:
-            probe = rtmidi.MidiIn(api, name=f"{CLIENT_NAME}-probe")
-        except rtmidi.SystemError:
-            continue
-        probe.delete()
-        return api, rtmidi.get_api_name(api)
-    others = [a for a in compiled if a not in (rtmidi.API_UNIX_JACK, rtmidi.API_LINUX_ALSA)]
-    if others:  # macOS CoreMIDI, Windows MM
-        return others[0], rtmidi.get_api_name(others[0])
-    raise LivedreamError("no MIDI system: no JACK server runs and ALSA's sequencer (/dev/snd/seq) cannot be opened")
-
-
-def port_names(api: int | None = None) -> list[str]:
-    """The MIDI ports livedream can listen to now."""
-    rtmidi = _rtmidi()
-    api = open_api()[0] if api is None else api
-    try:
-        probe = rtmidi.MidiIn(api, name=f"{CLIENT_NAME}-list")
-    except rtmidi.SystemError as exc:
-        raise LivedreamError(f"cannot list MIDI ports: {exc}") from None
-    try:
-        return [str(n) for n in probe.get_ports()]
-    finally:
-        probe.delete()
-
-
-def match_port(spec: str, names: Sequence[str]) -> str | None:
-    """The port a --midi argument means: an exact name, an index into the list, a client's name (the part before
-    ':' in JACK, the whole ALSA client), or the one name containing it; None when none or several do."""
-    if spec in names:
-        return spec
-    if spec.isdigit() and int(spec) < len(names):
-        return names[int(spec)]
-    low = spec.lower()
-    for rule in (
-        lambda n: n.lower().split(":")[0] == low,
-        lambda n: n.lower().startswith(low),
-        lambda n: low in n.lower(),
-    ):
-        hits = [n for n in names if rule(n)]
-        if len(hits) == 1:
-            return hits[0]
-        if hits:
-            return None  # ambiguous
-    return None
-
-
-def _same_port(was: str | None, names: Sequence[str]) -> str | None:
-    """The port that came back: the same name, or the same but for ALSA's client:port numbers (a replugged
-    USB controller gets new ones); never merely a name that also contains the --midi argument."""
-    if was is None:
-        return None
-    if was in names:
-        return was
-    stem = re.sub(r"\s+\d+:\d+$", "", was)
-    hits = [n for n in names if re.sub(r"\s+\d+:\d+$", "", n) == stem]
-    return hits[0] if len(hits) == 1 else None
 
 
 class _Port:
@@ -242,7 +167,7 @@ class MidiInput:
                 self._close(port)
             if port.midi_in is None:
                 taken = {p.name for p in self.ports if p.midi_in is not None}
-                name = _same_port(port.name, [n for n in names if n not in taken])
+                name = same_port(port.name, [n for n in names if n not in taken])
                 if name is not None:
                     try:
                         self._open(port, name)
