@@ -21,7 +21,8 @@ class Param:
     kind is "float", "int", "bool", "int_list" or "choice"; lo/hi bound numbers (and list items);
     nullable parameters accept None ("off"); max_len bounds int_list lengths; choices are the words a
     "choice" takes. curve is how a 0..1 fader (OSC /norm/, MIDI CC, the web page) maps onto [lo, hi]:
-    "lin", or "log" for seconds and rates that span decades.
+    "lin", or "log" for seconds and rates that span decades. A log curve on a range starting at 0 is offset
+    by a knee of a thousandth of the range (lo + k((1 + (hi-lo)/k)^x - 1)), so the fader's bottom still reaches 0.
     """
 
     name: str
@@ -68,6 +69,8 @@ class Param:
                 return _BOOL_WORDS[value.lower()]
             raise self._refuse(value)
         if self.kind == "choice":
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = f"{value:g}"  # YAML reads `strobe_division: 1` as a number
             if isinstance(value, str) and value.strip().lower() in self.choices:
                 return value.strip().lower()
             raise self._refuse(value)
@@ -96,6 +99,9 @@ class Param:
             raise LivedreamError(f"{self.name}: has no range to map a 0..1 value onto; send the value itself")
         if self.curve == "log" and self.lo > 0:
             value = self.lo * (self.hi / self.lo) ** float(x)
+        elif self.curve == "log":
+            k = self._knee()
+            value = self.lo + k * ((1.0 + (self.hi - self.lo) / k) ** float(x) - 1.0)
         else:
             value = self.lo + float(x) * (self.hi - self.lo)
         return self.validate(round(value) if self.kind == "int" else min(max(value, self.lo), self.hi))
@@ -110,9 +116,15 @@ class Param:
             return None
         if self.curve == "log" and self.lo > 0:
             u = math.log(max(float(value), self.lo) / self.lo) / math.log(self.hi / self.lo)
+        elif self.curve == "log":
+            k = self._knee()
+            u = math.log1p(max(float(value) - self.lo, 0.0) / k) / math.log1p((self.hi - self.lo) / k)
         else:
             u = (float(value) - self.lo) / (self.hi - self.lo)
         return min(1.0, max(0.0, u))
+
+    def _knee(self) -> float:
+        return (float(self.hi) - float(self.lo)) / LOG_KNEE
 
     def _number(self, value: Any, whole: bool, original: Any) -> float | int:
         if isinstance(value, bool):
@@ -137,6 +149,7 @@ class Param:
         return LivedreamError(f"{self.name}: {brief(value)} is not allowed; expected {self.range_text()}")
 
 
+LOG_KNEE = 1000.0  # a log fader over [0, hi] bends at hi / LOG_KNEE: 0..240 anchors/min puts 7.3 at the middle
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
 
@@ -165,7 +178,7 @@ DRUM_BAND_CHOICES = ("all", "kick", "snare", "hats")  # all: the whole signal or
 PARAMS: tuple[Param, ...] = (
     # Base motion
     Param("speed_fpm", 12.0, "float", "Random anchor images per minute that the picture drifts between; 0 stands still.",
-          "motion", "anchors/min", 0.0, 240.0),  # lin: 0 (still) must be reachable
+          "motion", "anchors/min", 0.0, 240.0, curve="log"),  # offset log: 0 (still) stays at the fader's bottom
     Param("truncation", 1.0, "float", "Scale of the latent vectors: lower is calmer and more typical, higher is wilder.",
           "motion", "", 0.05, 2.0),
     # Pulse: added for one frame only
@@ -225,6 +238,16 @@ PARAMS: tuple[Param, ...] = (
     Param("flash_mode", "tonemap", "choice", "How a flash brightens: tonemap lifts toward white and keeps the detail; "
           "lsd is Lucid Sonic Dreams' formula (everything above 1 - amount turns white).", "effects",
           choices=("tonemap", "lsd")),
+    # Tempo-locked (when a tempo source is present: MIDI clock, tap, or the analyzer's beats)
+    Param("speed_beats", None, "float", "Beats per anchor image when a tempo is known (replaces speed_fpm); null off.",
+          "tempo", "beats", 0.25, 256.0, nullable=True, curve="log"),
+    Param("class_shuffle_bars", None, "int", "Shuffle the pitch-to-class mapping on every Nth bar line when a tempo "
+          "is known (replaces class_shuffle_seconds); null off.", "tempo", "bars", 1, 64, nullable=True),
+    Param("strobe_on_beat", False, "bool", "A flash on every beat division (strobe_division), at flash_strength.",
+          "tempo"),
+    Param("strobe_division", "1", "choice", "The grid of the strobe and of flash_on_beat: every beat, half or quarter "
+          "beat.", "tempo", "beats", choices=("1", "1/2", "1/4")),
+    Param("flash_on_beat", False, "bool", "Hold the audio's flashes back to the next line of the beat grid.", "tempo"),
     # Live sets
     Param("preset_fade_s", 2.0, "float", "Crossfade time when the preset changes during a live set; 0 cuts.",
           "live", "s", 0.0, 60.0),

@@ -199,3 +199,31 @@ def udp_bound_addresses(port: int) -> list[str]:
         if int(hex_port, 16) == port:
             found.append(".".join(str(b) for b in reversed(bytes.fromhex(hex_ip))))
     return found
+
+
+def press_key(display: str, key: str, at: tuple[int, int] = (20, 20)) -> None:
+    """A real key press and release on an X server (the XTEST extension through libXtst), with the pointer moved
+    to `at` first so the window there has the focus (Xvfb has no window manager). key is an X keysym name."""
+    import ctypes
+
+    x11 = ctypes.cdll.LoadLibrary("libX11.so.6")
+    xtst = ctypes.cdll.LoadLibrary("libXtst.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XStringToKeysym.restype = ctypes.c_ulong
+    x11.XStringToKeysym.argtypes = [ctypes.c_char_p]
+    x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+    x11.XFlush.argtypes = x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    xtst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+    xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_ulong]
+    dpy = x11.XOpenDisplay(display.encode())
+    if not dpy:
+        raise RuntimeError(f"cannot open X display {display}")
+    try:
+        xtst.XTestFakeMotionEvent(dpy, -1, at[0], at[1], 0)
+        code = x11.XKeysymToKeycode(dpy, x11.XStringToKeysym(key.encode()))
+        xtst.XTestFakeKeyEvent(dpy, code, 1, 0)
+        xtst.XTestFakeKeyEvent(dpy, code, 0, 0)
+        x11.XFlush(dpy)
+    finally:
+        x11.XCloseDisplay(dpy)

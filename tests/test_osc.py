@@ -32,7 +32,11 @@ def test_every_parameter_has_an_address_and_values_are_validated():
         args = [] if value is None else (list(value) if isinstance(value, list) else [value])
         cmd = decode(f"/livedream/{p.name}", args)
         assert (cmd.kind, cmd.name, cmd.value) == ("param", p.name, p.default)
-    assert decode("/livedream/norm/speed_fpm", [0.25]).value == 60.0
+    assert decode("/livedream/norm/truncation", [0.5]).value == pytest.approx(1.025)  # lin
+    # speed_fpm's fader is an offset log: the bottom still stands still, the top is the maximum, 12/min mid-way up
+    assert decode("/livedream/norm/speed_fpm", [0.0]).value == 0.0
+    assert decode("/livedream/norm/speed_fpm", [1.0]).value == pytest.approx(240.0)
+    assert 0.5 < BY_NAME["speed_fpm"].to_norm(12.0) < 0.65
     assert decode("/livedream/norm/pulse_percussive", [0.2]).value is False
     assert decode("/livedream/classes", [1, 2, 3]).value == [1, 2, 3]
     assert decode("/livedream/class_shuffle_seconds", [None]).value is None
@@ -138,10 +142,12 @@ def test_generated_docs_and_layout_are_in_step_with_the_table():
     root = ElementTree.fromstring(zipfile.ZipFile(io.BytesIO(layout)).read("index.xml"))
     controls = {base64.b64decode(c.get("osc_cs")).decode(): c for c in root.iter("control") if c.get("osc_cs")}
     for name in osc_docs.FADERS:
-        c = controls[f"/livedream/{name}"]
-        assert (c.get("type"), float(c.get("scalef")), float(c.get("scalet"))) == (
-            "faderh", BY_NAME[name].lo, BY_NAME[name].hi,
-        )  # fmt: skip
+        p = BY_NAME[name]
+        if p.curve == "log":  # mk1 faders are linear: the log ones send 0..1 to /norm/
+            c, scale = controls[f"/livedream/norm/{name}"], (0.0, 1.0)
+        else:
+            c, scale = controls[f"/livedream/{name}"], (p.lo, p.hi)
+        assert (c.get("type"), float(c.get("scalef")), float(c.get("scalet"))) == ("faderh", *scale)
     for address in ("/livedream/preset/rave", "/livedream/tap", "/livedream/freeze", "/livedream/blackout"):
         assert address in controls
     for address in controls:  # every address on the tablet is one livedream acts on

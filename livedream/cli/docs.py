@@ -1,4 +1,4 @@
-"""`livedream docs`: the generated OSC reference and TouchOSC layout (they follow the parameter table)."""
+"""`livedream docs`: the generated OSC and MIDI references and the TouchOSC layouts (they follow the parameter table)."""
 
 from __future__ import annotations
 
@@ -9,28 +9,44 @@ from livedream.errors import LivedreamError
 from livedream.util.atomic import atomic_output
 from livedream.util.outputs import check_output
 
-WHAT = {"osc": "the OSC reference (Markdown)", "touchosc": "the TouchOSC tablet layout (a .touchosc file)"}
+WHAT = {
+    "osc": "the OSC reference (Markdown)",
+    "midi": "the MIDI reference (Markdown)",
+    "tosc": "today's TouchOSC layout (a .tosc file)",
+    "touchosc": "the TouchOSC mk1 layout (a .touchosc file)",
+}
+BINARY = ("tosc", "touchosc")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "docs",
-        help="print or write the OSC address list or the TouchOSC layout, generated from the parameter table",
-        description="Write the OSC reference (osc) or the TouchOSC layout (touchosc) to -o FILE, "
-        "or to standard output without -o (or with -o -).",
+        help="print or write the OSC or MIDI reference or a TouchOSC layout, generated from the parameter table",
+        description="Write the OSC reference (osc), the MIDI reference (midi) or a TouchOSC layout (tosc, touchosc) "
+        "to -o FILE, or to standard output without -o (or with -o -).",
     )
     p.add_argument("what", choices=tuple(WHAT), help="; ".join(f"{k}: {v}" for k, v in WHAT.items()))
     p.add_argument("-o", "--out", default=None, metavar="FILE", help="where to write (default: standard output)")
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from livedream.control_in import osc_docs
+def generate(what: str) -> bytes:
+    from livedream.control_in import midi_docs, osc_docs
 
-    data = osc_docs.markdown().encode() if args.what == "osc" else osc_docs.touchosc_layout()
+    if what == "osc":
+        return osc_docs.markdown().encode()
+    if what == "midi":
+        return midi_docs.markdown().encode()
+    if what == "tosc":
+        return osc_docs.tosc_layout()
+    return osc_docs.touchosc_layout()
+
+
+def run(args: argparse.Namespace) -> int:
+    data = generate(args.what)
     if args.out in (None, "-"):
-        if args.what == "touchosc" and sys.stdout.isatty():
-            raise LivedreamError("docs touchosc: the layout is a binary file; give -o FILE.touchosc")
+        if args.what in BINARY and sys.stdout.isatty():
+            raise LivedreamError(f"docs {args.what}: the layout is a binary file; give -o FILE.{args.what}")
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return 0

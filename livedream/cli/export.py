@@ -63,6 +63,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"H.264 quality, 0 (lossless) to 51 (worst); default {ExportSettings.crf}",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--bpm",
+        default=None,
+        metavar="BPM[@FIRST_BEAT_S]",
+        help="the song's tempo and its first downbeat (seconds) for speed_beats, class_shuffle_bars and the strobe "
+        "(default: the analyzer's beats)",
+    )
     options.add_audio_window(p)
     options.add_analysis_options(p)
     options.add_stem_options(p)
@@ -79,6 +86,20 @@ def output_path(song: Path, output: str | None) -> Path:
     if path.suffix.lower() != ".mp4":
         raise LivedreamError(f"{path}: livedream writes MP4 files; use a name ending in .mp4")
     return path
+
+
+def parse_bpm(text: str | None) -> tuple[float, float] | None:
+    """ "128" -> (128, 0); "128@0.45" -> (128, 0.45): a known beat grid."""
+    if text is None:
+        return None
+    bpm, _, first = text.partition("@")
+    try:
+        grid = (float(bpm), float(first or 0.0))
+    except ValueError:
+        grid = (0.0, -1.0)
+    if not (20.0 <= grid[0] <= 400.0 and 0.0 <= grid[1] < 3600.0):
+        raise LivedreamError(f"--bpm {text!r}: expected BPM from 20 to 400, optionally @ the first downbeat in seconds")
+    return grid
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         crf=args.crf,
         shader_effects=[options.shader_effect(text) for text in args.effect],
         video_out=rig.video_out_settings(args),
+        tempo_grid=parse_bpm(args.bpm),
     )
     with_progress(lambda progress: export(settings, progress), out.name, args.quiet)
     if not args.quiet:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from livedream.cli import options, rig
 from livedream.control.amplitudes import ROLES
@@ -16,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "live",
         help="turn a line-in or microphone into moving pictures in a window",
         description="Listen to an audio input and show the pictures it drives, at the display's "
-        "rate. Keys: F full screen, H heads-up display, Esc or Q quit. OSC messages (faders on a tablet, "
+        "rate. Keys: F full screen, H heads-up display, L MIDI learn (again: the next parameter), Esc cancels learn or quits, Q quit. OSC messages (faders on a tablet, "
         "Ableton clips) change every parameter, switch presets and freeze or black out the picture.",
     )
     p.add_argument(
@@ -103,6 +104,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     osc.add_argument("--no-osc", dest="osc", action="store_false", help="do not listen for OSC")
     rig.add_web_options(p)
     rig.add_video_out_options(p)
+    midi = p.add_argument_group("MIDI control and tempo (see `livedream docs midi`)")
+    midi.add_argument(
+        "--midi",
+        action="append",
+        default=[],
+        metavar="PORT|NAME",
+        help="listen to this MIDI input (repeatable): a name, part of one, or a number from `livedream midi-ports`",
+    )
+    midi.add_argument(
+        "--midi-map",
+        default=None,
+        metavar="FILE",
+        help="the MIDI mapping file (default ~/.config/livedream/midi.yaml); MIDI learn writes to it",
+    )
+    midi.add_argument(
+        "--tempo",
+        choices=("auto", "beats", "tap", "midi"),
+        default="auto",
+        help="the tempo source for speed_beats, class_shuffle_bars and the strobe: MIDI clock, tap tempo, the "
+        "analyzer's beats, or auto (MIDI clock while it runs, then tap, then beats; the default)",
+    )
     options.add_analysis_options(p, live=True)
     options.add_look_options(p)
     p.set_defaults(run=run)
@@ -171,5 +193,8 @@ def run(args: argparse.Namespace) -> int:
         web_port=rig.web_port(args),
         web_host=args.web_host,
         advertise=args.advertise,
+        midi=list(args.midi),
+        midi_map=Path(args.midi_map).expanduser() if args.midi_map else None,
+        tempo=args.tempo,
     )
     return run_live(settings)

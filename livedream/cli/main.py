@@ -13,7 +13,7 @@ from livedream import __version__
 from livedream.errors import LivedreamError
 
 # Subcommand modules under livedream/cli/, each with add_parser(subparsers) and run(args) -> int.
-COMMANDS = ("export", "analyze", "demo", "presets", "still", "styles", "live", "devices", "docs")
+COMMANDS = ("export", "analyze", "demo", "presets", "still", "styles", "live", "devices", "midi_ports", "docs")
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT

@@ -125,6 +125,11 @@ class ClassMixer:
         self._rank_order = np.empty(12, int)
         self._rank_order[ranking] = np.arange(12)
 
+    @property
+    def order(self) -> np.ndarray:
+        """The pitch -> class slot mapping in force: pitch class p drives classes[order[p]]."""
+        return (self._rank_order + self._shift) % 12
+
     def shuffle_now(self, p: Mapping[str, Any]) -> None:
         """Rotate the pitch-to-class mapping by round(12 x class_shuffle_strength) places, as LSD does.
 

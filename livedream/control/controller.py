@@ -86,6 +86,10 @@ class Controller:
         self._last_fx_t = t
         return self._amplitudes(features, self.params, dt)
 
+    def shuffle_classes(self) -> None:
+        """Shuffle the pitch-to-class mapping now (a bar line, with class_shuffle_bars)."""
+        self._classes.shuffle_now(self.params)
+
     def step(self, t: float, features: Mapping[str, AudioFeatures]) -> LatentFrame:
         """Advance to time t (seconds) with the features of each role (see amplitudes.by_role)."""
         p = self.params

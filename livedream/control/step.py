@@ -14,6 +14,8 @@ from livedream.audio.features import AudioFeatures
 from livedream.control.amplitudes import effect_amounts
 from livedream.control.controller import Controller
 from livedream.control.latent import LatentFrame
+from livedream.control.tempo import TempoSource, TempoState
+from livedream.control.tempo_lock import TempoLock
 
 BLACKOUT_FADE_S = 0.25  # blackout fades in and out over this long
 
@@ -24,16 +26,24 @@ class StepResult:
 
     frame: LatentFrame | None
     amounts: dict[str, float]  # effect name -> amount for its shader; "blackout" is the dimmer's level
+    tempo: TempoState | None = None  # the tempo this frame was locked to, if any
 
 
 class FrameStep:
     """Controller step, effect amounts, user shader amounts, freeze and the blackout fade, for one frame.
 
     user_shaders maps a user effect's name to its strength: its amount is strength x the flash envelope.
+    tempo is the TempoSource the tempo-locked parameters follow (control.tempo_lock); None: no tempo.
     """
 
-    def __init__(self, controller: Controller, user_shaders: Mapping[str, float] | None = None):
+    def __init__(
+        self,
+        controller: Controller,
+        user_shaders: Mapping[str, float] | None = None,
+        tempo: TempoSource | None = None,
+    ):
         self.controller = controller
+        self.lock = TempoLock(tempo)
         self.user_shaders = dict(user_shaders or {})
         self.frozen = False
         self.blackout = False
@@ -59,6 +69,10 @@ class FrameStep:
             self._frozen_at = None
         self.frozen = on
 
+    def trigger(self, kind: str, amount: float) -> None:
+        """A one-shot "flash" or "pulse" (a pad hit: amount is its velocity / 127) on the next frames."""
+        self.lock.trigger(kind, amount)
+
     def reseed(self, seed: int) -> None:
         """New random anchors, directions and classes: a fresh controller with the same parameters."""
         old = self.controller
@@ -70,13 +84,30 @@ class FrameStep:
         fade = dt / BLACKOUT_FADE_S
         self.black_level = min(1.0, self.black_level + fade) if self.blackout else max(0.0, self.black_level - fade)
         params = self.controller.params
+        features, overrides, shuffle = self.lock.before(t, dt, features, params)
         if self.frozen:
             frame, amps = None, self.controller.effect_amplitudes(t - self._paused_s, features)
         else:
-            frame = self.controller.step(t - self._paused_s, features)
+            if shuffle:
+                self.controller.shuffle_classes()
+            frame = self._step(t - self._paused_s, features, overrides)
             amps = frame.amplitudes
+        amps = {**amps, "flash": self.lock.flash(amps["flash"], dt, params)}
         amounts = effect_amounts(amps, params)
+        amounts["flash"] = max(amounts["flash"], self.lock.flash_shot())
         # A user's shader gets its strength times the percussive hits that drive the flash.
         amounts.update({name: strength * amps["flash"] for name, strength in self.user_shaders.items()})
         amounts["blackout"] = self.black_level
-        return StepResult(frame, amounts)
+        return StepResult(frame, amounts, self.lock.state)
+
+    def _step(self, t: float, features: Mapping[str, AudioFeatures], overrides: Mapping[str, Any]) -> LatentFrame:
+        """The controller's step with the tempo's overrides (speed_fpm from speed_beats...) for this frame only."""
+        c = self.controller
+        if not overrides:
+            return c.step(t, features)
+        kept = c.params
+        c.params = {**kept, **overrides}
+        try:
+            return c.step(t, features)
+        finally:
+            c.params = kept

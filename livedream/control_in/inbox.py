@@ -12,7 +12,9 @@ MAX_TAPS = 16
 
 @dataclass(frozen=True)
 class Command:
-    """One valid message: kind is "param", "preset", "tap", "freeze", "blackout", "reseed" or "sync"."""
+    """One valid message: kind is "param", "preset", "tap", "freeze", "blackout", "reseed", "sync", "learn"
+    (name: the parameter or action to learn; "" cancels), "toggle" (name: a switch parameter to flip), or
+    "flash" / "pulse" (a one-shot, value 0..1)."""
 
     kind: str
     name: str = ""  # the parameter or preset name
@@ -26,17 +28,21 @@ class Drained:
     preset: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     before_preset: dict[str, Any] = field(default_factory=dict)  # params sent before the preset: kept if it fails
-    freeze: bool | None = None
-    blackout: bool | None = None
+    freeze: bool | str | None = None  # "toggle" flips it (a MIDI pad)
+    blackout: bool | str | None = None
     taps: list[float] = field(default_factory=list)  # time.monotonic() of each tap, as received
     reseed: bool = False
     sync: bool = False
+    learn: str | None = None  # a target to learn ("" cancels learning)
+    shots: dict[str, float] = field(default_factory=dict)  # "flash" / "pulse" -> the strongest hit
+    toggles: list[str] = field(default_factory=list)  # switch parameters to flip (a MIDI pad), in order
 
     def __bool__(self) -> bool:
         return (
-            bool(self.preset or self.params or self.taps or self.reseed or self.sync)
+            bool(self.preset or self.params or self.taps or self.reseed or self.sync or self.shots or self.toggles)
             or self.freeze is not None
             or self.blackout is not None
+            or self.learn is not None
         )
 
 
@@ -68,6 +74,12 @@ class ControlInbox:
                 d.reseed = True
             elif cmd.kind == "sync":
                 d.sync = True
+            elif cmd.kind == "toggle" and len(d.toggles) < MAX_TAPS:
+                d.toggles.append(cmd.name)
+            elif cmd.kind == "learn":
+                d.learn = cmd.name
+            elif cmd.kind in ("flash", "pulse"):
+                d.shots[cmd.kind] = max(d.shots.get(cmd.kind, 0.0), float(cmd.value))
 
     def drain(self) -> Drained:
         with self._lock:

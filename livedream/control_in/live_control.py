@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from livedream.control.step import FrameStep
+from livedream.control.tempo import BEATS_PER_BAR, TapTempo, TempoSelector
 from livedream.control_in.inbox import ControlInbox, Drained
 from livedream.control_in.preset_watch import PresetWatcher
 from livedream.errors import LivedreamError
@@ -14,10 +15,6 @@ from livedream.params import BY_NAME, resolve
 from livedream.presets import Crossfade, Preset, PresetLibrary
 
 log = logging.getLogger(__name__)
-
-TAP_GAP_S = 2.0  # a pause longer than this between taps starts a new count
-TAP_MIN_S = 0.2  # taps closer than this are a double hit, not a tempo (300 BPM)
-BEATS_PER_BAR = 4
 
 
 class Listener(Protocol):
@@ -28,27 +25,6 @@ class Listener(Protocol):
     def close(self) -> None: ...
 
 
-class TapTempo:
-    """Taps, one a beat, -> a tempo: the mean interval of the last taps (up to 8) since the last long pause."""
-
-    def __init__(self):
-        self.times: list[float] = []
-        self.bpm: float | None = None
-
-    def tap(self, at: float) -> float | None:
-        """Add a tap; the beat interval in seconds once there are two or more taps in a row, else None."""
-        if self.times and (at - self.times[-1] > TAP_GAP_S):
-            self.times = []
-        if self.times and at - self.times[-1] < TAP_MIN_S:
-            return None
-        self.times = [*self.times, at][-8:]
-        if len(self.times) < 2:
-            return None
-        beat = (self.times[-1] - self.times[0]) / (len(self.times) - 1)
-        self.bpm = round(60.0 / beat, 1)
-        return beat
-
-
 class LiveControl:
     """Applies what OSC asked for, once per displayed frame, on the main thread.
 
@@ -57,7 +33,9 @@ class LiveControl:
       preset_fade_s itself changes only when the preset sets it;
     - an edited preset file: the keys that changed in the file fade in (others stay as they are);
     - tap: class_shuffle_seconds becomes the nearest whole number of bars (one bar if it was off);
-    - freeze, blackout, reseed: passed to the FrameStep.
+    - freeze, blackout, reseed: passed to the FrameStep ("toggle" flips freeze or blackout: a MIDI pad);
+    - flash, pulse: one-shots with a pad's velocity, passed to the FrameStep;
+    - learn: handed to the learner (MIDI learn), which binds the next control that moves.
     After each change, the values in force go to every listener (--osc-reply, the web page): each has
     values(params, state, everything=False) and is called on the main thread, so it must not block.
     """
@@ -70,12 +48,16 @@ class LiveControl:
         inbox: ControlInbox | None = None,
         listeners: Sequence[Listener] = (),
         seed: int = 0,
+        tempo: TempoSelector | None = None,
+        learner: Any = None,  # control_in.midi_learn.Learner, when MIDI is on
     ):
         self.core, self.library, self.inbox = core, library, inbox
         self.listeners = list(listeners)
         self.preset = preset
         self.seed = seed
-        self.tap = TapTempo()
+        self.tempo = tempo
+        self.learner = learner
+        self.tap = tempo.tap if tempo is not None and tempo.tap is not None else TapTempo()
         self.fade: Crossfade | None = None
         self.watcher = PresetWatcher(library).start()  # edits are read and parsed off the main thread
         for listener in self.listeners:
@@ -91,7 +73,14 @@ class LiveControl:
             "tap_bpm": self.tap.bpm,
             "seed": self.seed,
             "fading": self.fade is not None,
+            "learning": self.learning,
+            "tempo": self.tempo.report() if self.tempo is not None else None,
         }
+
+    @property
+    def learning(self) -> str | None:
+        """The parameter or action MIDI learn waits to bind, or None."""
+        return self.learner.target if self.learner is not None else None
 
     def update(self, t: float) -> None:
         """Between frames, at t seconds since the start (the monotonic clock minus the start)."""
@@ -101,16 +90,23 @@ class LiveControl:
             if self.fade is not None:
                 self.fade.drop(got.before_preset)
             self.core.set_params(got.before_preset)  # the switch failed: what was sent before it stands
-        if got.params:
+        params = dict(got.params)
+        for name in got.toggles:
+            params[name] = not params.get(name, self.core.params[name])
+        if params:
             if self.fade is not None:
-                self.fade.drop(got.params)
-            self.core.set_params(got.params)
+                self.fade.drop(params)
+            self.core.set_params(params)
         for at in got.taps:
             self._tap(at)
         if got.freeze is not None:
-            self.core.freeze(got.freeze, t)
+            self.core.freeze(not self.core.frozen if got.freeze == "toggle" else got.freeze, t)
         if got.blackout is not None:
-            self.core.blackout = got.blackout
+            self.core.blackout = not self.core.blackout if got.blackout == "toggle" else got.blackout
+        for kind, amount in got.shots.items():
+            self.core.trigger(kind, amount)
+        if got.learn is not None:
+            self._learn(got.learn)
         if got.reseed:
             self.seed += 1
             self.core.reseed(self.seed)
@@ -172,6 +168,14 @@ class LiveControl:
         seconds = min(max(bars * bar, p.lo), p.hi)
         self.core.set_params({"class_shuffle_seconds": seconds})
         log.info("tap tempo %.1f BPM: class shuffle every %d bar(s), %.2f s", self.tap.bpm, bars, seconds)
+
+    def _learn(self, target: str) -> None:
+        if self.learner is None:
+            log.error("MIDI learn: no MIDI input is open (start with --midi PORT)")
+        elif target:
+            self.learner.start(target)
+        else:
+            self.learner.cancel()
 
     def close(self) -> None:
         self.watcher.stop()

@@ -23,6 +23,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "blackout": ("0|1", "1 fades the window to black in a quarter of a second; 0 fades back."),
     "reseed": ("[1]", "New random anchors and directions (a new seed): the picture jumps to a new place."),
     "sync": ("[1]", "Send every value in force to --osc-reply now (a tablet that just connected)."),
+    "learn": (
+        "NAME",
+        "MIDI learn: the next MIDI CC or note that moves is bound to this parameter or action and saved in the "
+        "mapping file; an empty name or `cancel` cancels (see docs/midi.md).",
+    ),
+    "flash": ("[x]", "A one-shot flash of x in [0, 1] (default 1), whatever flash_strength is."),
+    "pulse": ("[x]", "A one-shot pulse of x in [0, 1] (default 1), times pulse_react."),
 }
 _NULL_WORDS = ("null", "none", "off", "")
 
@@ -53,7 +60,28 @@ def decode(address: str, args: list[Any]) -> Command | None:
         return Command(tail, value=_switch(address, _one(address, args)))
     if tail in ("tap", "reseed", "sync"):
         return Command(tail) if _pressed(address, args) else None
+    if tail == "learn":
+        return _learn(address, args)
+    if tail in ("flash", "pulse"):
+        x = 1.0 if not args else _number(address, _one(address, args))
+        if not 0.0 <= x <= 1.0:
+            raise Refused(f"{address}: {x!r} is out of [0, 1]")
+        return Command(tail, value=float(x)) if x > 0 else None
     raise Refused(f"unknown address {address!r}; see `livedream docs osc`")
+
+
+def _learn(address: str, args: list[Any]) -> Command:
+    from livedream.control_in.midi_map import learnable
+
+    name = _one(address, args) if args else ""
+    if not isinstance(name, str):
+        raise Refused(f"{address}: expected a parameter or action name (a string), got {name!r}")
+    name = " ".join(name.split())
+    if name.lower() in ("", "cancel", "off", "none"):
+        return Command("learn", "")
+    if not learnable(name):
+        raise Refused(f"{address}: {name!r} is neither a parameter a control can set nor an action")
+    return Command("learn", name)
 
 
 def _param_value(p: Param, args: list[Any]) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from livedream.audio.timeline import FeatureTimeline
@@ -48,6 +48,30 @@ def song_duration(path: Path, start: float, duration: float | None) -> float:
         raise LivedreamError(f"{path}: --start {start:g} s is past the end of the audio ({info.duration_s:.2f} s)")
     left = info.duration_s - start
     return left if duration is None else min(duration, left)
+
+
+def export_step(
+    s: ExportSettings,
+    z_dim: int,
+    c_dim: int,
+    user_shaders: Mapping[str, float] | None = None,
+    duration: float | None = None,
+) -> FrameStep:
+    """The FrameStep an export runs: the controller, and the tempo the tempo-locked parameters follow (the
+    analyzer's beats of the song, or s.tempo_grid when the beat grid is known). With --normalize global and
+    dominant_classes_first, the pitches are ranked over the whole song first, as Lucid Sonic Dreams does."""
+    from livedream.control.tempo import BeatsTempo, FixedTempo
+
+    pitch_totals = None
+    if s.normalize == "global" and s.params["dominant_classes_first"] and c_dim:
+        from livedream.control.ranking import song_pitch_totals
+
+        pitch_totals = song_pitch_totals(s.stems.get("class", s.song), s.start, duration)
+    controller = Controller(
+        z_dim, c_dim, s.params, seed=s.seed, pitch_totals=pitch_totals, shuffle_times=s.shuffle_times
+    )
+    tempo = FixedTempo(*s.tempo_grid) if s.tempo_grid is not None else BeatsTempo()
+    return FrameStep(controller, user_shaders, tempo=tempo)
 
 
 def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None) -> Path:
@@ -86,17 +110,8 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     main = timeline(s.song)
     features = FileFeatures(main, {role: timeline(path) for role, path in s.stems.items()})
     cpu_effects = CpuEffects(s.cpu_effects, lambda path: main if path in (None, s.song.resolve()) else timeline(path))
-    pitch_totals = None
-    if s.normalize == "global" and s.params["dominant_classes_first"] and gen.c_dim:
-        from livedream.control.ranking import song_pitch_totals
-
-        pitch_totals = song_pitch_totals(s.stems.get("class", s.song), s.start, duration)
-    controller = Controller(
-        gen.z_dim, gen.c_dim, s.params, seed=s.seed, pitch_totals=pitch_totals, shuffle_times=s.shuffle_times
-    )
-    step = FrameStep(
-        controller,
-        {effect_name(path): strength for path, strength in s.shader_effects},
+    step = export_step(
+        s, gen.z_dim, gen.c_dim, {effect_name(path): strength for path, strength in s.shader_effects}, duration
     )
     clock = FrameClock(s.fps, n_frames)
     with contextlib.ExitStack() as stack:

@@ -7,6 +7,7 @@ Sinks    LiveRecorder (--record), NDI / virtual camera (--ndi, --virtual-camera)
          the HUD over it, swap), StatsSink (--stats-file)
 Control  OSC thread, web page thread (--web-port) -> ControlInbox -> LiveControl.update() on the main thread,
          between frames; the web page follows the values in force as a LiveControl listener
+Tempo    one TempoSource (--tempo): MIDI clock, tap, or the analyzer's beats -> the FrameStep's tempo lock
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class LiveSession:
     osc: Any = None  # control_in.osc_server.OscServer
     video_out: Sequence[Any] = ()  # sinks.videoout.SlotSink: counters for the stats
     web: Any = None  # control_in.web.server.WebServer
+    midi: Any = None  # control_in.midi.MidiInput
 
 
 def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = None) -> int:
@@ -74,13 +76,15 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         raise LivedreamError("--duration must be > 0 seconds")
     if s.record is not None and s.record.suffix.lower() != ".mp4":
         raise LivedreamError(f"--record {s.record}: livedream records MP4 files; use a name ending in .mp4")
+    from livedream.control_in.inbox import ControlInbox
+
     library = PresetLibrary()
     preset = library.add(s.preset)
+    inbox = ControlInbox()
     with contextlib.ExitStack() as stack:
-        osc = _start_osc(s, stack, library.locate)  # a taken port fails here, before the sound card or a window opens
-        inbox = osc.inbox if osc else None
+        osc = _start_osc(s, stack, inbox, library.locate)  # a taken port fails here, before the sound card opens
         web = _start_web(s, stack, inbox, library, osc)  # so does a taken web port
-        inbox = web.inbox if web else inbox
+        tempo, midi, learner = _start_midi(s, stack, inbox)  # and a MIDI port that is not there
         source = LiveInput(s.device, s.channels, s.sample_rate, stem_channels=s.stem_channels)
         source.open()  # a wrong device or channel fails here, before any window opens
         stack.callback(source.close)
@@ -109,7 +113,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         window_sink = WindowSink(window, hud)
         window_sink.show_hud = s.hud
         stack.callback(window_sink.close)
-        engine = live_engine(window.ctx, s, gen, worker, feed, stems, window.size)
+        engine = live_engine(window.ctx, s, gen, worker, feed, stems, window.size, tempo=tempo)
         step = engine.step
         stack.callback(engine.release)
         listeners = []
@@ -119,9 +123,12 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
             listeners.append(OscReply(*s.osc_reply))
         if web is not None:
             listeners.append(web.listener)
-        control = LiveControl(step, library, preset, inbox=inbox, listeners=listeners, seed=s.seed)
+        control = LiveControl(
+            step, library, preset, inbox=inbox, listeners=listeners, seed=s.seed, tempo=tempo, learner=learner
+        )
         stack.callback(control.close)
         start = time.monotonic()
+        tempo.set_origin(start)
         recorder = None
         if s.record is not None:
             recorder = LiveRecorder(s.record, window.size, source.sample_rate, len(source.channels), start)
@@ -130,7 +137,9 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         video_out = video_sinks(s.video_out)
         for sink in video_out:
             stack.callback(sink.close)
-        session = LiveSession(s, engine, control, feed, source, worker, window, window_sink, stats, osc, video_out, web)
+        session = LiveSession(
+            s, engine, control, feed, source, worker, window, window_sink, stats, osc, video_out, web, midi
+        )
         window_sink.hud_lines = lambda: _hud_lines(session)
         engine.sinks += [*video_out, window_sink, StatsSink(stats, session)]
         if web is not None:
@@ -160,8 +169,10 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     return 0
 
 
-def live_engine(ctx, s: LiveSettings, gen, worker, feed, stems, out_size: tuple[int, int]):
-    """The engine as live mode wires it (also for a simulated run): the mix's and the stems' feeds, the worker."""
+def live_engine(ctx, s: LiveSettings, gen, worker, feed, stems, out_size: tuple[int, int], tempo=None):
+    """The engine as live mode wires it (also for a simulated run): the mix's and the stems' feeds, the worker.
+
+    tempo: the TempoSource the tempo-locked parameters follow (None: none)."""
     from livedream.control.controller import Controller
     from livedream.control.step import FrameStep
     from livedream.modes.engine import Engine
@@ -172,6 +183,7 @@ def live_engine(ctx, s: LiveSettings, gen, worker, feed, stems, out_size: tuple[
     step = FrameStep(
         Controller(gen.z_dim, gen.c_dim, s.params, seed=s.seed),
         {effect_name(path): strength for path, strength in s.shader_effects},
+        tempo=tempo,
     )
     cpu = CpuEffects(s.cpu_effects, lambda path: _LatestFeatures(feed)) if s.cpu_effects else None
     return Engine(
@@ -196,6 +208,7 @@ def run_simulated(
     """
     from livedream.audio.analyzer import ANALYSIS_RATE
     from livedream.audio.feed import AnalysisThread, FeatureFeed
+    from livedream.control.tempo import BeatsTempo
     from livedream.models.inference import InferenceWorker
     from livedream.models.registry import load_generator
     from livedream.modes.clock import SimulatedClock
@@ -210,7 +223,7 @@ def run_simulated(
         analysis = AnalysisThread(source, feed, stems=stems)  # stepped here: the clock is simulated
         worker = InferenceWorker(gen, wait=True).start()
         stack.callback(worker.stop)
-        engine = live_engine(ctx, s, gen, worker, feed, stems, s.size)
+        engine = live_engine(ctx, s, gen, worker, feed, stems, s.size, tempo=BeatsTempo())  # as export
         stack.callback(engine.release)
         engine.sinks = list(sinks)
 
@@ -232,14 +245,13 @@ class _LatestFeatures:
         return self.feed.latest
 
 
-def _start_osc(s: LiveSettings, stack: contextlib.ExitStack, preset_check=None):
+def _start_osc(s: LiveSettings, stack: contextlib.ExitStack, inbox, preset_check=None):
     """The OSC server, started; None when off, or when the default port is taken (a warning says so)."""
-    from livedream.control_in.inbox import ControlInbox
     from livedream.control_in.osc_server import OscServer
 
     if s.osc_port is None:
         return None
-    server = OscServer(s.osc_host, s.osc_port, ControlInbox(), preset_check)
+    server = OscServer(s.osc_host, s.osc_port, inbox, preset_check)
     try:
         server.start()
     except LivedreamError as exc:
@@ -283,13 +295,47 @@ def _meter(session: LiveSession) -> dict[str, Any]:
     }
 
 
+def _start_midi(s: LiveSettings, stack: contextlib.ExitStack, inbox):
+    """(the TempoSelector, the MidiInput or None, the Learner or None): MIDI ports open, the clock listening."""
+    from livedream.control.midi_clock import MidiClock
+    from livedream.control.tempo import BeatsTempo, TapTempo, TempoSelector
+
+    if s.tempo == "midi" and not s.midi:
+        raise LivedreamError("--tempo midi needs a MIDI input sending clock: add --midi PORT")
+    clock = MidiClock() if s.midi else None
+    tempo = TempoSelector(s.tempo, midi=clock, tap=TapTempo(), beats=BeatsTempo())
+    if not s.midi:
+        return tempo, None, None
+    from livedream.control_in.midi import MidiInput
+    from livedream.control_in.midi_learn import Learner
+    from livedream.control_in.midi_map import DEFAULT_PATH, MidiMapFile
+
+    mapfile = MidiMapFile(s.midi_map or DEFAULT_PATH)
+    learner = Learner(mapfile)
+    midi = MidiInput(s.midi, inbox, mapfile, clock, learner)
+    stack.callback(midi.stop)  # before start(): a port that fails to open closes those opened before it
+    midi.start()
+    return tempo, midi, learner
+
+
 def _between_frames(session: LiveSession, ft: FrameTime) -> bool:
     """Keys, window size and control changes, on the main thread before each frame; False ends the show."""
     window = session.window
     actions = window.poll()
+    learner = session.control.learner
+    if "escape" in actions:  # Esc cancels MIDI learn; otherwise it quits
+        if learner is not None and learner.target is not None:
+            learner.cancel()
+        else:
+            actions.append("quit")
     if "quit" in actions:
         log.info("quit")
         return False
+    if "learn" in actions:
+        if learner is None:
+            log.error("MIDI learn: no MIDI input is open (start with --midi PORT)")
+        else:
+            learner.step()
     if "fullscreen" in actions:
         window.toggle_fullscreen()
     if "hud" in actions:
@@ -313,6 +359,12 @@ def _hud_lines(session: LiveSession) -> list[str]:
         f"input {db:6.1f} dBFS",
         f"latency {last.get('latency_ms') or 0:5.1f} ms",
     ]
+    tempo = session.control.state.get("tempo") or {}
+    if tempo.get("bpm"):
+        lines.append(f"tempo {tempo['bpm']:6.1f} BPM ({tempo['source']})  beat {tempo['beat_phase']:.2f}")
+    learner = session.control.learner
+    if learner is not None and learner.target is not None:
+        lines.append(f"MIDI learn: {learner.target} - move a control (L next, Esc cancel)")
     if worker.errors:
         lines.append(f"generator errors: {worker.errors}")
     return lines

@@ -52,6 +52,7 @@ class ExportSettings:
     shuffle_times: Sequence[float] = ()  # class shuffles at these times (s from the render's start), LSD's list form
     look_ahead: bool = True  # read features ahead by the onset detector's delay (live cannot; tests switch it off)
     video_out: VideoOutSettings = VideoOutSettings()  # NDI / a virtual camera: watch the render as it goes
+    tempo_grid: tuple[float, float] | None = None  # (bpm, first beat s): a known beat grid; None: the analyzer's beats
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,6 @@ class LiveSettings:
     web_port: int | None = None  # the control page and OSCQuery; None: off
     web_host: str = "127.0.0.1"  # beyond loopback the page needs the token it prints
     advertise: bool = False  # announce OSCQuery and OSC with zeroconf (mDNS)
+    midi: Sequence[str] = ()  # MIDI input ports (names, parts of names, or indexes); () no MIDI
+    midi_map: Path | None = None  # the mapping file; None: ~/.config/livedream/midi.yaml
+    tempo: str = "auto"  # the tempo source: auto, beats, tap or midi

@@ -176,6 +176,8 @@ class StatsSink:
                 state["video_out"] = {sink.label: sink.counters for sink in s.video_out}
             if s.web is not None:
                 state["web"] = s.web.counters
+            if getattr(s, "midi", None) is not None:
+                state["midi"] = dict(s.midi.counters)
             self.stats.flush(
                 now, s.feed.level, s.feed.onsets, s.worker.dropped, s.control.core.params, state, s.feed.latest
             )

@@ -83,6 +83,16 @@ class EffectChain:
         self._out_texture: moderngl.Texture | None = None
         self._out_fbo: moderngl.Framebuffer | None = None
         self.resize(out_size)
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Run every pass once now, alone and all together: drivers (Mesa's llvmpipe, many GPU drivers) build a
+        program's variant for each texture format at its first draw, which in a live set would stall the first
+        flash by half a second."""
+        black = np.zeros((self.src_size[1], self.src_size[0], 3), np.uint8)
+        names = [name for name, _, _ in self._passes]
+        for on in ([], [*names], *([name] for name in names)):
+            self.render(black, dict.fromkeys(on, 0.5))
 
     def resize(self, out_size: tuple[int, int]) -> None:
         """Change the output size (the live window was resized); the offscreen output is reallocated."""

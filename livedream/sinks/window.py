@@ -13,13 +13,13 @@ from livedream.errors import LivedreamError
 log = logging.getLogger(__name__)
 
 # Keys -> actions the live loop understands.
-ACTIONS = {"F": "fullscreen", "ESCAPE": "quit", "Q": "quit", "H": "hud"}
+ACTIONS = {"F": "fullscreen", "ESCAPE": "escape", "Q": "quit", "H": "hud", "L": "learn"}  # Esc: cancel learn, or quit
 
 
 class Window:
     """A window whose GL context lives on the thread that made it (the main thread).
 
-    poll() returns the actions typed since the last call ("fullscreen", "quit", "hud"); `resized` is set
+    poll() returns the actions typed since the last call ("fullscreen", "quit", "escape", "hud", "learn"); `resized` is set
     when the framebuffer changed size. Pixel sizes are framebuffer sizes (HiDPI-safe).
     """
 
