@@ -79,3 +79,16 @@ class LiveSettings:
     stats_interval: float = 1.0
     shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), after contrast and flash
     cpu_effects: Sequence[Any] = ()  # numpy effects (render.cpu_effects.FrameEffect), driven by the mix
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """A chunked export (`--resume`, `--ray`): how the song is split, where the chunks are drawn, retries."""
+
+    chunk_seconds: float = 10.0  # rounded up to whole generator batches
+    restart: bool = False  # throw away the finished chunks of an earlier, unfinished render
+    ray: bool = False  # draw the chunks on Ray workers (else one after the other in this process)
+    ray_address: str | None = None  # join this Ray cluster; None: start a local Ray
+    workers: int | None = None  # None: one per GPU, else one per cpus_per_worker CPU cores
+    cpus_per_worker: int = 2  # CPU workers (the built-in style without a GPU): cores each
+    retries: int = 2  # times Ray draws a chunk again after its worker died
