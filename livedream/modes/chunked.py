@@ -35,7 +35,12 @@ class Runner(Protocol):
     device: str
 
     def run(
-        self, spec: DrawSpec, slices: Iterator[tuple[Chunk, list[Planned]]], work: WorkFolder, tally: Tally
+        self,
+        spec: DrawSpec,
+        slices: Iterator[tuple[Chunk, list[Planned]]],
+        work: WorkFolder,
+        tally: Tally,
+        model: Path | None = None,
     ) -> None: ...
 
     def close(self) -> None: ...
@@ -75,7 +80,12 @@ class LocalRunner:
         self.painter: ChunkPainter | None = None
 
     def run(
-        self, spec: DrawSpec, slices: Iterator[tuple[Chunk, list[Planned]]], work: WorkFolder, tally: Tally
+        self,
+        spec: DrawSpec,
+        slices: Iterator[tuple[Chunk, list[Planned]]],
+        work: WorkFolder,
+        tally: Tally,
+        model: Path | None = None,
     ) -> None:
         self.painter = ChunkPainter(spec, self.job.gen, shader_dir(spec))
         for chunk, planned in slices:
@@ -201,7 +211,7 @@ def export_chunked(s: ExportSettings, c: ChunkSettings, progress: ChunkProgress 
             log.warning("resuming: %d of %d chunks already done in %s", len(done), len(chunks), work.path)
         tally = Tally(job.n_frames, sum(ch.count for ch in chunks if ch.index in done), progress)
         if todo:
-            runner.run(draw_spec(s, job, runner.device, style), slices(job, chunks, todo), work, tally)
+            runner.run(draw_spec(s, job, runner.device, style), slices(job, chunks, todo), work, tally, style)
     finally:
         if runner is not None:
             runner.close()
