@@ -106,7 +106,9 @@ class ChunkPainter:
         self.ctx.release()
 
 
-_painters: dict[DrawSpec, ChunkPainter] = {}  # per worker process: one painter per spec, reused across chunks
+# Per worker process: one painter per spec, reused across chunks. The spec's numpy effects (user functions,
+# not comparable) are not part of its key: they are set again on each use.
+_painters: dict[DrawSpec, ChunkPainter] = {}
 _scratch: tempfile.TemporaryDirectory | None = None
 
 
@@ -122,6 +124,7 @@ def painter_for(spec: DrawSpec, model_bytes: Callable[[], bytes] | None = None) 
     """The process's painter for spec, made on first use: the model file written from model_bytes() once."""
     painter = _painters.get(spec)
     if painter is not None:
+        painter.engine.numpy_effects = _AppliedEffects(spec.cpu_effects) if spec.cpu_effects else None
         return painter
     from livedream.models.registry import load_generator
 

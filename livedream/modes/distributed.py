@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,16 @@ WAIT_S = 0.5  # the driver wakes this often to redraw the progress line (and not
 LOCAL_RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 
 
-def import_ray() -> Any:
+def import_ray(local: bool = False) -> Any:
+    """Ray, or one line saying how to install it. local: a Ray of this machine only is wanted.
+
+    Ray reads LOCAL_RAY_ENV when it is first imported, so a local run sets it before that.
+    """
+    if local:
+        if "ray" in sys.modules:
+            log.debug("Ray was imported before livedream could keep a local Ray on 127.0.0.1")
+        for key, value in LOCAL_RAY_ENV.items():
+            os.environ.setdefault(key, value)
     try:
         import ray
     except ImportError:
@@ -55,19 +65,18 @@ def _check_reachable(address: str) -> None:
 
 def connect(c: ChunkSettings, use_gpu: bool) -> bool:
     """Join c.ray_address, or start a local Ray sized for c; returns True when this call started Ray."""
-    ray = import_ray()
+    ray = import_ray(local=not c.ray_address)
+    if c.ray_address:
+        _check_reachable(c.ray_address)
     if ray.is_initialized():  # a session the caller opened (tests, a notebook): use it as it is
         return False
     common = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
     if c.ray_address:
-        _check_reachable(c.ray_address)
         try:
             ray.init(address=c.ray_address, **common)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise LivedreamError(f"--ray {c.ray_address}: cannot join the cluster ({_one_line(exc)})") from None
         return True
-    for key, value in LOCAL_RAY_ENV.items():
-        os.environ.setdefault(key, value)
     gpus = _local_gpus() if use_gpu else 0
     per = max(1, c.cpus_per_worker)
     workers = c.workers or gpus or max(1, (os.cpu_count() or 1) // per)
@@ -102,16 +111,19 @@ class RayRunner:
 
     def __init__(self, c: ChunkSettings, device: str | None):
         self.c = c
-        self.ray = import_ray()
         use_gpu = device is None or device.startswith("cuda")
         self._owned = connect(c, use_gpu)
+        self.ray = import_ray()
         resources = self.ray.cluster_resources()
         gpus = int(resources.get("GPU", 0)) if use_gpu else 0
         self.device = "cuda" if gpus else "cpu"
-        per = max(1, c.cpus_per_worker)
-        self.workers = c.workers or gpus or max(1, int(resources.get("CPU", 1)) // per)
-        if c.workers and gpus:
-            self.workers = min(c.workers, gpus)
+        cpus = max(1, int(resources.get("CPU", 1)))
+        if gpus:
+            self.workers = min(c.workers or gpus, gpus)
+            per = 1
+        else:  # --workers N shares the cores out; else one worker per cpus_per_worker cores
+            per = max(1, cpus // c.workers) if c.workers else max(1, c.cpus_per_worker)
+            self.workers = c.workers or max(1, cpus // per)
         options: dict[str, Any] = dict(max_retries=c.retries, retry_exceptions=False)
         options.update(num_gpus=1, num_cpus=1) if gpus else options.update(num_cpus=per)
         self._task = self.ray.remote(draw_chunk).options(**options)

@@ -13,8 +13,13 @@ T = TypeVar("T")
 class ProgressBar:
     """Redraws in place a few times a second on a terminal; elsewhere (a log file) writes a line every 10 %."""
 
-    def __init__(self, total: int, label: str = "render", quiet: bool = False, stream: TextIO | None = None):
+    def __init__(
+        self, total: int, label: str = "render", quiet: bool = False, stream: TextIO | None = None, initial: int = 0
+    ):
+        """initial: frames already done before this run (a resumed render): counted as done, not in the rate."""
         self.total = max(total, 1)
+        self.initial = initial
+        self.note = ""
         self.label = label
         self.quiet = quiet
         self.stream = stream or sys.stderr
@@ -24,8 +29,9 @@ class ProgressBar:
         self._last_tenth = -1
         self.done = 0
 
-    def update(self, done: int) -> None:
-        self.done = done
+    def update(self, done: int, note: str = "") -> None:
+        """Frames done so far; note: a few words after the figures (e.g. which chunks are being drawn)."""
+        self.done, self.note = done, note
         now = time.perf_counter()
         if self.quiet:
             return
@@ -38,14 +44,14 @@ class ProgressBar:
 
     def _draw(self, now: float) -> None:
         elapsed = now - self._t0
-        rate = self.done / elapsed if elapsed > 0 else 0.0
+        rate = (self.done - self.initial) / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else 0.0
         width = 30
         filled = int(width * self.done / self.total)
         bar = "#" * filled + "-" * (width - filled)
         self.stream.write(
             ("\r" if self._tty else "") + f"{self.label} [{bar}] {self.done}/{self.total} frames  {rate:5.1f} fps  "
-            f"elapsed {_clock(elapsed)}  ETA {_clock(left)} " + ("" if self._tty else "\n")
+            f"elapsed {_clock(elapsed)}  ETA {_clock(left)} {self.note:<24}" + ("" if self._tty else "\n")
         )
         self.stream.flush()
 
