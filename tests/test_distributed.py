@@ -23,7 +23,7 @@ import pytest
 
 from livedream.audio.encode import write_audio
 from livedream.audio.synth import demo_song
-from livedream.cli.main import main
+from livedream.cli.main import EXIT_ERROR, main
 from livedream.errors import LivedreamError
 from livedream.modes.chunked import export_chunked
 from livedream.modes.chunks import WorkFolder
@@ -217,10 +217,10 @@ def test_a_killed_worker_is_retried_and_when_retries_run_out_the_chunk_is_named(
 
 
 def test_unreachable_cluster_and_missing_ray_are_one_line(song, tmp_path, capsys, monkeypatch):
-    assert cli([song, "-o", tmp_path / "o.mp4", *ARGS, "--ray", "127.0.0.1:9"]) == 1
+    assert cli([song, "-o", tmp_path / "o.mp4", *ARGS, "--ray", "127.0.0.1:9"]) == EXIT_ERROR
     err = capsys.readouterr().err.strip()
     assert err.startswith("livedream: error: --ray 127.0.0.1:9: no Ray cluster answers") and "\n" not in err
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
-    assert cli([song, "-o", tmp_path / "o.mp4", *ARGS, "--ray"]) == 1
+    assert cli([song, "-o", tmp_path / "o.mp4", *ARGS, "--ray"]) == EXIT_ERROR
     assert "pip install 'livedream[ray]'" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
