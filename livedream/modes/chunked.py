@@ -189,6 +189,10 @@ def slices(job: Prepared, chunks: Sequence[Chunk], todo: set[int]) -> Iterator[t
 
 def export_chunked(s: ExportSettings, c: ChunkSettings, progress: ChunkProgress | None = None) -> Path:
     """Render s in chunks kept beside the output (resumable), here or on Ray (c.ray); returns the output path."""
+    if s.output.is_dir() or not s.output.parent.is_dir():
+        raise LivedreamError(f"{s.output}: not a file in an existing folder; choose another output")
+    if s.save_frames_dir is not None:
+        raise LivedreamError("saving PNG frames is not supported in a chunked export (--resume, --ray)")
     if c.ray and s.generator is not None:
         raise LivedreamError("--ray draws with a model by name or file (--style), not a ready generator object")
     runner: Runner | None = None

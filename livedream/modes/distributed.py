@@ -58,7 +58,7 @@ def _check_reachable(address: str) -> None:
             return
         raise LivedreamError(f"--ray {address}: expected HOST:PORT of a Ray cluster's head (e.g. 10.0.0.5:6379)")
     try:
-        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:
         raise LivedreamError(f"--ray {address}: no Ray cluster answers there ({exc.strerror or exc})") from None
 
@@ -127,7 +127,7 @@ class RayRunner:
         options: dict[str, Any] = dict(max_retries=c.retries, retry_exceptions=False)
         options.update(num_gpus=1, num_cpus=1) if gpus else options.update(num_cpus=per)
         self._task = self.ray.remote(draw_chunk).options(**options)
-        log.warning(
+        log.info(
             "Ray: %d %s worker(s)%s",
             self.workers,
             "GPU" if gpus else "CPU",

@@ -9,6 +9,9 @@
     every FrameSink.write(frame)     -> MP4, PNG folder, window, recording, video out
 
 Only the Source (behind `features`), the Clock and the Sinks differ between modes.
+The loop has two halves: planning (features -> FrameStep, in order: the controller has state) and drawing
+(renderer, effects, sinks). run() does both; a chunked export plans the whole song on its driver
+(plan_frames) and lets workers draw slices of the plan (draw_all), see modes/chunked.py.
 """
 
 from __future__ import annotations
