@@ -204,7 +204,9 @@ def run_chunked(settings: ExportSettings, c: ChunkSettings, quiet: bool) -> int:
     def progress(done: int, total: int, running) -> None:
         nonlocal bar
         bar = bar or ProgressBar(total, label=settings.output.name, quiet=quiet, initial=done)
-        bar.update(done, f"chunks {','.join(map(str, running))}" if running else "")
+        bar.update(
+            done, f"drawing chunk{'s' if len(running) > 1 else ''} {','.join(map(str, running))}" if running else ""
+        )
 
     try:
         export_chunked(settings, c, progress)

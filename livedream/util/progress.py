@@ -20,6 +20,7 @@ class ProgressBar:
         self.total = max(total, 1)
         self.initial = initial
         self.note = ""
+        self._noted = False  # a note was shown: pad later lines so that a shorter one overwrites it
         self.label = label
         self.quiet = quiet
         self.stream = stream or sys.stderr
@@ -32,6 +33,7 @@ class ProgressBar:
     def update(self, done: int, note: str = "") -> None:
         """Frames done so far; note: a few words after the figures (e.g. which chunks are being drawn)."""
         self.done, self.note = done, note
+        self._noted = self._noted or bool(note)
         now = time.perf_counter()
         if self.quiet:
             return
@@ -51,7 +53,9 @@ class ProgressBar:
         bar = "#" * filled + "-" * (width - filled)
         self.stream.write(
             ("\r" if self._tty else "") + f"{self.label} [{bar}] {self.done}/{self.total} frames  {rate:5.1f} fps  "
-            f"elapsed {_clock(elapsed)}  ETA {_clock(left)} {self.note:<24}" + ("" if self._tty else "\n")
+            f"elapsed {_clock(elapsed)}  ETA {_clock(left)} "
+            + (f"{self.note:<24}" if self._noted else "")
+            + ("" if self._tty else "\n")
         )
         self.stream.flush()
 
