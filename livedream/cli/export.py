@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from livedream.cli import options, rig
 from livedream.errors import LivedreamError
-from livedream.modes.settings import ExportSettings
+from livedream.modes.settings import ChunkSettings, ExportSettings
 from livedream.render.fit import FIT_MODES
 
 log = logging.getLogger(__name__)
@@ -70,12 +71,56 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="the song's tempo and its first downbeat (seconds) for speed_beats, class_shuffle_bars and the strobe "
         "(default: the analyzer's beats)",
     )
+    add_chunk_options(p)
     options.add_audio_window(p)
     options.add_analysis_options(p)
     options.add_stem_options(p)
     options.add_look_options(p)
     rig.add_video_out_options(p)
     p.set_defaults(run=run)
+
+
+def add_chunk_options(p: argparse.ArgumentParser) -> None:
+    """Chunked export: resumable, and on Ray workers with --ray (docs/distributed.md)."""
+    g = p.add_argument_group("chunks, resume and Ray (docs/distributed.md)")
+    g.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="draw chunks on Ray workers: a local Ray (one worker per GPU, or per "
+        f"{ChunkSettings.cpus_per_worker} CPU cores) or the cluster at ADDRESS (HOST:PORT); needs livedream[ray]",
+    )
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="render in chunks in this process, kept beside the output, so that a rerun draws only the missing ones",
+    )
+    g.add_argument("--restart", action="store_true", help="throw away the finished chunks of an earlier render first")
+    g.add_argument(
+        "--chunk-seconds",
+        type=float,
+        default=ChunkSettings.chunk_seconds,
+        metavar="S",
+        help=f"seconds of video per chunk (default {ChunkSettings.chunk_seconds:g})",
+    )
+    g.add_argument("--workers", type=int, default=None, metavar="N", help="Ray workers to use (default: all)")
+
+
+def chunk_settings(args: argparse.Namespace) -> ChunkSettings | None:
+    """The chunk settings asked for, or None for a plain single-process export."""
+    if args.ray is None and not args.resume and not args.restart:
+        return None
+    if args.workers is not None and args.workers < 1:
+        raise LivedreamError("--workers must be >= 1")
+    return ChunkSettings(
+        chunk_seconds=args.chunk_seconds,
+        restart=args.restart,
+        ray=args.ray is not None,
+        ray_address=args.ray or None,
+        workers=args.workers,
+    )
 
 
 def output_path(song: Path, output: str | None) -> Path:
@@ -138,7 +183,44 @@ def run(args: argparse.Namespace) -> int:
         video_out=rig.video_out_settings(args),
         tempo_grid=parse_bpm(args.bpm),
     )
+    chunked = chunk_settings(args)
+    if chunked is not None:
+        return run_chunked(settings, chunked, args.quiet)
     with_progress(lambda progress: export(settings, progress), out.name, args.quiet)
     if not args.quiet:
         print(f"wrote {out}")
+    return 0
+
+
+def run_chunked(settings: ExportSettings, c: ChunkSettings, quiet: bool) -> int:
+    """A chunked export with one progress line (frames, fps, ETA, chunks being drawn); Ctrl-C keeps the chunks."""
+    from livedream.cli.main import EXIT_INTERRUPTED
+    from livedream.modes.chunked import export_chunked
+    from livedream.modes.chunks import WorkFolder
+    from livedream.util.progress import ProgressBar
+
+    bar: ProgressBar | None = None
+
+    def progress(done: int, total: int, running) -> None:
+        nonlocal bar
+        bar = bar or ProgressBar(total, label=settings.output.name, quiet=quiet, initial=done)
+        bar.update(
+            done, f"drawing chunk{'s' if len(running) > 1 else ''} {','.join(map(str, running))}" if running else ""
+        )
+
+    try:
+        export_chunked(settings, c, progress)
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+        work = WorkFolder(settings.output).path
+        print(
+            f"\nlivedream: interrupted; finished chunks are kept in {work}: run the same command again to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    if bar:
+        bar.close()
+    if not quiet:
+        print(f"wrote {settings.output}")
     return 0

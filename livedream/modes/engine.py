@@ -9,12 +9,15 @@
     every FrameSink.write(frame)     -> MP4, PNG folder, window, recording, video out
 
 Only the Source (behind `features`), the Clock and the Sinks differ between modes.
+The loop has two halves: planning (features -> FrameStep, in order: the controller has state) and drawing
+(renderer, effects, sinks). run() does both; a chunked export plans the whole song on its driver
+(plan_frames) and lets workers draw slices of the plan (draw_all), see modes/chunked.py.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,6 +58,21 @@ class Planned:
     cpu_amplitudes: list[float]
 
 
+def plan_frame(step: FrameStep, features: Features, ft: FrameTime, numpy_effects: NumpyEffects | None) -> Planned:
+    """One frame's plan (no GL, no generator): what a distributed export's driver computes for the whole song."""
+    result = step(ft.t, features.at(ft.t_sample))
+    cpu = numpy_effects.amplitudes(ft.t_sample) if numpy_effects is not None else []
+    return Planned(ft, result, cpu)
+
+
+def plan_frames(
+    step: FrameStep, features: Features, clock: Clock, numpy_effects: NumpyEffects | None = None
+) -> Iterator[Planned]:
+    """Every frame of the clock planned in order, without an Engine (the driver of a chunked export has no GL)."""
+    for ft in clock.frames():
+        yield plan_frame(step, features, ft, numpy_effects)
+
+
 class Engine:
     """Steps, renders, applies the effects and hands each frame to every sink.
 
@@ -65,14 +83,17 @@ class Engine:
     scale_in_sink: the effects run at the generator's size and each frame carries the rectangle it fills in
     the output (OutputFrame.rect); the sink scales it (export's MP4 encoder, in the same pass as its colour
     conversion). Only for sinks that all can, and for fits that are a plain scale (contain, fill).
+
+    A drawing-only engine (a chunk worker of a distributed export) has no step and no features: it is
+    given frames planned elsewhere, through draw_all().
     """
 
     def __init__(
         self,
         ctx: moderngl.Context,
-        step: FrameStep,
+        step: FrameStep | None,
         renderer: Renderer,
-        features: Features,
+        features: Features | None,
         out_size: tuple[int, int],
         fit: str = "contain",
         effects: Sequence[str] = ("contrast", "flash"),
@@ -103,24 +124,37 @@ class Engine:
 
     def run(self, clock: Clock, before: Callable[[FrameTime], bool] | None = None) -> int:
         """Draw every frame the clock gives; before(t) -> False stops (a window closed). Returns frames drawn."""
-        batch: list[Planned] = []
-        drawn = 0
+        return self.draw_all(self.plans(clock, before))
+
+    def plans(self, clock: Clock, before: Callable[[FrameTime], bool] | None = None) -> Iterator[Planned]:
+        """The stepping half: each frame of the clock planned, in order, until before(t) -> False."""
         for ft in clock.frames():
             if before is not None and not before(ft):
-                break
-            batch.append(self.plan(ft))
+                return
+            yield self.plan(ft)
+
+    def plan(self, ft: FrameTime) -> Planned:
+        """The step for one frame: features at its audio time through the FrameStep."""
+        if self.step is None or self.features is None:
+            raise RuntimeError("a drawing-only Engine cannot plan frames")
+        return plan_frame(self.step, self.features, ft, self.numpy_effects)
+
+    def draw_all(self, planned: Iterable[Planned]) -> int:
+        """The drawing half: planned frames rendered batch_size at a time and given to the sinks. Returns frames drawn.
+
+        A distributed export's worker calls only this, on a slice of the frames its driver planned: batches
+        start where the slice starts, so slices that start on a multiple of batch_size draw what run() draws.
+        """
+        batch: list[Planned] = []
+        drawn = 0
+        for p in planned:
+            batch.append(p)
             if len(batch) >= self.renderer.batch_size:
                 drawn += self.draw(batch)
                 batch = []
         if batch:
             drawn += self.draw(batch)
         return drawn
-
-    def plan(self, ft: FrameTime) -> Planned:
-        """The step for one frame: features at its audio time through the FrameStep."""
-        result = self.step(ft.t, self.features.at(ft.t_sample))
-        cpu = self.numpy_effects.amplitudes(ft.t_sample) if self.numpy_effects is not None else []
-        return Planned(ft, result, cpu)
 
     def draw(self, batch: Sequence[Planned]) -> int:
         """Render a batch of planned frames and give each to every sink, in order."""

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from livedream.audio.timeline import FeatureTimeline
 from livedream.control.amplitudes import ROLES
@@ -31,6 +34,10 @@ from livedream.render.cpu_effects import CpuEffects
 from livedream.sinks.base import FrameSink
 from livedream.sinks.videoout import video_sinks
 from livedream.sources.file import probe
+
+if TYPE_CHECKING:
+    from livedream.models.base import Generator
+    from livedream.sinks.mp4 import AudioTrack
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +81,35 @@ def export_step(
     return FrameStep(controller, user_shaders, tempo=tempo)
 
 
-def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None) -> Path:
-    """Render the song to an MP4 at exactly s.fps with the audio muxed in; returns the output path."""
+@dataclass
+class Prepared:
+    """An export's inputs made ready: the song analysed, the generator loaded, the step built, nothing drawn yet.
+
+    export() draws it in one process; a chunked export (modes/chunks.py) plans it on its driver and draws
+    slices of it on workers.
+    """
+
+    fps: Fraction
+    n_frames: int
+    size: tuple[int, int]  # (width, height) of the output
+    gen: Generator
+    soundtrack: AudioTrack
+    features: FileFeatures
+    step: FrameStep
+    cpu_effects: CpuEffects | None  # None: no numpy effects
+    effects: tuple[str, ...]  # the shader effects in order: built-ins, then the user's .frag files
+
+    @property
+    def clock(self) -> FrameClock:
+        """Export's clock over every frame of the song."""
+        return FrameClock(self.fps, self.n_frames)
+
+
+def prepare(s: ExportSettings, device: str | None = None) -> Prepared:
+    """Check the inputs, analyse the audio, load the generator (on `device`, default s.device) and build the step."""
     from livedream.models.registry import load_generator
-    from livedream.render.gl import effect_name, headless_context
-    from livedream.sinks.frames import FrameFolder
-    from livedream.sinks.mp4 import AudioTrack, Mp4Writer
-    from livedream.sinks.mp4_sink import Mp4Sink
+    from livedream.render.gl import effect_name
+    from livedream.sinks.mp4 import AudioTrack
 
     duration = song_duration(s.song, s.start, s.duration)
     for path in [*s.stems.values(), *([s.audio] if s.audio else []), *(e.audio for e in s.cpu_effects if e.audio)]:
@@ -94,7 +123,7 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     if gen is None:
         gen = load_generator(
             s.style,
-            device=s.device,
+            device=device or s.device,
             model_resolution=s.model_resolution,
             seed=s.seed,
             output_size=s.size or (MIN_DEFAULT_SIZE, MIN_DEFAULT_SIZE),
@@ -113,28 +142,46 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     step = export_step(
         s, gen.z_dim, gen.c_dim, {effect_name(path): strength for path, strength in s.shader_effects}, duration
     )
-    clock = FrameClock(s.fps, n_frames)
+    effects = ("contrast", "flash", *(path for path, _ in s.shader_effects))
+    numpy_effects = cpu_effects if cpu_effects.effects else None
+    return Prepared(s.fps, n_frames, size, gen, soundtrack, features, step, numpy_effects, effects)
+
+
+def scales_in_encoder(s: ExportSettings, sinks: Sequence[object], numpy_effects: object | None) -> bool:
+    """Whether the MP4 encoder's converter does the fit (Engine scale_in_sink): the MP4 is the only sink, the
+    fit a plain scale and no numpy effect needs the output-size pixels. Chunked renders ask the same."""
+    return len(sinks) == 1 and s.fit in ("contain", "fill") and numpy_effects is None
+
+
+def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None) -> Path:
+    """Render the song to an MP4 at exactly s.fps with the audio muxed in; returns the output path."""
+    from livedream.render.gl import headless_context
+    from livedream.sinks.frames import FrameFolder
+    from livedream.sinks.mp4 import Mp4Writer
+    from livedream.sinks.mp4_sink import Mp4Sink
+
+    job = prepare(s)
+    n_frames, size = job.n_frames, job.size
     with contextlib.ExitStack() as stack:
         ctx = headless_context()
         stack.callback(ctx.release)
         sinks: list[FrameSink] = []
-        with Mp4Writer(s.output, size, s.fps, audio=soundtrack, crf=s.crf, preset=s.encoder_preset) as writer:
+        with Mp4Writer(s.output, size, s.fps, audio=job.soundtrack, crf=s.crf, preset=s.encoder_preset) as writer:
             sinks.append(Mp4Sink(writer, threaded=s.encode_in_background))
             if s.save_frames_dir:
                 sinks.append(FrameFolder(s.save_frames_dir, s.frame_name_digits))
             sinks += video_sinks(s.video_out, s.fps)
             engine = Engine(
                 ctx,
-                step,
-                BatchRenderer(gen, s.batch_size),
-                features,
+                job.step,
+                BatchRenderer(job.gen, s.batch_size),
+                job.features,
                 size,
                 fit=s.fit,
-                effects=("contrast", "flash", *(path for path, _ in s.shader_effects)),
+                effects=job.effects,
                 sinks=sinks,
-                numpy_effects=cpu_effects if cpu_effects.effects else None,
-                # The MP4 is the only sink and the fit a plain scale: the encoder's converter scales (cheap at 1080p).
-                scale_in_sink=len(sinks) == 1 and s.fit in ("contain", "fill") and not cpu_effects.effects,
+                numpy_effects=job.cpu_effects,
+                scale_in_sink=scales_in_encoder(s, sinks, job.cpu_effects),
             )
             stack.callback(engine.release)
 
@@ -144,7 +191,7 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
                 return True
 
             try:
-                engine.run(clock, before=counted)
+                engine.run(job.clock, before=counted)
                 for sink in sinks:
                     sink.close()
             except BaseException:

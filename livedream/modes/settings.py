@@ -93,3 +93,16 @@ class LiveSettings:
     midi: Sequence[str] = ()  # MIDI input ports (names, parts of names, or indexes); () no MIDI
     midi_map: Path | None = None  # the mapping file; None: ~/.config/livedream/midi.yaml
     tempo: str = "auto"  # the tempo source: auto, beats, tap or midi
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """A chunked export (`--resume`, `--ray`): how the song is split, where the chunks are drawn, retries."""
+
+    chunk_seconds: float = 10.0  # rounded up to whole generator batches
+    restart: bool = False  # throw away the finished chunks of an earlier, unfinished render
+    ray: bool = False  # draw the chunks on Ray workers (else one after the other in this process)
+    ray_address: str | None = None  # join this Ray cluster; None: start a local Ray
+    workers: int | None = None  # None: one per GPU, else one per cpus_per_worker CPU cores
+    cpus_per_worker: int = 2  # CPU workers (the built-in style without a GPU): cores each
+    retries: int = 2  # times Ray draws a chunk again after its worker died

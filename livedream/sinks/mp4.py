@@ -67,6 +67,11 @@ class Mp4Writer:
     The soundtrack is decoded and encoded as the frames arrive, so memory stays flat for any length.
     Odd sizes are padded to even ones (libx264's 4:2:0 needs even sides) by repeating the last
     row/column: the file is then one pixel wider/taller than `size`.
+
+    Chunks (a distributed export): each chunk is a video-only writer (audio=None), so a new encoder and
+    a closed GOP that starts on an IDR frame. A writer opened with `video_from=<a chunk>` encodes no
+    video itself: append_encoded() remuxes each chunk's packets after the frames already there, and the
+    soundtrack is encoded once, interleaved, exactly as a single-process export does.
     """
 
     def __init__(
@@ -77,6 +82,7 @@ class Mp4Writer:
         audio: AudioTrack | PushedAudio | None = None,
         crf: int = 18,
         preset: str = "veryfast",
+        video_from: str | os.PathLike | None = None,
     ) -> None:
         self.path = Path(path)
         self.size = (int(size[0]), int(size[1]))
@@ -90,6 +96,8 @@ class Mp4Writer:
         self._resampler: av.AudioResampler | None = None  # pushed audio: input rate -> the stream's
         self._pushed_rate = 0
         self._pushed = isinstance(audio, PushedAudio)
+        self._copy_from = None if video_from is None else Path(video_from)
+        self._extradata = b""  # copy mode: the codec parameters every appended chunk must share
         audio_plan = None
         if isinstance(audio, PushedAudio):
             audio_plan = aac_layout(int(audio.sample_rate), int(audio.channels))
@@ -111,7 +119,7 @@ class Mp4Writer:
         self, crf: int, preset: str, audio: AudioTrack | PushedAudio | None, audio_plan: tuple[int, int] | None
     ) -> None:
         self._container = av.open(str(self._tmp), "w", format="mp4", container_options={"movflags": "+faststart"})
-        self._video = self._add_video(crf, preset)
+        self._video = self._add_video(crf, preset) if self._copy_from is None else self._copied_video()
         if audio is not None:
             self._add_audio(audio, *audio_plan)
 
@@ -126,6 +134,49 @@ class Mp4Writer:
         ctx.colorspace = ctx.color_primaries = ctx.color_trc = _COLOR_TAG
         ctx.color_range = _MPEG_RANGE
         return stream
+
+    def _copied_video(self) -> av.video.stream.VideoStream:
+        """Copy mode: a video stream with the codec parameters of an encoded file (the first chunk)."""
+        with av.open(str(self._copy_from)) as src:
+            template = src.streams.video[0]
+            if (template.width, template.height) != (self.size[0] + self.size[0] % 2, self.size[1] + self.size[1] % 2):
+                raise LivedreamError(
+                    f"{self._copy_from}: {template.width}x{template.height}, not {self.size[0]}x{self.size[1]}"
+                )
+            self._extradata = bytes(template.codec_context.extradata or b"")
+            return self._container.add_stream_from_template(template)
+
+    def append_encoded(self, path: str | os.PathLike) -> int:
+        """Copy mode: the video packets of an encoded chunk after the frames written so far; returns its frames.
+
+        No re-encoding: the chunk must start on a keyframe and share the codec parameters (same size and
+        encoder settings), else it is refused. Timestamps move by the frames already written, so decode
+        order stays increasing across the join (a chunk's first B-frame delay sits after the last chunk's).
+        """
+        if self._done or self._copy_from is None:
+            raise RuntimeError("append_encoded needs an open writer made with video_from=...")
+        path = Path(path)
+        with av.open(str(path)) as src:
+            stream = src.streams.video[0]
+            if bytes(stream.codec_context.extradata or b"") != self._extradata:
+                raise LivedreamError(f"{path}: encoded with other settings than the first chunk; cannot join it")
+            offset = Fraction(self.frames_written) / self.fps / stream.time_base
+            if offset.denominator != 1:
+                raise LivedreamError(f"{path}: its time base {stream.time_base} does not hold the frame rate")
+            count = 0
+            for packet in src.demux(stream):
+                if packet.pts is None:  # the demuxer's empty end-of-stream packet
+                    continue
+                if count == 0 and not packet.is_keyframe:
+                    raise LivedreamError(f"{path}: does not start on a keyframe; cannot join it")
+                packet.pts += int(offset)
+                packet.dts += int(offset)
+                packet.stream = self._video
+                self._guarded(lambda packet=packet: self._container.mux(packet))
+                count += 1
+                self._pump_audio((self.frames_written + count) / self.fps)
+        self.frames_written += count
+        return count
 
     def _add_audio(self, track: AudioTrack | PushedAudio, rate: int, channels: int) -> None:
         stream = self._container.add_stream("aac", rate=rate)
@@ -183,8 +234,8 @@ class Mp4Writer:
 
     def write(self, frame: np.ndarray) -> None:
         """Encode one frame [h, w, 3] uint8 (h, w = size) and the soundtrack up to its end time."""
-        if self._done:
-            raise RuntimeError("Mp4Writer is closed")
+        if self._done or self._copy_from is not None:
+            raise RuntimeError("Mp4Writer is closed" if self._done else "a copy-mode Mp4Writer takes append_encoded()")
         width, height = self.size
         if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
             raise ValueError(f"expected a [{height}, {width}, 3] uint8 frame, got {frame.shape} {frame.dtype}")
@@ -255,7 +306,8 @@ class Mp4Writer:
     def _finish(self) -> None:
         if self._audio_stream is not None:
             self._container.mux(self._audio_stream.encode(None))
-        self._container.mux(self._video.encode(None))
+        if self._copy_from is None:
+            self._container.mux(self._video.encode(None))
         self._container.close()
 
     def _pump_audio(self, until: Fraction | None) -> None:

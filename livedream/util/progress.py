@@ -14,8 +14,14 @@ MIN_RATE_SPAN_S = 0.2  # a rate measured over less time than this is noise
 class ProgressBar:
     """Redraws in place a few times a second on a terminal; elsewhere (a log file) writes a line every 10 %."""
 
-    def __init__(self, total: int, label: str = "render", quiet: bool = False, stream: TextIO | None = None):
+    def __init__(
+        self, total: int, label: str = "render", quiet: bool = False, stream: TextIO | None = None, initial: int = 0
+    ):
+        """initial: frames already done before this run (a resumed render): counted as done, not in the rate."""
         self.total = max(total, 1)
+        self.initial = initial
+        self.note = ""
+        self._noted = False  # a note was shown: pad later lines so that a shorter one overwrites it
         self.label = label
         self.quiet = quiet
         self.stream = stream or sys.stderr
@@ -26,8 +32,10 @@ class ProgressBar:
         self.done = 0
         self._base: tuple[int, float] | None = None  # (done, time) of the first report: the rate counts from it
 
-    def update(self, done: int) -> None:
-        self.done = done
+    def update(self, done: int, note: str = "") -> None:
+        """Frames done so far; note: a few words after the figures (e.g. which chunks are being drawn)."""
+        self.done, self.note = done, note
+        self._noted = self._noted or bool(note)
         now = time.perf_counter()
         if self._base is None:  # the first batch's time includes start-up: it says nothing about the rate
             self._base = (done, now)
@@ -52,7 +60,9 @@ class ProgressBar:
         bar = "#" * filled + "-" * (width - filled)
         self.stream.write(
             ("\r" if self._tty else "") + f"{self.label} [{bar}] {self.done}/{self.total} frames  {speed}  "
-            f"elapsed {_clock(elapsed)}  ETA {eta} " + ("" if self._tty else "\n")
+            f"elapsed {_clock(elapsed)}  ETA {eta} "
+            + (f"{self.note:<24}" if self._noted else "")
+            + ("" if self._tty else "\n")
         )
         self.stream.flush()
 
