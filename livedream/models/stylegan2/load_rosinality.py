@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 import torch
 
@@ -12,7 +12,7 @@ from livedream.errors import LivedreamError
 from livedream.models.stylegan2.layout import config_from_state
 from livedream.models.stylegan2.network import StyleGAN2Config
 
-_SAFE_EXTRA = [argparse.Namespace]  # train.py stores its command-line args in the checkpoint
+_SAFE_EXTRA: list[Any] = [argparse.Namespace]  # train.py stores its command-line args in the checkpoint
 
 
 def read_checkpoint(path: str) -> Any:
@@ -21,7 +21,7 @@ def read_checkpoint(path: str) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def is_rosinality(data: Any) -> bool:
+def is_rosinality(data: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(data, dict) and isinstance(data.get("g_ema"), dict)
 
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 
-def make_filter(taps: Sequence[float] | torch.Tensor) -> torch.Tensor:
+def make_filter(taps: Sequence[float] | Sequence[Sequence[float]] | torch.Tensor) -> torch.Tensor:
     """A 2-D FIR filter that sums to 1 from 1-D taps (outer product) or from a 2-D array.
 
     StyleGAN2 resamples with the binomial [1, 3, 3, 1] filter; models may store another one.
