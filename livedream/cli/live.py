@@ -111,9 +111,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def parse_channels(text: str | None, flag: str = "--channels") -> list[int] | None:
-    if text is None:
-        return None
+def parse_channels(text: str, flag: str = "--channels") -> list[int]:
     try:
         chans = [int(c) for c in text.replace(" ", "").split(",") if c]
     except ValueError:
@@ -142,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         params=options.resolve_params(args),
         seed=args.seed,
         device=args.device,
-        channels=parse_channels(args.channels),
+        channels=None if args.channels is None else parse_channels(args.channels),
         stem_channels={
             role: parse_channels(text, f"--{role}-channels")
             for role in ROLES

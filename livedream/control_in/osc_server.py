@@ -91,6 +91,7 @@ class OscServer:
     def _receive(self) -> list[tuple[bytes, Any]]:
         """Wait for a datagram, then take whatever else is already there (up to MAX_BATCH)."""
         sock = self._sock
+        assert sock is not None  # start() sets it before the thread starts; stop() clears it after the join
         try:
             batch = [sock.recvfrom(65536)]
         except TimeoutError:
@@ -113,13 +114,13 @@ class OscServer:
         in the batch (or than its newest MAX_TRIES refused ones) are skipped undecoded: the newest value wins
         anyway, and a flood costs a few decodes a batch.
         """
-        decoded: dict[int, _Decoded] = {}
+        decoded: dict[int, _Decoded | None] = {}
         tries: collections.Counter[bytes] = collections.Counter()
         for i in range(len(batch) - 1, -1, -1):  # newest first: find each address's newest valid value
             address = _address(batch[i][0])
             if address in _COALESCE and tries[address] < MAX_TRIES:
-                decoded[i] = _decode(batch[i][0])
-                valid = decoded[i] and isinstance(decoded[i][0][1], Command)
+                decoded[i] = got = _decode(batch[i][0])
+                valid = got and isinstance(got[0][1], Command)
                 tries[address] = MAX_TRIES if valid else tries[address] + 1
         now = time.monotonic()
         for i, (data, sender) in enumerate(batch):
