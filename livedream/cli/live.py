@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if args.normalize != "adaptive":
         raise LivedreamError("live mode normalises adaptively; --normalize global needs the whole song in advance")
     size = options.parse_size(args.size)
+    assert size is not None  # --size has a default
     if args.osc_port is not None and not 0 <= args.osc_port <= 65535:
         raise LivedreamError(f"--osc-port {args.osc_port}: expected a UDP port number from 1 to 65535")
     if not args.stats_interval > 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from fractions import Fraction
-from typing import Any, overload
+from typing import Any
 
 from livedream import params, presets
 from livedream.audio.timeline import NORMALIZE_MODES
@@ -63,10 +63,6 @@ def resolve_params(args: argparse.Namespace) -> dict[str, Any]:
     return params.resolve(preset.values, param_flag_values(args))
 
 
-@overload
-def parse_size(text: str) -> tuple[int, int]: ...
-@overload
-def parse_size(text: None) -> None: ...
 def parse_size(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
