@@ -69,8 +69,8 @@ class FrameStep:
         self._last_t = t
         fade = dt / BLACKOUT_FADE_S
         self.black_level = min(1.0, self.black_level + fade) if self.blackout else max(0.0, self.black_level - fade)
-        params = self.controller.params
         amps: Mapping[str, float]
+        params = self.controller.params
         if self.frozen:
             frame, amps = None, self.controller.effect_amplitudes(t - self._paused_s, features)
         else:
