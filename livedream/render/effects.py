@@ -45,6 +45,8 @@ def mean_grey(image: np.ndarray) -> int:
 
 
 class _Releasable(Protocol):
+    """Any moderngl object the chain owns: each frees its GL name with release()."""
+
     def release(self) -> None: ...
 
 
