@@ -69,6 +69,7 @@ def write_audio(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) 
     try:
         with atomic_output(path, suffix=ext) as tmp, av.open(str(tmp), "w", format=fmt) as out:
             stream = out.add_stream(codec_name, rate=sample_rate)
+            assert isinstance(stream, av.AudioStream)  # _pick_codec names audio codecs only
             stream.layout = _LAYOUTS[ch]
             if codec_name == "vorbis":
                 stream.codec_context.options = {"strict": "experimental"}

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import av
 import numpy as np
@@ -28,7 +29,7 @@ class FeatureFeed:
     """
 
     def __init__(self, onset_method: str | None = None):
-        kwargs = {} if onset_method is None else {"onset_method": onset_method}
+        kwargs: dict[str, Any] = {} if onset_method is None else {"onset_method": onset_method}
         self.analyzer = Analyzer(ANALYSIS_RATE, **kwargs)
         self.latest = AudioFeatures.silent(0.0)
         self.onsets = 0  # onsets heard since the start
@@ -143,6 +144,7 @@ class AnalysisThread(threading.Thread):
         """One attempt, on its own thread: starting a capture process takes a while, and the analysis must not wait."""
         try:
             if self.source.reopen():
+                assert self._lost_since is not None  # _silence() starts this only while the input is lost
                 log.warning("audio input back after %.1f s", time.monotonic() - self._lost_since)
                 self._lost_since = None
         finally:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import final
 
 
+@final  # never subclassed, so never falsy: `stats and stats.rms` is a float or None
 @dataclass(frozen=True)
 class GlobalStats:
     """Loud-end reference values of a whole file (a high percentile), from a first analysis pass.

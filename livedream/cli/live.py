@@ -130,9 +130,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def parse_channels(text: str | None, flag: str = "--channels") -> list[int] | None:
-    if text is None:
-        return None
+def parse_channels(text: str, flag: str = "--channels") -> list[int]:
     try:
         chans = [int(c) for c in text.replace(" ", "").split(",") if c]
     except ValueError:
@@ -147,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
     from livedream.modes.live import run_live
 
     size = options.parse_size(args.size)
+    assert size is not None  # --size has a default
     if args.osc_port is not None and not 1 <= args.osc_port <= 65535:
         raise LivedreamError(f"--osc-port {args.osc_port}: expected a UDP port number from 1 to 65535")
     if not args.stats_interval > 0:
@@ -162,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         params=options.resolve_params(args),
         seed=args.seed,
         device=args.device,
-        channels=parse_channels(args.channels),
+        channels=None if args.channels is None else parse_channels(args.channels),
         stem_channels={
             role: parse_channels(text, f"--{role}-channels")
             for role in ROLES

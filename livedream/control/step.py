@@ -83,6 +83,7 @@ class FrameStep:
         self._last_t = t
         fade = dt / BLACKOUT_FADE_S
         self.black_level = min(1.0, self.black_level + fade) if self.blackout else max(0.0, self.black_level - fade)
+        amps: Mapping[str, float]
         params = self.controller.params
         features, overrides, shuffle = self.lock.before(t, dt, features, params)
         if self.frozen:

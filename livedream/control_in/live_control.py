@@ -163,6 +163,7 @@ class LiveControl:
             return
         bar = BEATS_PER_BAR * beat
         p = BY_NAME["class_shuffle_seconds"]
+        assert p.lo is not None and p.hi is not None  # the table bounds it
         now = self.core.params["class_shuffle_seconds"]
         bars = 1 if now is None else max(1, round(now / bar))
         seconds = min(max(bars * bar, p.lo), p.hi)

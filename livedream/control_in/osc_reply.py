@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
@@ -36,7 +36,7 @@ class OscReply:
             infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)
         except socket.gaierror as exc:
             raise LivedreamError(f"--osc-reply {host}:{port}: unknown host ({exc.strerror})") from None
-        self.target = infos[0][4]
+        self.target = cast("tuple[str, int]", infos[0][4])  # AF_INET addresses are (ip, port)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setblocking(False)
         self._limiter = RateLimitedLog("OSC: ")

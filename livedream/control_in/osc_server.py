@@ -92,6 +92,7 @@ class OscServer:
     def _receive(self) -> list[tuple[bytes, Any]]:
         """Wait for a datagram, then take whatever else is already there (up to MAX_BATCH)."""
         sock = self._sock
+        assert sock is not None  # start() sets it before the thread starts; stop() clears it after the join
         try:
             batch = [sock.recvfrom(65536)]
         except TimeoutError:
@@ -119,8 +120,8 @@ class OscServer:
         for i in range(len(batch) - 1, -1, -1):  # newest first: find each address's newest valid value
             address = _address(batch[i][0])
             if address in _COALESCE and address not in settled:
-                decoded[i] = _decode(batch[i][0])
-                if decoded[i] and isinstance(decoded[i][0][1], Command):
+                decoded[i] = got = _decode(batch[i][0])
+                if got and isinstance(got[0][1], Command):
                     settled.add(address)
         now = time.monotonic()
         for i, (data, sender) in enumerate(batch):

@@ -61,6 +61,7 @@ class CallableGenerator:
         """Side of the square images the function draws; one probe call with zero vectors finds it."""
         if self._resolution is None:
             self._images(np.zeros((1, self.z_dim), np.float32), np.zeros((1, self.c_dim), np.float32))
+        assert self._resolution is not None  # _images() sets it on its first call (or raises)
         return self._resolution
 
     def __call__(self, z: torch.Tensor, c: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:

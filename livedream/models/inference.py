@@ -68,7 +68,7 @@ class BatchRenderer:
     def render(self, requests: Sequence[tuple[int, LatentFrame | None]]) -> list[Rendered | None]:
         wanted = [(seq, f) for seq, f in requests if f is not None]
         t0 = time.perf_counter()
-        images = generate_frames(self.gen, [f for _, f in wanted]) if wanted else []
+        images: np.ndarray | list[np.ndarray] = generate_frames(self.gen, [f for _, f in wanted]) if wanted else []
         ms = 1000.0 * (time.perf_counter() - t0) / max(1, len(wanted))
         made = iter(Rendered(seq, f, image, ms) for (seq, f), image in zip(wanted, images, strict=True))
         out: list[Rendered | None] = []
@@ -157,6 +157,7 @@ class InferenceWorker:
                     self._cond.wait()
                 if self._stopped:
                     return
+                assert self._pending is not None  # the wait ends on a request or on stop
                 seq, frame = self._pending
                 self._pending = None
             done = self._generate(seq, frame)

@@ -174,6 +174,7 @@ class Engine:
         """The effects on one image into the output framebuffer; black until there is an image."""
         if got is not None and self.scale_in_sink:
             return self._draw_small(p, got)
+        assert self._fbo is not None and self._texture is not None  # resize() in __init__ allocated them
         frame = OutputFrame(self.ctx, self._fbo, self._texture, p.time)
         if got is None:
             self._fbo.use()
@@ -198,6 +199,7 @@ class Engine:
             self._small = (texture, self.ctx.framebuffer(color_attachments=[texture]))
             self._small_chain = EffectChain(self.ctx, src, src, fit="contain", effects=self.effects)
         texture, fbo = self._small
+        assert self._small_chain is not None  # built together with _small
         self._small_chain.render(got.image, p.step.amounts, p.time.t, target=fbo, flip_y=False)
         return OutputFrame(self.ctx, fbo, texture, p.time, rect=fit_rect(src, self.out_size, self.fit))
 

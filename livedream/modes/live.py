@@ -150,7 +150,8 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
             )
         analysis = AnalysisThread(source, feed, tap=recorder.add_audio if recorder else None, stems=stems)
         analysis.start()
-        stack.callback(lambda: (analysis.stop(), analysis.join(timeout=5.0)))
+        stack.callback(analysis.join, timeout=5.0)  # ExitStack calls back last-in first: stop, then join
+        stack.callback(analysis.stop)
         stats.begin(start)
         interrupted: KeyboardInterrupt | None = None
         try:

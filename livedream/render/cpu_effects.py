@@ -14,7 +14,13 @@ from livedream.errors import LivedreamError
 from livedream.models.callable import takes_arguments
 
 if TYPE_CHECKING:
-    from livedream.audio.timeline import FeatureTimeline
+    from livedream.audio.features import AudioFeatures
+
+
+class FeaturesAt(Protocol):
+    """An effect's audio: a FeatureTimeline (export), or the live feed's newest features."""
+
+    def at(self, t: float) -> AudioFeatures: ...
 
 
 class FrameEffect(Protocol):
@@ -73,10 +79,10 @@ class CpuEffects:
     one timeline, and the caller asks amplitudes() once per frame with non-decreasing times.
     """
 
-    def __init__(self, effects: Sequence[FrameEffect], timeline_for: Callable[[Path | None], FeatureTimeline]):
+    def __init__(self, effects: Sequence[FrameEffect], timeline_for: Callable[[Path | None], FeaturesAt]):
         self.effects = list(effects)
-        shared: dict[str | None, FeatureTimeline] = {}
-        self._timelines: list[FeatureTimeline] = []
+        shared: dict[str | None, FeaturesAt] = {}
+        self._timelines: list[FeaturesAt] = []
         for effect in self.effects:
             key = None if effect.audio is None else str(Path(effect.audio).expanduser().resolve())
             if key not in shared:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 import moderngl
 import numpy as np
@@ -44,6 +45,12 @@ def mean_grey(image: np.ndarray) -> int:
     """
     luma = (image.reshape(-1, 3) @ _LUMA_WEIGHTS + 0x8000) >> 16  # [H*W] per-pixel L, as PIL rounds it
     return int(luma.mean() + 0.5)
+
+
+class _Releasable(Protocol):
+    """Any moderngl object the chain owns: each frees its GL name with release()."""
+
+    def release(self) -> None: ...
 
 
 class EffectChain:
@@ -102,6 +109,7 @@ class EffectChain:
         # Shrinking samples a mip level so that many source pixels average into one; enlarging is plain bilinear.
         self._lod = math.log2(shrink) if shrink > 1.0 else 0.0
         if self._out_fbo is not None:
+            assert self._out_texture is not None  # allocated together with _out_fbo
             self._out_fbo.release()
             self._out_texture.release()
         self._out_texture = self.ctx.texture(self.out_size, 4)
@@ -180,6 +188,7 @@ class EffectChain:
     def read(self) -> np.ndarray:
         """The last render() into the offscreen output as [out_h, out_w, 3] uint8, top row first."""
         out = np.empty((self.out_size[1], self.out_size[0], 3), np.uint8)  # [out_h, out_w, 3], writable
+        assert self._out_fbo is not None  # resize() in __init__ allocated it
         self._out_fbo.read_into(out, components=3, alignment=1)
         return out
 
@@ -189,8 +198,10 @@ class EffectChain:
             vao.release()
             program.release()
         self._passes = []
-        for obj in (self._fit_vao, self._fit_program, self._source, *self._fbos, *self._textures):
+        owned: tuple[_Releasable, ...] = (self._fit_vao, self._fit_program, self._source, *self._fbos, *self._textures)
+        for obj in owned:
             obj.release()
+        assert self._out_fbo is not None and self._out_texture is not None  # resize() in __init__ allocated both
         for obj in (self._linear, self._mipmapped, self._out_fbo, self._out_texture):
             obj.release()
 
@@ -202,6 +213,7 @@ class EffectChain:
 
     def _fit(self, texture: moderngl.Texture, target: moderngl.Framebuffer | None, flip_y: bool) -> None:
         fbo = self._out_fbo if target is None else target
+        assert fbo is not None  # resize() in __init__ allocated _out_fbo
         fbo.use()
         self.ctx.viewport = (0, 0, *self.out_size)
         texture.use(0)

@@ -21,7 +21,8 @@ def headless_context() -> moderngl.Context:
     Mesa's llvmpipe provides one on machines without a GPU, so this works on servers too.
     """
     try:
-        ctx = moderngl.create_standalone_context(backend="egl", require=330)
+        # moderngl's stub types each **settings value as a dict; backend takes a str
+        ctx = moderngl.create_standalone_context(backend="egl", require=330)  # type: ignore[arg-type]
     except Exception as exc:  # moderngl/glcontext raise plain Exception subclasses that vary by platform
         raise LivedreamError(
             f"no OpenGL: could not create a headless EGL context ({exc}); "
@@ -98,4 +99,4 @@ def fullscreen_vao(ctx: moderngl.Context, program: moderngl.Program) -> moderngl
 def set_uniform(program: moderngl.Program, name: str, value: object) -> None:
     """Set a uniform if the shader declares (and uses) it; user effects may ignore any of the contract."""
     if name in program:
-        program[name].value = value
+        program[name] = value  # Program.__setitem__ sets .value

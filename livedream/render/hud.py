@@ -21,7 +21,7 @@ class Hud:
         self._vao = ctx.vertex_array(self._program, [])
         self._font = ImageFont.load_default()
         self._texture: moderngl.Texture | None = None
-        self._text = None
+        self._text: str | None = None
 
     def set_text(self, lines: list[str]) -> None:
         text = "\n".join(lines)
@@ -53,8 +53,8 @@ class Hud:
         self.ctx.enable(moderngl.BLEND)
         self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         self._texture.use(0)
-        self._program["u_text"].value = 0
-        self._program["u_rect"].value = (x0, y0, x1, y1)
+        self._program["u_text"] = 0
+        self._program["u_rect"] = (x0, y0, x1, y1)
         self._vao.render(moderngl.TRIANGLE_STRIP, vertices=4)
         self.ctx.disable(moderngl.BLEND)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-
-import numpy as np
+from typing import Generic, TypeVar
 
 _DONE = object()
+_T = TypeVar("_T")  # what write() takes: a frame, or a frame and where it goes
 
 
-class BackgroundWriter:
+class BackgroundWriter(Generic[_T]):
     """Feeds frames to `write` from a worker thread through a short queue.
 
     FFmpeg's encoder and torch both release the GIL, so on two cores the H.264 encode of frame k
@@ -20,7 +20,7 @@ class BackgroundWriter:
     threaded=False writes on the caller's thread instead (the benchmarks' baseline; nothing overlaps).
     """
 
-    def __init__(self, write: Callable[[np.ndarray], None], depth: int = 4, threaded: bool = True):
+    def __init__(self, write: Callable[[_T], None], depth: int = 4, threaded: bool = True):
         self._write = write
         self.threaded = threaded
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
@@ -46,7 +46,7 @@ class BackgroundWriter:
         if self._error is not None:
             raise self._error
 
-    def write(self, frame: np.ndarray) -> None:
+    def write(self, frame: _T) -> None:
         """Queue a frame [h, w, 3] uint8; blocks while the queue is full."""
         if not self.threaded:
             self._write(frame)

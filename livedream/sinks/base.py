@@ -26,7 +26,7 @@ class OutputFrame:
         rect: tuple[int, int, int, int] | None = None,
     ):
         self.ctx, self.fbo, self.texture, self.time = ctx, fbo, texture, time
-        self.size: tuple[int, int] = tuple(fbo.size)  # (width, height)
+        self.size: tuple[int, int] = (fbo.size[0], fbo.size[1])  # (width, height)
         # None: the frame is at output size. Else it is the generator-sized picture with its effects, still to be
         # scaled into rect (x0, y0, w, h) of the output by the sink (export's encoder does it in one pass).
         self.rect = rect

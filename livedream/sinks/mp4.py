@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -90,8 +90,8 @@ class Mp4Writer:
         _check_args(self.path, self.size, crf, preset)
         self.frames_written = 0
         self._done = False
-        self._audio_blocks: Iterator[AudioBlock] | None = None
-        self._audio_stream = None
+        self._audio_blocks: Generator[AudioBlock, None, None] | None = None
+        self._audio_stream: av.audio.stream.AudioStream | None = None
         self._audio_samples = 0
         self._resampler: av.AudioResampler | None = None  # pushed audio: input rate -> the stream's
         self._pushed_rate = 0
@@ -121,6 +121,7 @@ class Mp4Writer:
         self._container = av.open(str(self._tmp), "w", format="mp4", container_options={"movflags": "+faststart"})
         self._video = self._add_video(crf, preset) if self._copy_from is None else self._copied_video()
         if audio is not None:
+            assert audio_plan is not None  # __init__ plans the layout of every soundtrack
             self._add_audio(audio, *audio_plan)
 
     def _add_video(self, crf: int, preset: str) -> av.video.stream.VideoStream:
@@ -197,6 +198,7 @@ class Mp4Writer:
         if not self._pushed:
             raise RuntimeError("write_audio needs a writer opened with audio=PushedAudio(...)")
         stream = self._audio_stream
+        assert stream is not None  # _open() adds it for PushedAudio
         x = np.asarray(samples, np.float32)
         x = x[:, None] if x.ndim == 1 else x  # [n, ch]
         want = stream.layout.nb_channels
@@ -210,6 +212,7 @@ class Mp4Writer:
             self._pushed_rate = int(sample_rate)
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x.T), format="fltp", layout=stream.layout.name)
         frame.sample_rate = self._pushed_rate
+        assert self._resampler is not None  # made above at the first rate (sample rates are > 0)
         self._encode_audio(self._resampler.resample(frame))
 
     def _flush_pushed(self) -> None:
@@ -221,6 +224,7 @@ class Mp4Writer:
     def _encode_audio(self, frames) -> None:
         """Encode frames at the stream's rate, each stamped with the count of samples before it."""
         stream = self._audio_stream
+        assert stream is not None  # callers have a soundtrack (pushed, or blocks to pump)
         for f in frames:
             f.pts = self._audio_samples
             f.time_base = Fraction(1, stream.rate)
@@ -315,6 +319,7 @@ class Mp4Writer:
         if self._audio_blocks is None:
             return
         stream = self._audio_stream
+        assert stream is not None  # _add_audio() made it along with _audio_blocks
         rate = stream.rate
         while until is None or self._audio_samples < until * rate:
             block = next(self._audio_blocks, None)
@@ -374,4 +379,4 @@ def fit_yuv420(image: np.ndarray, rect: tuple[int, int, int, int], size: tuple[i
 
 def _plane(plane: av.video.plane.VideoPlane, rows: int) -> np.ndarray:
     """A writable [rows, width] view of one plane, without its line padding."""
-    return np.frombuffer(plane, np.uint8).reshape(rows, plane.line_size)[:, : plane.width]
+    return np.frombuffer(memoryview(plane), np.uint8).reshape(rows, plane.line_size)[:, : plane.width]

@@ -108,7 +108,7 @@ class LiveRecorder:
                 log.error("recording failed, the picture goes on: %s", exc)
 
     def _scaled(self, pixels: np.ndarray) -> np.ndarray:
-        return np.asarray(Image.fromarray(pixels).resize(self.size, Image.BILINEAR))
+        return np.asarray(Image.fromarray(pixels).resize(self.size, Image.Resampling.BILINEAR))
 
     def _stop(self) -> None:
         with self._cond:

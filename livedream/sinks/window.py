@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import moderngl
 import numpy as np
 
 from livedream.errors import LivedreamError
+
+if TYPE_CHECKING:
+    from livedream.sinks.base import OutputFrame
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,7 @@ class Window:
         self._windowed_pos = (64, 64)
         self.fullscreen = False
         self._win = glfw.create_window(*self._windowed_size, title, None, None)
+        self._closed = False
         if not self._win:
             glfw.terminate()
             raise LivedreamError("cannot open a window: no OpenGL 3.3 context (install Mesa or a GPU driver)")
@@ -140,11 +146,11 @@ class Window:
         self._glfw.swap_buffers(self._win)
 
     def close(self) -> None:
-        if self._win is None:
+        if self._closed:
             return
         self.ctx.release()
         self._glfw.destroy_window(self._win)
-        self._win = None
+        self._closed = True
         self._glfw.terminate()
 
 
@@ -162,7 +168,8 @@ class WindowSink:
         self.presenter = Presenter(window.ctx)
         self.hud, self.hud_lines = hud, hud_lines
         self.show_hud = False
-        self.on_drawn = None  # called after drawing, before the swap (benchmarks measure there)
+        # on_drawn(frame) is called after drawing, before the swap (benchmarks measure there)
+        self.on_drawn: Callable[[OutputFrame], None] | None = None
         self.last_swap = time.monotonic()
         self._pace = 1.0 / window.refresh_rate
 

@@ -19,6 +19,7 @@ class AudioSource(Protocol):
 
     sample_rate: int
     channels: list[int]
+    stem_channels: dict[str, list[int]]  # role -> 0-based stream channels of that stem's inputs
     stream_channels: int
     latency_s: float
     generation: int

@@ -56,7 +56,7 @@ class LiveInput:
         self.channels: list[int] = []  # 0-based indices into the stream's channels: the mix
         self.stream_channels = 0
         self.latency_s = 0.0
-        self.ring: SharedRing | None = None
+        self.ring: SharedRing  # made by open(); there is none before
         self.generation = 0  # bumped at each (re)open: readers restart from the new ring's start
         self._child: subprocess.Popen | None = None
         self._ring_file: str | None = None
@@ -116,6 +116,7 @@ class LiveInput:
     @staticmethod
     def _handshake(child: subprocess.Popen) -> dict:
         """The child's one JSON line: its stream's settings, or an error that becomes a LivedreamError."""
+        assert child.stdout is not None  # open() pipes it
         ready, _, _ = select.select([child.stdout], [], [], OPEN_TIMEOUT_S)
         line = child.stdout.readline() if ready else b""
         try:
@@ -179,6 +180,7 @@ class LiveInput:
     @staticmethod
     def _stop_child(child: subprocess.Popen) -> None:
         """EOF on stdin (a clean stop), then SIGTERM, then, for a child stuck in a dead host API, SIGKILL."""
+        assert child.stdin is not None and child.stdout is not None  # open() pipes both
         with contextlib.suppress(OSError):
             child.stdin.close()
         for step in (None, child.terminate, child.kill):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import av
@@ -65,13 +65,13 @@ def _open(path: str) -> tuple[av.container.InputContainer, av.audio.stream.Audio
 
 def _stream_origin(stream: av.audio.stream.AudioStream) -> float:
     """Time (s) of the stream's first sample: encoder priming makes this non-zero for MP3."""
-    if stream.start_time is None:
+    if stream.start_time is None or stream.time_base is None:
         return 0.0
     return float(stream.start_time * stream.time_base)
 
 
 def _duration(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float:
-    if stream.duration is not None:
+    if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
         return container.duration / av.time_base
@@ -153,7 +153,7 @@ def iter_blocks(
     sample_rate: int | None = None,
     channels: int | None = None,
     block_frames: int = 4096,
-) -> Iterator[AudioBlock]:
+) -> Generator[AudioBlock, None, None]:
     """Stream `duration` seconds (or to the end) from `start` as float32 blocks of `block_frames` frames.
 
     Memory stays flat for any file length. `sample_rate`/`channels` resample and remix

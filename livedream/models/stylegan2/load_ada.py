@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 import torch
 
@@ -40,7 +40,7 @@ def _sub(stub: PersistentStub | None, name: str) -> PersistentStub | None:
     return sub if isinstance(sub, PersistentStub) else None
 
 
-def is_ada(data: Any) -> bool:
+def is_ada(data: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(data, dict) and isinstance(data.get("G_ema"), PersistentStub)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 import torch
 
@@ -13,7 +13,7 @@ from livedream.models.stylegan2.layout import config_from_state
 from livedream.models.stylegan2.network import StyleGAN2Config
 from livedream.models.stylegan2.safe_pickle import check_tensor
 
-_SAFE_EXTRA = [argparse.Namespace]  # train.py stores its command-line args in the checkpoint
+_SAFE_EXTRA: list[Any] = [argparse.Namespace]  # train.py stores its command-line args in the checkpoint
 
 
 def read_checkpoint(path: str) -> Any:
@@ -36,7 +36,7 @@ def _check_all(obj: Any, name: str, depth: int) -> None:
             _check_all(v, f"{name}[{i}]", depth + 1)
 
 
-def is_rosinality(data: Any) -> bool:
+def is_rosinality(data: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(data, dict) and isinstance(data.get("g_ema"), dict)
 
 

@@ -32,7 +32,7 @@ class StyleGAN2Config:
     mapping_lr_mul: float = 0.01
     img_channels: int = 3
     architecture: str = "skip"
-    resample_filter: list[list[float]] | list[float] = field(default_factory=lambda: [1, 3, 3, 1])
+    resample_filter: list[list[float]] | list[float] = field(default_factory=lambda: [1.0, 3.0, 3.0, 1.0])
     num_fp16_res: int = 0
     conv_clamp: float | None = None
     use_noise: bool = True
@@ -75,6 +75,8 @@ class FullyConnected(nn.Module):
 class MappingNetwork(nn.Module):
     """z (and class c) -> w, broadcast to num_ws rows, optionally truncated toward the stored average w."""
 
+    w_avg: torch.Tensor  # [w_dim], a registered buffer
+
     def __init__(self, cfg: StyleGAN2Config, num_ws: int) -> None:
         super().__init__()
         self.z_dim, self.c_dim, self.w_dim, self.num_ws = cfg.z_dim, cfg.c_dim, cfg.w_dim, num_ws
@@ -112,6 +114,8 @@ class MappingNetwork(nn.Module):
 
 class SynthesisLayer(nn.Module):
     """Modulated 3x3 convolution (optionally 2x up), noise, bias, leaky ReLU, clamp."""
+
+    noise_const: torch.Tensor  # [res, res], a registered buffer (with use_noise)
 
     def __init__(self, in_ch: int, out_ch: int, w_dim: int, resolution: int, up: int, cfg: StyleGAN2Config) -> None:
         super().__init__()
@@ -224,12 +228,14 @@ class SynthesisBlock(nn.Module):
             x = self.const.to(dtype).unsqueeze(0).repeat(batch, 1, 1, 1)
             x = self.conv1(x, ws[:, 0], f, noise_mode, fused, channels_last=cl)
         elif self.architecture == "resnet":
+            assert x is not None  # only the first (const) block is given none
             x = x.to(dtype)
             y = self.skip(x, f)
             x = self.conv0(x, ws[:, 0], f, noise_mode, fused, channels_last=cl)
             x = self.conv1(x, ws[:, 1], f, noise_mode, fused, gain=math.sqrt(0.5), channels_last=cl)
             x = y.add_(x)
         else:
+            assert x is not None  # only the first (const) block is given none
             x = x.to(dtype)
             x = self.conv0(x, ws[:, 0], f, noise_mode, fused, channels_last=cl)
             x = self.conv1(x, ws[:, 1], f, noise_mode, fused, channels_last=cl)
@@ -279,6 +285,7 @@ class SynthesisNetwork(nn.Module):
             w_idx += block.num_conv
             if res == stop_at:
                 break
+        assert img is not None  # the last block draws one, and so does every block of a skip net (stop_at's rule)
         return img.contiguous()
 
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 
-def make_filter(taps: Sequence[float] | torch.Tensor) -> torch.Tensor:
+def make_filter(taps: Sequence[float] | Sequence[Sequence[float]] | torch.Tensor) -> torch.Tensor:
     """A 2-D FIR filter that sums to 1 from 1-D taps (outer product) or from a 2-D array.
 
     StyleGAN2 resamples with the binomial [1, 3, 3, 1] filter; models may store another one.
@@ -76,7 +76,7 @@ def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return x * (x.square().mean(dim=1, keepdim=True) + eps).rsqrt()
 
 
-def _conv(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor, up: int, padding: int, groups: int) -> torch.Tensor:
+def _conv(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor | None, up: int, padding: int, groups: int) -> torch.Tensor:
     """Convolution (cross-correlation, like TensorFlow's) or 2x upsampling convolution with FIR smoothing.
 
     For up > 1 the stored weight follows PyTorch's transposed-convolution orientation (NVIDIA's and
@@ -84,6 +84,7 @@ def _conv(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor, up: int, padding: i
     """
     if up == 1:
         return F.conv2d(x, w, padding=padding, groups=groups)
+    assert f is not None  # modulated_conv2d makes one whenever up > 1
     k = w.shape[-1]
     if k == 1:  # mix channels first, then upsample: cheaper, and rounds like NVIDIA's conv2d_resample
         return upsample2d(F.conv2d(x, w, groups=groups), f, up)
@@ -133,20 +134,22 @@ def modulated_conv2d(
     if demodulate or fused:
         w = weight.unsqueeze(0) * styles.reshape(batch, 1, -1, 1, 1)  # [B, O, I, k, k]
     if demodulate:
+        assert w is not None  # set just above
         dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [B, O]
 
     if not fused:
         x = x * styles.to(x.dtype).reshape(batch, -1, 1, 1)
         x = _conv(x, _layout(weight.to(x.dtype), channels_last), f, up, padding, groups=1)
-        if demodulate and noise is not None:
+        if dcoefs is not None and noise is not None:  # dcoefs is set exactly when demodulate
             return torch.addcmul(noise.to(x.dtype), x, dcoefs.to(x.dtype).reshape(batch, -1, 1, 1))
-        if demodulate:
+        if dcoefs is not None:
             x = x * dcoefs.to(x.dtype).reshape(batch, -1, 1, 1)
         elif noise is not None:
             x = x + noise.to(x.dtype)
         return x
 
-    if demodulate:
+    assert w is not None  # fused: set above
+    if dcoefs is not None:
         w = w * dcoefs.reshape(batch, -1, 1, 1, 1)
     x = x.reshape(1, -1, *x.shape[2:])  # [1, B*I, H, W]
     w = _layout(w.reshape(-1, in_ch, kh, kw).to(x.dtype), channels_last)  # [B*O, I, k, k]
