@@ -92,6 +92,7 @@ def test_live_window_metronome_stats_and_record(tmp_path):
     steady = [line["onsets"] for line in lines[first + 1 : -1]]
     assert len(steady) >= 3, lines
     assert all(1 <= n <= 3 for n in steady) and 1.6 <= np.mean(steady) <= 2.4, steady
+    assert all(line["rms"] > 0.01 for line in lines[first + 1 : -1]), lines  # the second's loudest hop, not the newest
     assert np.median([line["fps"] for line in lines[1:]]) >= 20
 
     # The recording: the window's pictures at 30 fps with the input audio (the clicks) muxed in.

@@ -64,6 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--stats-file", default=None, metavar="F", help="write one JSON line of statistics a second")
     p.add_argument("--record", default=None, metavar="OUT.mp4", help="also record the window, with the input audio")
+    p.add_argument("--record-hud", action="store_true", help="put the HUD (when shown) into the recording too")
     p.add_argument(
         "--stats-interval",
         type=float,
@@ -180,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
         duration=args.duration,
         stats_file=stats_file,
         record=record,
+        record_hud=args.record_hud,
         hud=args.hud,
         vsync=args.vsync,
         preset=args.preset,

@@ -16,13 +16,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from livedream.errors import LivedreamError
 from livedream.modes.clock import DisplayClock, FrameTime
 from livedream.modes.settings import LiveSettings
+from livedream.modes.stats import PeakHold
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class LiveSession:
     video_out: Sequence[Any] = ()  # sinks.videoout.SlotSink: counters for the stats
     web: Any = None  # control_in.web.server.WebServer
     midi: Any = None  # control_in.midi.MidiInput
+    peak: Any = field(default_factory=lambda: PeakHold())  # the HUD's input meter
 
 
 def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = None) -> int:
@@ -137,6 +139,10 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         video_out = video_sinks(s.video_out)
         for sink in video_out:
             stack.callback(sink.close)
+        if s.record_hud and recorder is not None:
+            from livedream.render.hud import HudOverlay
+
+            engine.sinks.insert(0, HudOverlay(hud, lambda: _hud_lines(session), window_sink))
         session = LiveSession(
             s, engine, control, feed, source, worker, window, window_sink, stats, osc, video_out, web, midi
         )
@@ -351,13 +357,14 @@ def _between_frames(session: LiveSession, ft: FrameTime) -> bool:
 def _hud_lines(session: LiveSession) -> list[str]:
     import math
 
-    last, level, worker = session.stats.last, session.feed.level, session.worker
+    last, worker = session.stats.last, session.worker
     size = session.window.size
+    level = session.peak.update(session.feed.level, time.monotonic())
     db = 20 * math.log10(level) if level > 1e-6 else -120.0
     lines = [
         f"{last.get('fps') or 0:5.1f} fps   {size[0]}x{size[1]}",
-        f"gen {last.get('gen_ms') or 0:5.1f} ms   dropped {worker.dropped}",
-        f"input {db:6.1f} dBFS",
+        f"gen {last.get('gen_ms') or 0:5.1f} ms   skipped {worker.dropped} (overtaken by newer frames)",
+        f"input {db:6.1f} dBFS (peak hold)",
         f"latency {last.get('latency_ms') or 0:5.1f} ms",
     ]
     tempo = session.control.state.get("tempo") or {}

@@ -76,6 +76,7 @@ class LiveSettings:
     duration: float | None = None
     stats_file: Path | None = None
     record: Path | None = None
+    record_hud: bool = False  # the HUD (when shown) goes into the recording too
     hud: bool = False
     vsync: bool = True
     preset: str = "default"  # the startup preset (name or path): watched for edits, the base for OSC switches

@@ -25,12 +25,36 @@ def beat_fields(f: Any) -> dict[str, Any]:
     }
 
 
+class PeakHold:
+    """A meter's peak hold: the highest level of the last HOLD_S, then falling by FALL_DB_PER_S.
+
+    The input meter shows this instead of the newest hop's RMS, which drops to silence between two hits.
+    """
+
+    HOLD_S = 1.5
+    FALL_DB_PER_S = 20.0
+
+    def __init__(self) -> None:
+        self.level, self._at = 0.0, 0.0
+
+    def update(self, level: float, now: float) -> float:
+        held = now - self._at
+        if level >= self.level or held > self.HOLD_S:
+            fallen = self.level * 10 ** (-self.FALL_DB_PER_S * max(0.0, held - self.HOLD_S) / 20)
+            if level >= fallen:
+                self.level, self._at = float(level), now
+            else:
+                self.level = fallen
+                self._at = now - self.HOLD_S  # keep falling from here
+        return self.level
+
+
 class LiveStats:
     """Counts what the live loop does and, once a second, writes one JSON object per line:
 
     {"t": seconds since start, "fps": frames displayed in that second / its length, "frames": displayed
     since start, "dropped": controller frames never generated since start (a newer one won), "gen_ms":
-    mean generator time of the images finished that second, "rms": input RMS now, "onsets": onsets heard
+    mean generator time of the images finished that second, "rms": the loudest hop's RMS that second, "onsets": onsets heard
     in that second, "latency_ms": mean estimated input-to-screen latency that second, "max_frame_ms": the
     longest time between two displayed frames that second, "amounts": the largest amount each effect got that
     second (flash, contrast, user shaders, blackout), "envelopes": the largest 0..1 envelope each role read
@@ -156,10 +180,12 @@ class StatsSink:
     def __init__(self, stats: LiveStats, session: Any):  # session: modes.live.LiveSession
         self.stats, self.session = stats, session
         self._last_image_seq = -1
+        self._rms = 0.0  # the loudest hop of the second: the newest hop alone reads 0 between two hits
 
     def write(self, frame: Any) -> None:  # frame: sinks.base.OutputFrame
         s, now = self.session, time.monotonic()
         shown, planned = s.engine.shown, s.engine.planned
+        self._rms = max(self._rms, float(s.feed.level))
         new_image = shown is not None and shown.seq != self._last_image_seq
         if new_image:
             self._last_image_seq = shown.seq
@@ -179,8 +205,9 @@ class StatsSink:
             if getattr(s, "midi", None) is not None:
                 state["midi"] = dict(s.midi.counters)
             self.stats.flush(
-                now, s.feed.level, s.feed.onsets, s.worker.dropped, s.control.core.params, state, s.feed.latest
+                now, self._rms, s.feed.onsets, s.worker.dropped, s.control.core.params, state, s.feed.latest
             )
+            self._rms = 0.0
 
     def close(self) -> None:
         self.stats.close()

@@ -168,6 +168,7 @@ class WindowSink:
         self.presenter = Presenter(window.ctx)
         self.hud, self.hud_lines = hud, hud_lines
         self.show_hud = False
+        self.hud_in_frame = False  # --record-hud: a HudOverlay already drew it into the frame
         # on_drawn(frame) is called after drawing, before the swap (benchmarks measure there)
         self.on_drawn: Callable[[OutputFrame], None] | None = None
         self.last_swap = time.monotonic()
@@ -176,8 +177,8 @@ class WindowSink:
     def write(self, frame) -> None:  # frame: sinks.base.OutputFrame
         size = self.window.size
         self.presenter.draw(frame.texture, self.window.screen, size)
-        if self.show_hud and self.hud is not None and self.hud_lines is not None:
-            self.hud.set_text(self.hud_lines())
+        if self.show_hud and not self.hud_in_frame and self.hud is not None and self.hud_lines is not None:
+            self.hud.set_text(self.hud_lines(), size[1])
             self.hud.draw(self.window.screen, size)
         if self.on_drawn is not None:
             self.on_drawn(frame)
