@@ -6,6 +6,7 @@ derived from PARAMS, so a default or a range is never written twice.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -269,7 +270,12 @@ def validate_values(values: Mapping[str, Any], source: str = "") -> dict[str, An
     for key, value in values.items():
         param = BY_NAME.get(key)
         if param is None:
-            raise LivedreamError(f"{prefix}unknown parameter {brief(key)}; known: {', '.join(BY_NAME)}")
+            close = difflib.get_close_matches(str(key)[:64], BY_NAME, n=3) if isinstance(key, str) else []
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            raise LivedreamError(
+                f"{prefix}unknown parameter {brief(key)}; {hint}the {len(BY_NAME)} parameters are listed by "
+                "`livedream export --help`"
+            )
         try:
             out[key] = param.validate(value)
         except LivedreamError as exc:

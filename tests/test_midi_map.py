@@ -87,7 +87,7 @@ def test_hot_reload_keeps_the_last_good_map_and_learn_writes_the_file_atomically
     learner.start("motion_react")
     assert learner.target == "motion_react"
     assert learner.offer("cc", 3, 30) and learner.target is None
-    assert load_map(path).decode("cc", 3, 30, 127) == Command("param", "motion_react", 3.0)
+    assert load_map(path).decode("cc", 3, 30, 127) == Command("param", "motion_react", BY_NAME["motion_react"].hi)
     learner.start("pulse_react")  # learning a bound target again moves it to the new control
     learner.offer("note", 10, 40)
     again = load_map(path)

@@ -261,7 +261,7 @@ def test_a_plain_pickle_of_the_right_shape_runs_nothing(tmp_path):
     """A pickle naming NVIDIA's classes directly (not through persistence) is refused by name."""
     path = tmp_path / "direct.pkl"
     path.write_bytes(pickle.dumps({"G_ema": _Evil(print, "hello")}))
-    with pytest.raises(LivedreamError, match="refused to load builtins.print"):
+    with pytest.raises(LivedreamError, match=r"refused to load \S*print"):
         load_generator(str(path), device="cpu")
 
 

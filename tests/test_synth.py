@@ -30,7 +30,8 @@ def test_deterministic_and_level(song_and_report):
 def test_analysis_finds_beats_kicks_and_chords(song_and_report):
     _, (rep, feats) = song_and_report
     truth = demo_song_truth(24.0, 44100)
-    assert rep["tempo_bpm"] == pytest.approx(truth["bpm"], rel=0.03)
+    settled = [bpm for t, bpm in zip(rep["tempo_bpm"]["times"], rep["tempo_bpm"]["values"], strict=True) if t > 8.0]
+    assert np.median(settled) == pytest.approx(truth["bpm"], rel=0.03)  # tempo over time, once settled
     beats = np.array(truth["beats"])
     got = np.array([b for b in rep["beats"] if b > 4.0])
     assert len(got) > 30 and np.median([np.min(np.abs(beats - b)) for b in got]) < 0.03

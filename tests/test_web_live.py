@@ -105,7 +105,7 @@ def live(tmp_path_factory):
                "--virtual-camera", "/dev/livedream-no-such-camera"]  # fmt: skip
         proc = subprocess.Popen(cmd, env={**h.jack_env(server), "DISPLAY": display}, stderr=err)
         try:
-            for port in h.wait_for_ports(server, "PortAudio:in"):
+            for port in h.wait_for_ports(server, "livedream:in"):
                 h.connect(server, metro, port)
             lv = Live(proc, osc_port, web_port, stats, stderr)
             lv.wait(lambda r: r["frames"] > 10, timeout=60, what="the first frames")
