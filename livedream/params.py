@@ -125,6 +125,7 @@ class Param:
         return min(1.0, max(0.0, u))
 
     def _knee(self) -> float:
+        assert self.hi is not None and self.lo is not None  # only log faders have a knee, and they have a range
         return (float(self.hi) - float(self.lo)) / LOG_KNEE
 
     def _number(self, value: Any, whole: bool, original: Any) -> float | int:

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.add_parser(sub)
-    parser.commands = sub.choices  # type: ignore[attr-defined] - name -> subparser, for usage errors
+    parser.commands = sub.choices  # type: ignore[attr-defined]  # name -> subparser, for usage errors
     for command in sub.choices.values():  # -v after the subcommand too; SUPPRESS: an unset one keeps the first
         command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser

@@ -81,7 +81,7 @@ class _OnsetMethod(argparse.Action):
     (importing the analyzer loads aubio: too slow for every command line)."""
 
     @property
-    def help(self) -> str:  # type: ignore[override]
+    def help(self) -> str:
         from livedream.audio.analyzer import DEFAULT_ONSET_METHOD, ONSET_METHODS
 
         return f"aubio onset detection method: {', '.join(ONSET_METHODS)} (default {DEFAULT_ONSET_METHOD})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 MAX_TAPS = 16
 
@@ -28,8 +28,8 @@ class Drained:
     preset: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     before_preset: dict[str, Any] = field(default_factory=dict)  # params sent before the preset: kept if it fails
-    freeze: bool | str | None = None  # "toggle" flips it (a MIDI pad)
-    blackout: bool | str | None = None
+    freeze: bool | Literal["toggle"] | None = None  # "toggle" flips it (a MIDI pad)
+    blackout: bool | Literal["toggle"] | None = None
     taps: list[float] = field(default_factory=list)  # time.monotonic() of each tap, as received
     reseed: bool = False
     sync: bool = False

@@ -89,6 +89,7 @@ def load_generator(
         return builtin.make(family, resolution=resolution, seed=seed, device=dev)
     from livedream.models import catalogue, stylegan2
 
+    assert style is not None  # builtin_family(None) is "": None is the built-in style, handled above
     path = os.path.expanduser(style)
     if os.path.isdir(path):
         raise LivedreamError(f"--style {style}: is a directory; give a model file (.pkl or .pt)")

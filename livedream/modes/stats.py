@@ -154,6 +154,7 @@ class LiveStats:
 
     def _write(self, line: str) -> None:
         """One line; a full disk (or a gone USB stick) is one log line and the show goes on."""
+        assert self._file is not None  # called only while the file is open
         data = (b"\n" if self._failing else b"") + line.encode()  # after a failure: start on a fresh line
         try:
             while data:

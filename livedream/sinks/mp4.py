@@ -161,6 +161,7 @@ class Mp4Writer:
             stream = src.streams.video[0]
             if bytes(stream.codec_context.extradata or b"") != self._extradata:
                 raise LivedreamError(f"{path}: encoded with other settings than the first chunk; cannot join it")
+            assert stream.time_base is not None  # a demuxed file's stream always has one
             offset = Fraction(self.frames_written) / self.fps / stream.time_base
             if offset.denominator != 1:
                 raise LivedreamError(f"{path}: its time base {stream.time_base} does not hold the frame rate")
@@ -170,6 +171,7 @@ class Mp4Writer:
                     continue
                 if count == 0 and not packet.is_keyframe:
                     raise LivedreamError(f"{path}: does not start on a keyframe; cannot join it")
+                assert packet.dts is not None  # set whenever pts is, in an MP4
                 packet.pts += int(offset)
                 packet.dts += int(offset)
                 packet.stream = self._video

@@ -46,7 +46,9 @@ def to_camera(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if rgb.shape[1::-1] != tuple(size):
         from PIL import Image
 
-        rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize(tuple(size), Image.BILINEAR))
+        rgb = np.asarray(
+            Image.fromarray(np.ascontiguousarray(rgb)).resize((size[0], size[1]), Image.Resampling.BILINEAR)
+        )
     return np.ascontiguousarray(rgb)
 
 
@@ -126,6 +128,7 @@ class SlotSink:
                 if self._stopping:
                     break
                 pixels, self._slot = self._slot, None
+            assert pixels is not None  # the wait above ends on a picture or on stopping
             if out is None:
                 if time.monotonic() < retry_at:
                     continue
@@ -182,8 +185,8 @@ def video_sinks(settings: VideoOutSettings, fps: Fraction = LIVE_FPS) -> list[Sl
     from livedream.sinks.virtualcam import VirtualCameraSink
 
     makers: list[Callable[[], SlotSink]] = []
-    if settings.ndi is not None:
-        makers.append(lambda: NdiSink(settings.ndi, fps))
+    if (ndi := settings.ndi) is not None:
+        makers.append(lambda: NdiSink(ndi, fps))
     if settings.virtual_camera is not None:
         makers.append(lambda: VirtualCameraSink(settings.virtual_camera or None, fps))
     return [make() for make in makers]

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from livedream.control_in.inbox import ControlInbox
 from livedream.control_in.osc import Refused
@@ -25,6 +25,11 @@ from livedream.control_in.web import messages, oscquery
 from livedream.control_in.web.guard import SECURITY_HEADERS, is_loopback, refusal
 from livedream.control_in.web.hub import REQUEST_BURST, REQUESTS_PER_S, Client, Pacer
 from livedream.errors import LivedreamError
+
+if TYPE_CHECKING:  # aiohttp is optional (the web extra); imported where the server runs
+    from aiohttp import web
+
+    from livedream.control_in.web.advertise import Advertiser
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +97,9 @@ class WebServer:
         self._clients: set[Client] = set()
         self._limiter = RateLimitedLog("web: ")
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner = None
+        self._runner: web.AppRunner | None = None
         self._meter_task: asyncio.Task | None = None
-        self._advertiser = None
+        self._advertiser: Advertiser | None = None
         self._thread: threading.Thread | None = None
         self._pacer = Pacer()  # websocket messages and POSTed commands
         self._request_pacer = Pacer(REQUESTS_PER_S, REQUEST_BURST)  # every HTTP request
@@ -211,6 +216,7 @@ class WebServer:
             self._meter_task.cancel()
         for client in list(self._clients):
             await client.ws.close()
+        assert self._runner is not None  # stop() runs this only once _bind set it
         await self._runner.cleanup()
 
     def _publish(self, params: dict[str, Any], state: dict[str, Any]) -> None:

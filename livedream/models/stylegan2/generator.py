@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -129,7 +130,7 @@ class StyleGAN2Generator:
 
     def _sefa(self, layers: int = 4) -> LatentDirections:
         """SeFa on the first `layers` convolutions' affine weights (in ws order); offsets move every ws row."""
-        syn = self.net.synthesis
+        syn: Any = self.net.synthesis  # its blocks b4, b8, ... are set by name (setattr): no static attributes
         convs = [syn.b4.conv1]
         for r in syn.block_resolutions[1:]:
             convs += [getattr(syn, f"b{r}").conv0, getattr(syn, f"b{r}").conv1]

@@ -66,6 +66,8 @@ class StyleGAN3Config:
 class MappingNetwork(nn.Module):
     """z (and class c) -> w [B, num_ws, w_dim], optionally truncated toward the stored average w."""
 
+    w_avg: torch.Tensor  # buffers (register_buffer), declared for the type checker
+
     def __init__(self, cfg: StyleGAN3Config) -> None:
         super().__init__()
         self.z_dim, self.c_dim, self.num_ws, self.num_layers = cfg.z_dim, cfg.c_dim, cfg.num_ws, cfg.mapping_layers
@@ -110,6 +112,10 @@ def camera_transform(camera: torch.Tensor) -> torch.Tensor:
 
 class SynthesisInput(nn.Module):
     """Fourier features at random frequencies, rotated and translated by w's affine and the camera."""
+
+    transform: torch.Tensor  # buffers (register_buffer), declared for the type checker
+    freqs: torch.Tensor
+    phases: torch.Tensor
 
     def __init__(self, cfg: StyleGAN3Config) -> None:
         super().__init__()
@@ -156,6 +162,10 @@ class SynthesisInput(nn.Module):
 
 class SynthesisLayer(nn.Module):
     """Modulated convolution, then bias and the filtered leaky ReLU (or, for ToRGB, bias and clamp only)."""
+
+    magnitude_ema: torch.Tensor  # buffers (register_buffer), declared for the type checker
+    up_filter: torch.Tensor
+    down_filter: torch.Tensor
 
     def __init__(self, spec: LayerSpec, w_dim: int) -> None:
         super().__init__()
