@@ -139,14 +139,14 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         video_out = video_sinks(s.video_out)
         for sink in video_out:
             stack.callback(sink.close)
-        if s.record_hud and recorder is not None:
-            from livedream.render.hud import HudOverlay
-
-            engine.sinks.insert(0, HudOverlay(hud, lambda: _hud_lines(session), window_sink))
         session = LiveSession(
             s, engine, control, feed, source, worker, window, window_sink, stats, osc, video_out, web, midi
         )
         window_sink.hud_lines = lambda: _hud_lines(session)
+        if s.record_hud and recorder is not None:
+            from livedream.render.hud import HudOverlay
+
+            engine.sinks.insert(0, HudOverlay(hud, window_sink.hud_lines, window_sink))
         engine.sinks += [*video_out, window_sink, StatsSink(stats, session)]
         if web is not None:
             web.meter = lambda: _meter(session)
