@@ -9,7 +9,7 @@ from pathlib import Path
 
 from livedream.cli import options, rig
 from livedream.errors import LivedreamError
-from livedream.modes.settings import ChunkSettings, ExportSettings
+from livedream.modes.settings import X264_PRESETS, ChunkSettings, ExportSettings
 from livedream.render.fit import FIT_MODES
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"frames generated per generator call (default {ExportSettings.batch_size})",
     )
     options.add_effect_option(p)
+    p.add_argument(
+        "--encoder-preset",
+        default=ExportSettings.encoder_preset,
+        choices=("auto", *X264_PRESETS),
+        help="x264 speed/size trade-off; auto (the default) is veryfast, superfast above 1 megapixel so that "
+        "1080p keeps up with real time on a small machine",
+    )
     p.add_argument(
         "--crf",
         type=int,
@@ -179,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         normalize=args.normalize,
         onset_method=args.onset_method,
         crf=args.crf,
+        encoder_preset=args.encoder_preset,
         shader_effects=[options.shader_effect(text) for text in args.effect],
         video_out=rig.video_out_settings(args),
         tempo_grid=parse_bpm(args.bpm),

@@ -21,7 +21,7 @@ from livedream.modes.chunk_worker import ChunkPainter, DrawSpec, shader_dir
 from livedream.modes.chunks import Chunk, WorkFolder, file_digest, join, split
 from livedream.modes.engine import Planned, plan_frames
 from livedream.modes.export import Prepared, prepare, scales_in_encoder
-from livedream.modes.settings import ChunkSettings, ExportSettings
+from livedream.modes.settings import ChunkSettings, ExportSettings, encoder_preset
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def draw_spec(s: ExportSettings, job: Prepared, device: str | None, style_file: 
         fit=s.fit,
         effects=effects,
         crf=s.crf,
-        preset=s.encoder_preset,
+        preset=encoder_preset(s.encoder_preset, job.size),
         batch_size=s.batch_size,
         seed=s.seed,
         device=device,

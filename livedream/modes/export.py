@@ -29,7 +29,7 @@ from livedream.models.inference import BatchRenderer
 from livedream.modes.clock import FrameClock, FrameTime
 from livedream.modes.engine import Engine
 from livedream.modes.features import FileFeatures
-from livedream.modes.settings import ExportSettings
+from livedream.modes.settings import ExportSettings, encoder_preset
 from livedream.render.cpu_effects import CpuEffects
 from livedream.sinks.base import FrameSink
 from livedream.sinks.videoout import video_sinks
@@ -166,7 +166,9 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
         ctx = headless_context()
         stack.callback(ctx.release)
         sinks: list[FrameSink] = []
-        with Mp4Writer(s.output, size, s.fps, audio=job.soundtrack, crf=s.crf, preset=s.encoder_preset) as writer:
+        with Mp4Writer(
+            s.output, size, s.fps, audio=job.soundtrack, crf=s.crf, preset=encoder_preset(s.encoder_preset, size)
+        ) as writer:
             sinks.append(Mp4Sink(writer, threaded=s.encode_in_background))
             if s.save_frames_dir:
                 sinks.append(FrameFolder(s.save_frames_dir, s.frame_name_digits))

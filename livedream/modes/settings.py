@@ -14,6 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 from livedream.sinks.video_settings import VideoOutSettings
 
+# x264's veryfast encodes 1080p at about 37 fps on this project's 2-core machine with nothing else running, so
+# with the rendering beside it a 1080p export stays under real time; superfast (about 70 fps) gets there at
+# CRF 18 with files about twice the size. Measured in bench/results/export-engine-amd.json.
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+LARGE_OUTPUT_PX = 1_000_000
+SMALL_OUTPUT_PRESET, LARGE_OUTPUT_PRESET = "veryfast", "superfast"
+
+
+def encoder_preset(preset: str, size: tuple[int, int]) -> str:
+    """The x264 preset an export uses: the one asked for, or for auto the one that keeps its size in real time."""
+    if preset != "auto":
+        return preset
+    return LARGE_OUTPUT_PRESET if size[0] * size[1] > LARGE_OUTPUT_PX else SMALL_OUTPUT_PRESET
+
+
 if TYPE_CHECKING:
     from livedream.models.base import Generator
     from livedream.render.cpu_effects import FrameEffect
@@ -44,7 +59,7 @@ class ExportSettings:
     normalize: str = "adaptive"  # or "global": a first pass over the whole file
     onset_method: str | None = None
     crf: int = 18
-    encoder_preset: str = "veryfast"
+    encoder_preset: str = "auto"  # an x264 preset, or auto: veryfast, superfast above LARGE_OUTPUT_PX (see below)
     shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), run after contrast and flash
     cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
     save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG

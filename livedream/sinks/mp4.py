@@ -14,12 +14,13 @@ import av
 import numpy as np
 
 from livedream.errors import LivedreamError
+from livedream.modes.settings import X264_PRESETS
 from livedream.sources.file import AudioBlock, iter_blocks, probe
 from livedream.util.atomic import temporary_sibling
 
 log = logging.getLogger(__name__)
 
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
 # BT.709 matrix, limited range: what players assume for HD, tagged explicitly so that none has to guess.
 _COLOR_TAG = 1  # AVCOL_SPC_BT709 = AVCOL_PRI_BT709 = AVCOL_TRC_BT709
 _MPEG_RANGE = 1  # AVCOL_RANGE_MPEG
