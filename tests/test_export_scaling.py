@@ -15,7 +15,7 @@ from livedream.audio.encode import write_audio
 from livedream.audio.synth import demo_song
 from livedream.modes.export import ExportSettings, export
 from livedream.params import defaults
-from livedream.sinks.mp4 import fit_yuv420
+from livedream.sinks.yuv import fit_yuv420
 
 pytestmark = pytest.mark.gl
 

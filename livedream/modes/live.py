@@ -22,6 +22,7 @@ from typing import Any
 
 from livedream.errors import LivedreamError
 from livedream.modes.clock import DisplayClock, FrameTime
+from livedream.modes.live_inputs import meter, start_midi, start_osc, start_web
 from livedream.modes.settings import LiveSettings
 from livedream.modes.stats import PeakHold
 
@@ -84,9 +85,9 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     preset = library.add(s.preset)
     inbox = ControlInbox()
     with contextlib.ExitStack() as stack:
-        osc = _start_osc(s, stack, inbox, library.locate)  # a taken port fails here, before the sound card opens
-        web = _start_web(s, stack, inbox, library, osc)  # so does a taken web port
-        tempo, midi, learner = _start_midi(s, stack, inbox)  # and a MIDI port that is not there
+        osc = start_osc(s, stack, inbox, library.locate)  # a taken port fails here, before the sound card opens
+        web = start_web(s, stack, inbox, library, osc)  # so does a taken web port
+        tempo, midi, learner = start_midi(s, stack, inbox)  # and a MIDI port that is not there
         source = LiveInput(s.device, s.channels, s.sample_rate, stem_channels=s.stem_channels)
         source.open()  # a wrong device or channel fails here, before any window opens
         stack.callback(source.close)
@@ -149,7 +150,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
             engine.sinks.insert(0, HudOverlay(hud, window_sink.hud_lines, window_sink))
         engine.sinks += [*video_out, window_sink, StatsSink(stats, session)]
         if web is not None:
-            web.meter = lambda: _meter(session)
+            web.meter = lambda: meter(session)
         if on_frame is not None:
             window_sink.on_drawn = lambda frame: on_frame(
                 FrameInfo(frame.time.index, frame.time.t, window, {}, window_sink.last_swap, source)
@@ -250,79 +251,6 @@ class _LatestFeatures:
 
     def at(self, t: float):
         return self.feed.latest
-
-
-def _start_osc(s: LiveSettings, stack: contextlib.ExitStack, inbox, preset_check=None):
-    """The OSC server, started; None when off, or when the default port is taken (a warning says so)."""
-    from livedream.control_in.osc_server import OscServer
-
-    if s.osc_port is None:
-        return None
-    server = OscServer(s.osc_host, s.osc_port, inbox, preset_check)
-    try:
-        server.start()
-    except LivedreamError as exc:
-        if s.osc_port_given:
-            raise
-        log.warning("OSC is off: %s", exc)
-        return None
-    stack.callback(server.stop)
-    return server
-
-
-def _start_web(s: LiveSettings, stack: contextlib.ExitStack, inbox, library, osc):
-    """The control page and OSCQuery server, started (a taken port raises here); None when off."""
-    if s.web_port is None:
-        return None
-    from livedream.control_in.inbox import ControlInbox
-    from livedream.control_in.web.server import WebServer
-
-    server = WebServer(
-        s.web_host,
-        s.web_port,
-        inbox or ControlInbox(),
-        presets=library.names,
-        osc_host=s.osc_host,
-        osc_port=osc.port if osc is not None else None,
-        advertise=s.advertise,
-    )
-    server.start()
-    stack.callback(server.stop)
-    return server
-
-
-def _meter(session: LiveSession) -> dict[str, Any]:
-    """What the page's meter shows; read on the web server's thread (each value is replaced whole, never mutated)."""
-    latest, last = session.feed.latest, session.stats.last
-    return {
-        "level": round(float(session.feed.level), 5),
-        "tempo_bpm": round(float(latest.tempo_bpm), 1),
-        "beat_phase": round(float(latest.beat_phase), 3),
-        "fps": last.get("fps") or 0.0,
-    }
-
-
-def _start_midi(s: LiveSettings, stack: contextlib.ExitStack, inbox):
-    """(the TempoSelector, the MidiInput or None, the Learner or None): MIDI ports open, the clock listening."""
-    from livedream.control.midi_clock import MidiClock
-    from livedream.control.tempo import BeatsTempo, TapTempo, TempoSelector
-
-    if s.tempo == "midi" and not s.midi:
-        raise LivedreamError("--tempo midi needs a MIDI input sending clock: add --midi PORT")
-    clock = MidiClock() if s.midi else None
-    tempo = TempoSelector(s.tempo, midi=clock, tap=TapTempo(), beats=BeatsTempo())
-    if not s.midi:
-        return tempo, None, None
-    from livedream.control_in.midi import MidiInput
-    from livedream.control_in.midi_learn import Learner
-    from livedream.control_in.midi_map import DEFAULT_PATH, MidiMapFile
-
-    mapfile = MidiMapFile(s.midi_map or DEFAULT_PATH)
-    learner = Learner(mapfile)
-    midi = MidiInput(s.midi, inbox, mapfile, clock, learner)
-    stack.callback(midi.stop)  # before start(): a port that fails to open closes those opened before it
-    midi.start()
-    return tempo, midi, learner
 
 
 def _between_frames(session: LiveSession, ft: FrameTime) -> bool:
