@@ -9,7 +9,13 @@ from pathlib import Path
 
 from livedream.cli import options, rig
 from livedream.errors import LivedreamError
-from livedream.modes.settings import X264_PRESETS, ChunkSettings, ExportSettings
+from livedream.modes.settings import (
+    LARGE_OUTPUT_PRESET,
+    SMALL_OUTPUT_PRESET,
+    X264_PRESETS,
+    ChunkSettings,
+    ExportSettings,
+)
 from livedream.render.fit import FIT_MODES
 
 log = logging.getLogger(__name__)
@@ -61,8 +67,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--encoder-preset",
         default=ExportSettings.encoder_preset,
         choices=("auto", *X264_PRESETS),
-        help="x264 speed/size trade-off; auto (the default) is veryfast, superfast above 1 megapixel so that "
-        "1080p keeps up with real time on a small machine",
+        help=f"x264 speed/size trade-off; auto (the default) is {SMALL_OUTPUT_PRESET}, {LARGE_OUTPUT_PRESET} above "
+        "1 megapixel so that 1080p keeps up with real time on a small machine",
     )
     p.add_argument(
         "--crf",

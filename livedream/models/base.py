@@ -42,6 +42,9 @@ def control_kwargs(gen: Generator, directions: np.ndarray, camera: np.ndarray) -
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """[B, 3, H, W] in [-1, 1] -> [B, H, W, 3] uint8 on the host, with NVIDIA's rounding convention."""
-    x = (images.detach() * 127.5 + 128).clamp(0, 255).to(torch.uint8)  # [B, 3, H, W]
+    """[B, 3, H, W] in [-1, 1] -> [B, H, W, 3] uint8 on the host, with NVIDIA's rounding convention.
+
+    Images with channels-last strides (the built-in marbling's) keep them, so the final transpose is a view.
+    """
+    x = images.detach().mul(127.5).add_(128).clamp_(0, 255).to(torch.uint8)  # [B, 3, H, W]
     return x.permute(0, 2, 3, 1).contiguous().cpu().numpy()

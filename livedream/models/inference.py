@@ -6,10 +6,12 @@ Both are Renderers: render([(seq, LatentFrame or None)]) -> [Rendered or None]. 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,6 +45,25 @@ def generate_frames(gen: Generator, frames: Sequence[LatentFrame]) -> np.ndarray
     with torch.inference_mode():
         images = gen(z, c, truncation=frames[0].truncation, **extras)  # [B, 3, H, W]
     return to_uint8(images)
+
+
+@contextlib.contextmanager
+def torch_threads(gen: Generator, threads: int | None = None) -> Iterator[None]:
+    """torch's CPU thread count while an export runs a CPU generator, restored afterwards.
+
+    None: all cores but one. The generator runs beside the GL effects and the x264 encoder; with all the
+    cores, torch's idle workers spin for the ones that GL and x264 are using (a quarter of the export's CPU
+    time on 2 cores, measured in bench/bench_export.py). A GPU generator leaves the setting alone.
+    """
+    if gen.device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads if threads is not None else (os.cpu_count() or 2) - 1))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class Renderer(Protocol):

@@ -67,11 +67,12 @@ class ChunkPainter:
     def __init__(self, spec: DrawSpec, gen: Generator, shader_dir: Path | None = None):
         from livedream.models.inference import BatchRenderer
         from livedream.modes.engine import Engine
+        from livedream.modes.settings import EXPORT_SOFTWARE_GL_THREADS
         from livedream.render.gl import headless_context
 
         self.spec = spec
         effects = tuple(str(shader_dir / e) if shader_dir and e.endswith(".frag") else e for e in spec.effects)
-        self.ctx = headless_context()
+        self.ctx = headless_context(EXPORT_SOFTWARE_GL_THREADS)
         numpy_effects = _AppliedEffects(spec.cpu_effects) if spec.cpu_effects else None
         self.engine: Engine = Engine(
             self.ctx,

@@ -200,8 +200,11 @@ class Engine:
             self._small_chain = EffectChain(self.ctx, src, src, fit="contain", effects=self.effects)
         texture, fbo = self._small
         assert self._small_chain is not None  # built together with _small
+        rect = fit_rect(src, self.out_size, self.fit)
+        if not self._small_chain.draws(p.step.amounts):  # no effect on this frame: the generator's pixels are it
+            return OutputFrame(self.ctx, fbo, texture, p.time, rect=rect, host_pixels=got.image)
         self._small_chain.render(got.image, p.step.amounts, p.time.t, target=fbo, flip_y=False)
-        return OutputFrame(self.ctx, fbo, texture, p.time, rect=fit_rect(src, self.out_size, self.fit))
+        return OutputFrame(self.ctx, fbo, texture, p.time, rect=rect)
 
     # -- output size and GL objects ---------------------------------------------------------------------------
 

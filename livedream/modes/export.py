@@ -25,7 +25,7 @@ from livedream.control.amplitudes import ROLES
 from livedream.control.controller import Controller
 from livedream.control.step import FrameStep
 from livedream.errors import LivedreamError
-from livedream.models.inference import BatchRenderer
+from livedream.models.inference import BatchRenderer, torch_threads
 from livedream.modes.clock import FrameClock, FrameTime
 from livedream.modes.engine import Engine
 from livedream.modes.features import FileFeatures
@@ -159,11 +159,14 @@ def export(s: ExportSettings, progress: Callable[[int, int], None] | None = None
     from livedream.sinks.frames import FrameFolder
     from livedream.sinks.mp4 import Mp4Writer
     from livedream.sinks.mp4_sink import Mp4Sink
+    from livedream.util.allocator import keep_freed_memory
 
+    keep_freed_memory()  # a CPU generator's large tensors reuse pages instead of faulting in new ones
     job = prepare(s)
     n_frames, size = job.n_frames, job.size
     with contextlib.ExitStack() as stack:
-        ctx = headless_context()
+        stack.enter_context(torch_threads(job.gen, s.generator_threads))
+        ctx = headless_context(s.software_gl_threads)
         stack.callback(ctx.release)
         sinks: list[FrameSink] = []
         with Mp4Writer(

@@ -74,6 +74,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     from livedream.sinks.videoout import video_sinks
     from livedream.sinks.window import Window, WindowSink
     from livedream.sources.device import LiveInput
+    from livedream.util.allocator import keep_freed_memory
 
     if s.duration is not None and s.duration <= 0:
         raise LivedreamError("--duration must be > 0 seconds")
@@ -81,6 +82,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         raise LivedreamError(f"--record {s.record}: livedream records MP4 files; use a name ending in .mp4")
     from livedream.control_in.inbox import ControlInbox
 
+    keep_freed_memory()  # the generator's thread allocates large tensors every frame
     library = PresetLibrary()
     preset = library.add(s.preset)
     inbox = ControlInbox()

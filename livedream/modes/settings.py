@@ -14,12 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from livedream.sinks.video_settings import VideoOutSettings
 
-# x264's veryfast encodes 1080p at about 37 fps on this project's 2-core machine with nothing else running, so
-# with the rendering beside it a 1080p export stays under real time; superfast (about 70 fps) gets there at
-# CRF 18 with files about twice the size. Measured in bench/results/export-engine-amd.json.
+# x264's veryfast encodes 1080p at about 37 fps on this project's 2-core machine with nothing else running,
+# superfast about 70 and ultrafast about 117. Above a megapixel auto takes ultrafast: beside the generator and
+# GL it is what keeps a 1080p export at real time; at CRF 18 its files are about as large as superfast's
+# (measured on exported frames: 67 vs 69 KiB a frame, PSNR 47 vs 54 dB against the frames given). Small outputs
+# keep veryfast (half the size). Measured in bench/bench_export.py; results in bench/results/.
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 LARGE_OUTPUT_PX = 1_000_000
-SMALL_OUTPUT_PRESET, LARGE_OUTPUT_PRESET = "veryfast", "superfast"
+SMALL_OUTPUT_PRESET, LARGE_OUTPUT_PRESET = "veryfast", "ultrafast"
+# Software GL (Mesa's llvmpipe) draws on export's own thread: its generator and encoder keep the cores busy.
+EXPORT_SOFTWARE_GL_THREADS = 0
 
 
 def encoder_preset(preset: str, size: tuple[int, int]) -> str:
@@ -56,10 +60,14 @@ class ExportSettings:
     device: str | None = None
     batch_size: int = 4
     encode_in_background: bool = True  # H.264 on its own thread, overlapping generation (False: bench baseline)
+    generator_threads: int | None = None  # torch's CPU threads for a CPU generator; None: all cores but one (GL, x264)
+    software_gl_threads: int = (
+        EXPORT_SOFTWARE_GL_THREADS  # llvmpipe's threads without a GPU (render.gl.headless_context)
+    )
     normalize: str = "adaptive"  # or "global": a first pass over the whole file
     onset_method: str | None = None
     crf: int = 18
-    encoder_preset: str = "auto"  # an x264 preset, or auto: veryfast, superfast above LARGE_OUTPUT_PX (see below)
+    encoder_preset: str = "auto"  # an x264 preset, or auto: veryfast, ultrafast above LARGE_OUTPUT_PX (see above)
     shader_effects: Sequence[tuple[str, float]] = ()  # (user .frag path, strength), run after contrast and flash
     cpu_effects: Sequence[FrameEffect] = ()  # numpy effects after the shaders, in order, each driven by its own audio
     save_frames_dir: Path | None = None  # also write every output frame there as a numbered PNG

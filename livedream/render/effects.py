@@ -43,7 +43,14 @@ def mean_grey(image: np.ndarray) -> int:
 
     image: [H, W, 3] uint8. Computed on the host because it is exact and cheap (a few ms at 1024x1024).
     """
-    luma = (image.reshape(-1, 3) @ _LUMA_WEIGHTS + 0x8000) >> 16  # [H*W] per-pixel L, as PIL rounds it
+    luma = image[..., 0].astype(np.uint32)  # [H, W]; channel by channel, in place: a third of a matrix product's time
+    luma *= _LUMA_WEIGHTS[0]
+    for channel in (1, 2):
+        part = image[..., channel].astype(np.uint32)
+        part *= _LUMA_WEIGHTS[channel]
+        luma += part
+    luma += 0x8000
+    luma >>= 16  # per-pixel L, as PIL rounds it
     return int(luma.mean() + 0.5)
 
 
@@ -105,6 +112,7 @@ class EffectChain:
         """Change the output size (the live window was resized); the offscreen output is reallocated."""
         self.out_size = (int(out_size[0]), int(out_size[1]))
         self._rect = fit_rect(self.src_size, self.out_size, self.fit)
+        self._identity_fit = self.out_size == self.src_size and self._rect == (0, 0, *self.src_size)
         shrink = self.src_size[0] / self._rect[2]
         # Shrinking samples a mip level so that many source pixels average into one; enlarging is plain bilinear.
         self._lod = math.log2(shrink) if shrink > 1.0 else 0.0
@@ -143,6 +151,10 @@ class EffectChain:
         """The RGB8 texture [src_h, src_w] the chain starts from; render() fills it, or an uploader does."""
         return self._source
 
+    def draws(self, amounts: Mapping[str, float]) -> bool:
+        """Whether any effect pass runs for these amounts (all at 0: the chain only fits the image)."""
+        return any(float(amounts.get(name, 0.0)) != 0.0 for name, _, _ in self._passes)
+
     def render_source(
         self,
         amounts: Mapping[str, float],
@@ -161,13 +173,17 @@ class EffectChain:
         mean: float | None = None
         drawn = 0
         settings = {f"u_{key}": float(value) for key, value in amounts.items() if key not in self._names}
-        for name, program, vao in self._passes:
-            amount = float(amounts.get(name, 0.0))
-            if amount == 0.0:
-                continue
+        if flip_y is None:
+            flip_y = target is not None and target.glo == 0
+        active = [(name, program, vao) for name, program, vao in self._passes if float(amounts.get(name, 0.0)) != 0.0]
+        # The fit is the identity (export's encoder scales): the last effect draws straight into the target.
+        direct = target is not None and not flip_y and self._identity_fit and tuple(target.size) == self.src_size
+        for i, (name, program, vao) in enumerate(active):
+            amount = float(amounts[name])
             if mean is None and "u_mean_grey" in program:
                 mean = (grey() if callable(grey) else grey) / 255.0
-            fbo = self._fbos[drawn % 2]
+            last_direct = direct and i == len(active) - 1
+            fbo = target if last_direct and target is not None else self._fbos[drawn % 2]
             fbo.use()
             current.use(0)
             self._linear.use(0)
@@ -179,10 +195,10 @@ class EffectChain:
             for uniform, value in settings.items():
                 set_uniform(program, uniform, value)
             vao.render(moderngl.TRIANGLES, vertices=3)
+            if last_direct:
+                return
             current = self._textures[drawn % 2]
             drawn += 1
-        if flip_y is None:
-            flip_y = target is not None and target.glo == 0
         self._fit(current, target, flip_y)
 
     def read(self) -> np.ndarray:

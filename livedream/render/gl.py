@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import moderngl
@@ -15,11 +16,16 @@ log = logging.getLogger(__name__)
 VERTEX_SHADER = "fullscreen.vert"
 
 
-def headless_context() -> moderngl.Context:
+def headless_context(software_threads: int | None = None) -> moderngl.Context:
     """A GL 3.3 context with no window (EGL), for export and tests.
 
-    Mesa's llvmpipe provides one on machines without a GPU, so this works on servers too.
+    Mesa's llvmpipe provides one on machines without a GPU, so this works on servers too. software_threads
+    sets llvmpipe's rasteriser threads (LP_NUM_THREADS, read when the process's first context is made) unless
+    the user set them: export asks for 0, drawing on the calling thread, because its generator and encoder
+    threads already keep every core busy and llvmpipe's own threads only add hand-offs. A GPU ignores it.
     """
+    if software_threads is not None:
+        os.environ.setdefault("LP_NUM_THREADS", str(software_threads))
     try:
         # moderngl's stub types each **settings value as a dict; backend takes a str
         ctx = moderngl.create_standalone_context(backend="egl", require=330)  # type: ignore[arg-type]

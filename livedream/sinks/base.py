@@ -24,13 +24,18 @@ class OutputFrame:
         texture: moderngl.Texture,
         time: FrameTime,
         rect: tuple[int, int, int, int] | None = None,
+        host_pixels: np.ndarray | None = None,
     ):
         self.ctx, self.fbo, self.texture, self.time = ctx, fbo, texture, time
         self.size: tuple[int, int] = (fbo.size[0], fbo.size[1])  # (width, height)
         # None: the frame is at output size. Else it is the generator-sized picture with its effects, still to be
         # scaled into rect (x0, y0, w, h) of the output by the sink (export's encoder does it in one pass).
         self.rect = rect
-        self._pixels: np.ndarray | None = None
+        # A frame that no effect touched may exist only on the host ([h, w, 3] uint8, the generator's own pixels):
+        # then fbo is not drawn. Only with rect set, whose sinks (the MP4 encoder) read pixels() alone.
+        if host_pixels is not None and rect is None:
+            raise ValueError("host-only pixels are for frames the sink scales (rect set)")
+        self._pixels: np.ndarray | None = host_pixels
 
     def pixels(self) -> np.ndarray:
         """[h, w, 3] uint8, top row first; read back once per frame. Treat as read-only."""

@@ -20,7 +20,8 @@ RAMP_SIZE = 1024
 PHASE_SCALE = 0.35 * math.pi  # radians of wave phase per unit of z: a pulse of 0.5 moves the picture, random z differ
 CLASS_PHASE = 1.0  # radians of wave phase that a class shifts: each class its own arrangement
 LOW_FACTOR = 2  # the warp is computed at resolution / LOW_FACTOR ...
-LOW_MAX = 192  # ... and at most this size: the swirls are smooth, detail comes from the full-resolution paint
+LOW_MAX = 128  # ... and at most this size: the swirls are smooth, detail comes from the full-resolution paint
+# (at 540 px, 128 against 192 differs by 0.4 of a level on average and saves a quarter of the frame's time)
 VEIN_SPACING = 0.4  # field units between veins (the field spans [-1.6, 1.6])
 VEIN_WIDTH = 0.9  # vein half-width in output pixels
 VEIN_DEPTH = 0.3  # how much a vein darkens
@@ -190,9 +191,11 @@ class BuiltinStyle:
         ramp = self._blend_ramps(w).mul_(2)  # [B, 3, R], x2 for the [-1, 1] output
         idx = field.mul(0.5 * (RAMP_SIZE - 1) / 1.6).add_(0.5 * RAMP_SIZE).clamp_(0, RAMP_SIZE - 1)
         idx = idx.to(torch.int32).view(batch, -1)  # [B, HW]
-        rgb = torch.empty(batch, 3, res, res, device=q.device)
+        # Pixels last (channels-last memory): the host's [H, W, 3] frames are then views, not a transposing copy.
+        table = ramp.transpose(1, 2).contiguous()  # [B, R, 3]
+        rgb = torch.empty(batch, res * res, 3, device=q.device)  # [B, HW, 3]
         for b in range(batch):
-            torch.index_select(ramp[b], 1, idx[b], out=rgb[b].view(3, -1))
+            torch.index_select(table[b], 0, idx[b], out=rgb[b])
 
         # Light the field as a glossy height map: diffuse shading plus a highlight.
         fp = F.pad(field.unsqueeze(1), (1, 1, 1, 1), mode="replicate")[:, 0]  # [B, H+2, W+2]
@@ -211,5 +214,5 @@ class BuiltinStyle:
         spec = ndl * ndl
         spec.mul_(spec).mul_(spec).mul_(spec).mul_((0.7 * gloss)[:, None, None]).sub_(1)  # 2 * gloss * ndl^16 - 1
         shade = ndl.mul_(0.45).add_(0.55).mul_(vein.mul_(-VEIN_DEPTH).add_(1.0))
-        out = torch.addcmul(spec.unsqueeze(1), rgb, shade.unsqueeze(1))  # [B, 3, H, W]
-        return out.clamp_(-1, 1)
+        out = torch.addcmul(spec.view(batch, -1, 1), rgb, shade.view(batch, -1, 1)).clamp_(-1, 1)  # [B, HW, 3]
+        return out.view(batch, res, res, 3).permute(0, 3, 1, 2)  # [B, 3, H, W], channels-last strides
