@@ -69,9 +69,11 @@ class ChunkPainter:
         from livedream.modes.engine import Engine
         from livedream.modes.settings import EXPORT_SOFTWARE_GL_THREADS
         from livedream.render.gl import headless_context
+        from livedream.util.allocator import keep_freed_memory
 
         self.spec = spec
         effects = tuple(str(shader_dir / e) if shader_dir and e.endswith(".frag") else e for e in spec.effects)
+        keep_freed_memory()  # as export() does: the generator's tensors reuse freed pages
         self.ctx = headless_context(EXPORT_SOFTWARE_GL_THREADS)
         numpy_effects = _AppliedEffects(spec.cpu_effects) if spec.cpu_effects else None
         self.engine: Engine = Engine(
