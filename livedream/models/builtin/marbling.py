@@ -8,15 +8,14 @@ import math
 import torch
 import torch.nn.functional as F
 
-from livedream.models.builtin.common import class_weights
-from livedream.models.builtin.looks import LOOKS, ramp_table
+from livedream.models.builtin.common import RAMP_SIZE, Palettes, class_weights
+from livedream.models.builtin.looks import LOOKS
 
 log = logging.getLogger(__name__)
 
 Z_DIM = 128
 WARP_LAYERS = 4
 WARP_WAVES = 12  # sinusoids per warp layer
-RAMP_SIZE = 1024
 PHASE_SCALE = 0.35 * math.pi  # radians of wave phase per unit of z: a pulse of 0.5 moves the picture, random z differ
 CLASS_PHASE = 1.0  # radians of wave phase that a class shifts: each class its own arrangement
 LOW_FACTOR = 2  # the warp is computed at resolution / LOW_FACTOR ...
@@ -74,9 +73,6 @@ class BuiltinStyle:
         self._stripe_p = randn(Z_DIM, 2)  # [Z, 2]
         self._global_p = randn(Z_DIM, 3)  # [Z, 3]: rotation, zoom, light angle
         # Per-class tables.
-        self._ramps = torch.stack([ramp_table(look, RAMP_SIZE) for look in LOOKS]).transpose(1, 2)  # [C, 3, R]
-        shown = self._ramps.sqrt()  # [C, 3, R] display space
-        self._chroma = (shown - shown.mean(dim=1, keepdim=True)).norm(dim=1)  # [C, R]: colourfulness per level
         self._knobs = torch.tensor(
             [[look.scale, look.warp, look.bands, look.gloss] for look in LOOKS], dtype=torch.float32
         )  # [C, 4]
@@ -90,6 +86,7 @@ class BuiltinStyle:
         self._grid = torch.stack([xx, -yy]).reshape(2, -1)  # [2, N], y up
         for name in [n for n in vars(self) if n.startswith("_") and isinstance(getattr(self, n), torch.Tensor)]:
             setattr(self, name, getattr(self, name).to(self.device))
+        self._palettes = Palettes(self.device)  # the classes' colour ramps, shared with the other families
 
     def class_weights(self, c: torch.Tensor) -> torch.Tensor:
         """A soft class mix [B, C] -> convex weights [B, C] that favour the strongest classes (see common)."""
@@ -133,19 +130,6 @@ class BuiltinStyle:
         q = F.interpolate(q, size=(self.resolution, self.resolution), mode="bilinear", align_corners=False)
         return self._paint(q, w, zs, bands, gloss, glob[:, 2])
 
-    def _blend_ramps(self, w: torch.Tensor) -> torch.Tensor:
-        """The weighted mix of the class ramps, in display space [B, 3, R], as colourful as its parts.
-
-        Averaging colours of different hues drifts toward grey; the mix's distance from grey is
-        restored to the weighted average of the parts' (at most x2.5, where hues nearly cancel).
-        """
-        ramp = torch.einsum("bc,ckr->bkr", w, self._ramps).sqrt_()  # [B, 3, R]
-        grey = ramp.mean(dim=1, keepdim=True)  # [B, 1, R]
-        tint = ramp - grey
-        target = w @ self._chroma  # [B, R]
-        gain = (target / tint.norm(dim=1).clamp(min=1e-4)).clamp(max=2.5)  # [B, R]
-        return tint.mul_(gain[:, None]).add_(grey).clamp_(0, 1)
-
     def _symmetrise(self, p: torch.Tensor, folds: torch.Tensor) -> torch.Tensor:
         """Fold p [B, 2, N] into kaleidoscopes (mirrored wedges), by fold amount per order [B, orders].
 
@@ -188,7 +172,7 @@ class BuiltinStyle:
         field = torch.add(h[:, 0], h[:, 1], alpha=0.6).view(batch, res, res)  # [B, H, W] in [-1.6, 1.6]
 
         # Colour: quantise the field into the blended ramp (RAMP_SIZE levels: finer than 8-bit output).
-        ramp = self._blend_ramps(w).mul_(2)  # [B, 3, R], x2 for the [-1, 1] output
+        ramp = self._palettes.blend(w).mul_(2)  # [B, 3, R], x2 for the [-1, 1] output
         idx = field.mul(0.5 * (RAMP_SIZE - 1) / 1.6).add_(0.5 * RAMP_SIZE).clamp_(0, RAMP_SIZE - 1)
         idx = idx.to(torch.int32).view(batch, -1)  # [B, HW]
         # Pixels last (channels-last memory): the host's [H, W, 3] frames are then views, not a transposing copy.
