@@ -34,7 +34,7 @@ class FluxSetting:
 # Fast path: sharp attacks (drums, piano, plucks) within ~13 ms.
 # Against the maximum of the last 3 spectra: a steady tone whose period beats against the hop (a buzzy square,
 # a low bass) flutters from hop to hop, which plain lag-1 flux reports as onsets.
-FAST = FluxSetting(1000.0, 1, 3, 1.5, 2.0, 0.1, max_over_lags=True)
+FAST = FluxSetting(1000.0, 1, 3, 1.5, 2.0, 0.07, max_over_lags=True)
 # Slow path: soft attacks (bowed strings, choir, pads) rise over tens of ms; on the averaged spectra the ensemble
 # shimmer of such sounds cancels, the slow rise remains. It reports only where the fast path was silent.
 SLOW = FluxSetting(3000.0, 4, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02)
