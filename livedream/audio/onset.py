@@ -150,13 +150,14 @@ class OnsetPicker:
 def semitone_edges(sample_rate: int, n_fft: int) -> tuple[np.ndarray, int]:
     """(starts, end): bins [starts[i], starts[i + 1]) (the last up to end) hold semitone i, PITCH_FMIN..PITCH_FMAX.
 
-    Semitones narrower than a bin (the lowest) share their bin: each band has at least one.
+    The bands are centred on the equal-tempered pitches (A4 = 440 Hz), so that a note's partials sit in a band's
+    middle and vibrato keeps them there. Semitones narrower than a bin (the lowest) share their bin.
     """
     df = sample_rate / n_fft
     fmax = min(PITCH_FMAX, 0.45 * sample_rate)
-    n = max(1, int(np.floor(12 * np.log2(fmax / PITCH_FMIN))))
-    lo = np.ceil(PITCH_FMIN * 2.0 ** ((np.arange(n + 1) - 0.5) / 12) / df).astype(int)  # [n+1] band edges, bins
-    lo = np.clip(lo, 1, n_fft // 2)
+    m0, m1 = np.ceil(12 * np.log2(PITCH_FMIN / 440.0)), np.floor(12 * np.log2(fmax / 440.0))
+    edges = 440.0 * 2.0 ** ((np.arange(m0, m1 + 2) - 0.5) / 12)  # [bands + 1] Hz
+    lo = np.clip(np.ceil(edges / df).astype(int), 1, n_fft // 2)
     starts = np.unique(lo[:-1])
     return starts, int(max(lo[-1], starts[-1] + 1))
 
