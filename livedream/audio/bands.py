@@ -49,13 +49,19 @@ class DrumBands:
         self.masks = band_masks(sample_rate, n_fft)  # [3, bins]
         self.width = np.maximum(self.masks.sum(axis=1), 1.0)  # [3] bins per band
         idx = [np.flatnonzero(m) for m in self.masks]
-        self.spans = [(int(i[0]), int(i[-1]) + 1) if len(i) else (0, 0) for i in idx]  # each band's bins, contiguous
+        spans = [(int(i[0]), int(i[-1]) + 1) if len(i) else (0, 0) for i in idx]  # each band's bins, contiguous
+        self.spans = spans
+        # a band's energy is a difference of the cumulative sum at its two ends (index 0 of the sum is 0)
+        self.span_lo = np.array([a for a, _ in spans])  # [3]
+        self.span_hi = np.array([b for _, b in spans])  # [3]
+        self.level_scale = np.sqrt(spec_to_ms) / np.sqrt(np.maximum(self.masks.sum(axis=1), 1.0))  # [3]
         self.spec_to_ms = spec_to_ms
         self.hop_s = hop_s
         self.prev = np.zeros((BAND_LAG_MAX, 3), np.float64)  # [lags, 3] the log energies of the last hops, oldest first
         self.pending = np.zeros(3, bool)  # [3] band candidates of the last hop, confirmed in this one
         self.mean_n = max(2, round(BAND_MEAN_S / hop_s))
         self.recent = np.zeros((self.mean_n, 3), np.float64)  # [mean_n, 3] past band fluxes
+        self.recent_sum = np.zeros(3)  # [3] their running sum
         self.pos = 0
         self.since = np.full(3, 1e9)
         self.delta = np.array([BAND_DELTA[b] for b in DRUM_BANDS])
@@ -67,23 +73,28 @@ class DrumBands:
 
     def __call__(self, perc_mag: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """perc_mag [bins] -> (rms [3], onset [3] bool, env [3] 0..1), in DRUM_BANDS order."""
-        p2 = np.square(perc_mag, dtype=np.float64)  # [bins]
-        energy = np.array([p2[a:b].sum() for a, b in self.spans])  # [3]
+        cs = np.empty(len(perc_mag) + 1)
+        cs[0] = 0.0
+        np.cumsum(np.square(perc_mag, dtype=np.float64), out=cs[1:])  # [bins + 1]
+        energy = np.maximum(cs[self.span_hi] - cs[self.span_lo], 0.0)  # [3]
         rms = np.sqrt(energy * self.spec_to_ms)  # [3] the band's share of the signal's RMS
-        level = np.log1p(BAND_LOG_LAMBDA * np.sqrt(energy / self.width) * np.sqrt(self.spec_to_ms))  # [3]
+        level = np.log1p(BAND_LOG_LAMBDA * np.sqrt(energy) * self.level_scale)  # [3]
         flux = np.maximum(level - self.prev[:-1].max(axis=0), 0.0)  # [3] over two hops or more
         self.prev[:-1] = self.prev[1:]
         self.prev[-1] = level
-        thr = self.delta + BAND_MEAN * self.recent.mean(axis=0)
+        thr = self.delta + BAND_MEAN * np.maximum(self.recent_sum, 0.0) / self.mean_n
+        self.recent_sum += flux - self.recent[self.pos]
         self.recent[self.pos] = flux
         self.pos = (self.pos + 1) % self.mean_n
+        if self.pos == 0:
+            self.recent_sum = self.recent.sum(axis=0)  # no drift from the running sum
         self.since += 1
-        dens = energy / self.width
+        (e0, e1, _), (_, d1, d2) = energy.tolist(), (energy / self.width).tolist()
         own = np.array(
             [
-                energy[0] >= KICK_OVER_SNARE * energy[1],
-                energy[1] >= SNARE_OVER_KICK * energy[0] and dens[1] >= SNARE_OVER_HATS * dens[2],
-                dens[2] >= HATS_OVER_SNARE * dens[1],
+                e0 >= KICK_OVER_SNARE * e1,
+                e1 >= SNARE_OVER_KICK * e0 and d1 >= SNARE_OVER_HATS * d2,
+                d2 >= HATS_OVER_SNARE * d1,
             ]
         )
         candidate = (flux > thr) & (self.since * self.hop_s >= BAND_MIN_IOI_S)
