@@ -88,11 +88,11 @@ class SuperFlux:
 
     def __call__(self, bands: np.ndarray) -> float:
         """bands [n_bands] filterbank amplitudes of the newest hop -> ODF value (>= 0)."""
-        log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32)  # [bands]
+        log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32, copy=False)  # [bands]
         if self.s.avg_hops > 1:
             self.avg[self.avg_pos] = log_spec
             self.avg_pos = (self.avg_pos + 1) % self.s.avg_hops
-            log_spec = self.avg.mean(axis=0)
+            log_spec = self.avg.sum(axis=0) * np.float32(1.0 / self.s.avg_hops)
         old = self.hist.max(axis=0) if self.s.max_over_lags else self.hist[self.pos]
         odf = float(np.maximum(log_spec - old, 0.0).sum())
         mf = log_spec.copy()
