@@ -58,16 +58,23 @@ class StreamingChroma:
         self.window = leading_edge_window(n_fft, n_fft // CHROMA_FALL)  # [n_fft]
         self.mag_to_amp = 2.0 / float(self.window.sum())  # a sine of amplitude A peaks at ~A
         self.mag = np.zeros(n_fft // 2 + 1, np.float32)  # [bins] the newest magnitude spectrum (for pitch novelty)
-        self.weights = chroma_weights(sample_rate, n_fft)  # [12, bins]
-        self.bass_weights = chroma_weights(sample_rate, n_fft, BASS_FMIN, BASS_FMAX)  # [12, bins]
+        weights = chroma_weights(sample_rate, n_fft)  # [12, bins]
+        bass_weights = chroma_weights(sample_rate, n_fft, BASS_FMIN, BASS_FMAX)  # [12, bins]
+        # Only the bins that some weight uses are peak-picked, with a margin that keeps their local means exact.
+        used = np.flatnonzero((weights > 0).any(axis=0) | (bass_weights > 0).any(axis=0))
+        used = used if len(used) else np.array([1])
+        margin = LOCAL_BINS // 2 + 1
+        self.lo, self.hi = max(0, int(used[0]) - margin), min(n_fft // 2 + 1, int(used[-1]) + 1 + margin)
+        self.weights = np.ascontiguousarray(weights[:, self.lo + 1 : self.hi - 1])  # [12, used bins]
+        self.bass_weights = np.ascontiguousarray(bass_weights[:, self.lo + 1 : self.hi - 1])  # [12, used bins]
         self.kernel = np.ones(LOCAL_BINS, np.float32) / LOCAL_BINS
 
     def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """frame [n_fft] newest samples -> (chroma, bass chroma), each [12] (summed peak magnitudes)."""
         mag = np.abs(np.fft.rfft(frame * self.window)).astype(np.float32)  # [bins]
         self.mag = mag
-        local = np.convolve(mag, self.kernel, mode="same")
-        inner = (mag[1:-1] >= mag[:-2]) & (mag[1:-1] >= mag[2:]) & (mag[1:-1] > PEAK_OVER_LOCAL * local[1:-1])
-        peaks = np.zeros_like(mag)
-        peaks[1:-1] = mag[1:-1] * inner
+        m = mag[self.lo : self.hi]  # [used bins + margins]
+        local = np.convolve(m, self.kernel, mode="same")
+        inner = (m[1:-1] >= m[:-2]) & (m[1:-1] >= m[2:]) & (m[1:-1] > PEAK_OVER_LOCAL * local[1:-1])
+        peaks = m[1:-1] * inner  # [used bins]
         return self.weights @ peaks, self.bass_weights @ peaks
