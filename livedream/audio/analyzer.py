@@ -13,7 +13,7 @@ from livedream.audio.chroma import StreamingChroma
 from livedream.audio.features import AudioFeatures
 from livedream.audio.hpss import CausalHPSS, leading_edge_window
 from livedream.audio.normalize import Envelope, GlobalStats, PeakTracker
-from livedream.audio.onset import AubioOnset, TwoPathOnsets, log_filterbank
+from livedream.audio.onset import AubioOnset, PitchNovelty, TwoPathOnsets, log_filterbank
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,11 @@ AUBIO_WIN = 512
 ONSET_METHODS = ("superflux", "specflux", "kl", "complex", "mkl", "phase", "hfc", "wphase", "specdiff", "energy")
 DEFAULT_ONSET_METHOD = "superflux"  # best on the wide eval set (bench/README-analysis.md); the rest are aubio's
 LOW_ACCENT_HZ = 250.0  # bass onsets below this mark the downbeats
-# Measured on the wide eval set: median of (hop end at report - true onset) (bench/README-analysis.md).
-_ONSET_DELAY_S = 0.013
+# Measured on the wide eval set: median of (hop end at report - true onset), 15.9 ms (held-out 15.2 ms; a
+# click, reported within the hop of its attack, stays within 15 ms of its time) (bench/README-analysis.md).
+_ONSET_DELAY_S = 0.015
 _AUBIO_DELAY_S = 0.028
+_CHROMA_DELAY_S = 0.085
 _FLOOR_AMP = 10 ** (-50 / 20)  # -50 dBFS: below this a signal is treated as near-silence by the normalisers
 _HALF_LIFE_S = 8.0  # how fast the adaptive peaks forget a loud passage
 
@@ -59,8 +61,9 @@ class Analyzer:
         self.hop_s = hop_s = self.hop_size / sr
         self.onset_method = onset_method
         self.onset_delay_s = _ONSET_DELAY_S if onset_method == "superflux" else _AUBIO_DELAY_S
-        # centre of the chroma window, plus the half hop it is stale on average between updates
-        self.chroma_delay_s = p2(CHROMA_WIN) / 2 / sr + (CHROMA_EVERY - 1) / 2 * hop_s
+        # measured: the shift that best aligns the chroma with the sounding notes (wide eval set), about the centre
+        # of weight of the leading-edge window plus the half hop it is stale on average between updates
+        self.chroma_delay_s = _CHROMA_DELAY_S
 
         self._spec_n = n = p2(SPEC_WIN)
         self._spec_buf = np.zeros(n, np.float32)  # [spec_n] the newest samples, oldest first
@@ -72,7 +75,7 @@ class Analyzer:
         self._fb = log_filterbank(sr, n)  # [bands, bins]
         centres = (self._fb * np.arange(n // 2 + 1)).sum(axis=1) * sr / n  # [bands] Hz
         self._low = max(1, int(np.sum(centres < LOW_ACCENT_HZ)))
-        self._flux = TwoPathOnsets(len(self._fb), hop_s)
+        self._flux = TwoPathOnsets(len(self._fb), hop_s, CHROMA_EVERY * hop_s)
         self._aubio = (
             None if onset_method == "superflux" else AubioOnset(onset_method, sr, self.hop_size, p2(AUBIO_WIN))
         )
@@ -82,12 +85,13 @@ class Analyzer:
         self._chroma_n = p2(CHROMA_WIN)
         self._chroma_buf = np.zeros(self._chroma_n, np.float32)  # [chroma_n] newest samples
         self._chroma_fn = StreamingChroma(sr, self._chroma_n)
-        self._chroma = np.zeros(12, np.float32)  # [12] newest chroma (power)
+        self._pitch = PitchNovelty(sr, self._chroma_n, self._chroma_fn.mag_to_amp)
+        self._chroma = np.zeros(12, np.float32)  # [12] newest chroma (summed peak magnitudes)
         self._bass = np.zeros(12, np.float32)  # [12] newest bass chroma
         self._chroma_prev = np.zeros(12, np.float32)
         self._chroma_change = 0.0
-        # A sine at -50 dBFS peaks at amplitude*N/4 in an unnormalised Hann-windowed FFT.
-        self._chroma_floor = float((_FLOOR_AMP * self._chroma_n / 4) ** 2)
+        # the chroma of a sine at -50 dBFS (its peak magnitude; weights ~1 at the pitch class)
+        self._chroma_floor = _FLOOR_AMP / self._chroma_fn.mag_to_amp
 
         g = normalization
         self._n_level = PeakTracker(_FLOOR_AMP, _HALF_LIFE_S, hop_s, g and g.rms)
@@ -141,21 +145,23 @@ class Analyzer:
         harm = float(np.sqrt(max(harm_e, 0.0) * self._spec_to_ms))
         band_rms, band_on, band_env = self._bands(mag * self._hpss.mask_p)
 
-        onset, extra, odf = self._flux(self._fb @ (mag * self._mag_to_amp))
+        k = (self._hops - 1) % CHROMA_EVERY
+        self._shift_in(self._chroma_buf, hop)
+        pitch = None
+        if k == CHROMA_EVERY - 1:
+            self._chroma, self._bass = self._chroma_fn(self._chroma_buf)
+            pitch = self._pitch(self._chroma_fn.mag)
+            a, b = self._chroma, self._chroma_prev
+            den = float(np.linalg.norm(a) * np.linalg.norm(b))
+            self._chroma_change = 1.0 - float(a @ b) / den if den > 0 else 0.0
+            self._chroma_prev = a
+
+        onset, extra, odf = self._flux(self._fb @ (mag * self._mag_to_amp), pitch)
         strength = odf
         if self._aubio is not None:
             onset, strength = self._aubio(hop)
             extra = 0.0
         onset_time = max(0.0, t - self.onset_delay_s - extra) if onset else None
-
-        k = (self._hops - 1) % CHROMA_EVERY
-        self._shift_in(self._chroma_buf, hop)
-        if k == CHROMA_EVERY - 1:
-            self._chroma, self._bass = self._chroma_fn(self._chroma_buf)
-            a, b = self._chroma, self._chroma_prev
-            den = float(np.linalg.norm(a) * np.linalg.norm(b))
-            self._chroma_change = 1.0 - float(a @ b) / den if den > 0 else 0.0
-            self._chroma_prev = a
         chroma = self._chroma
         chroma_norm = chroma / max(float(chroma.max()), self._chroma_floor)  # [12], max 1; ~0 in silence
         bass = self._bass / max(float(self._bass.max()), self._chroma_floor)  # [12]

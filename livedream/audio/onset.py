@@ -34,12 +34,18 @@ class FluxSetting:
 # Fast path: sharp attacks (drums, piano, plucks) within ~13 ms.
 # Against the maximum of the last 3 spectra: a steady tone whose period beats against the hop (a buzzy square,
 # a low bass) flutters from hop to hop, which plain lag-1 flux reports as onsets.
-FAST = FluxSetting(1000.0, 1, 3, 1.5, 2.0, 0.1, max_over_lags=True)
+FAST = FluxSetting(1000.0, 1, 3, 1.5, 2.0, 0.07, max_over_lags=True)
 # Slow path: soft attacks (bowed strings, choir, pads) rise over tens of ms; on the averaged spectra the ensemble
 # shimmer of such sounds cancels, the slow rise remains. It reports only where the fast path was silent.
 SLOW = FluxSetting(3000.0, 4, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02)
 SLOW_BLOCK_S = 0.1  # no slow report this soon after a fast one (the same note)
 PEAK_HALF_LIFE_S = 4.0
+# Pitch path: a new note in legato music changes the pitch content even where the energy hardly rises (a choir
+# moving one voice, a string section changing chord). Semitone bands of the chroma spectrum (4096 points, 5.4 Hz
+# bins), each compared with its maximum over the last PITCH_PAST updates: the shimmer of held notes stays below,
+# a note entering a band that was empty rises above. Picked like the slow path, reported where both were silent.
+PITCH = FluxSetting(1000.0, 1, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02, max_over_lags=True)
+PITCH_FMIN, PITCH_FMAX = 60.0, 4000.0  # Hz: bass fundamentals to the upper partials of a melody
 
 
 def log_filterbank(sample_rate: int, n_fft: int, per_octave: int = BANDS_PER_OCTAVE) -> np.ndarray:
@@ -82,11 +88,11 @@ class SuperFlux:
 
     def __call__(self, bands: np.ndarray) -> float:
         """bands [n_bands] filterbank amplitudes of the newest hop -> ODF value (>= 0)."""
-        log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32)  # [bands]
+        log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32, copy=False)  # [bands]
         if self.s.avg_hops > 1:
             self.avg[self.avg_pos] = log_spec
             self.avg_pos = (self.avg_pos + 1) % self.s.avg_hops
-            log_spec = self.avg.mean(axis=0)
+            log_spec = self.avg.sum(axis=0) * np.float32(1.0 / self.s.avg_hops)
         old = self.hist.max(axis=0) if self.s.max_over_lags else self.hist[self.pos]
         odf = float(np.maximum(log_spec - old, 0.0).sum())
         mf = log_spec.copy()
@@ -141,25 +147,84 @@ class OnsetPicker:
         return False
 
 
-class TwoPathOnsets:
-    """The fast and the slow path together: (onset now, its extra delay, the fast ODF) per hop."""
+def semitone_edges(sample_rate: int, n_fft: int) -> tuple[np.ndarray, int]:
+    """(starts, end): bins [starts[i], starts[i + 1]) (the last up to end) hold semitone i, PITCH_FMIN..PITCH_FMAX.
 
-    def __init__(self, n_bands: int, hop_s: float):
+    The bands are centred on the equal-tempered pitches (A4 = 440 Hz), so that a note's partials sit in a band's
+    middle and vibrato keeps them there. Semitones narrower than a bin (the lowest) share their bin.
+    """
+    df = sample_rate / n_fft
+    fmax = min(PITCH_FMAX, 0.45 * sample_rate)
+    m0, m1 = np.ceil(12 * np.log2(PITCH_FMIN / 440.0)), np.floor(12 * np.log2(fmax / 440.0))
+    edges = 440.0 * 2.0 ** ((np.arange(m0, m1 + 2) - 0.5) / 12)  # [bands + 1] Hz
+    lo = np.clip(np.ceil(edges / df).astype(int), 1, n_fft // 2)
+    starts = np.unique(lo[:-1])
+    return starts, int(max(lo[-1], starts[-1] + 1))
+
+
+class PitchNovelty:
+    """Chroma-resolution magnitude spectrum in, a novelty value out: how much new pitch content appeared.
+
+    Per semitone band the largest magnitude (a partial's peak, wherever it sits in the band), log-compressed;
+    novelty = sum over bands of max(0, L[n] - max(L[n - 1 .. n - lag])).
+    """
+
+    def __init__(self, sample_rate: int, n_fft: int, mag_to_amp: float, setting: FluxSetting = PITCH):
+        self.s = setting
+        self.starts, self.end = semitone_edges(sample_rate, n_fft)
+        self.mag_to_amp = mag_to_amp
+        self.hist = np.zeros((setting.lag, len(self.starts)), np.float32)  # [lag, bands] past log spectra
+        self.pos = 0
+
+    def __call__(self, mag: np.ndarray) -> float:
+        """mag [n_fft // 2 + 1] magnitude spectrum -> novelty (>= 0)."""
+        bands = np.maximum.reduceat(mag[: self.end], self.starts) * self.mag_to_amp  # [bands]
+        log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32)
+        nov = float(np.maximum(log_spec - self.hist.max(axis=0), 0.0).sum())
+        self.hist[self.pos] = log_spec
+        self.pos = (self.pos + 1) % len(self.hist)
+        return nov
+
+
+class TwoPathOnsets:
+    """The fast and the slow path (and the pitch path, when fed) together: (onset now, its extra delay, fast ODF).
+
+    The slow and pitch paths report only where the fast path was silent for SLOW_BLOCK_S and each other for
+    their min_ioi_s: one note, one onset.
+    """
+
+    def __init__(self, n_bands: int, hop_s: float, pitch_hop_s: float | None = None):
         self.hop_s = hop_s
         self.fast, self.slow = SuperFlux(n_bands, FAST), SuperFlux(n_bands, SLOW)
         self.pick_fast, self.pick_slow = OnsetPicker(hop_s, FAST), OnsetPicker(hop_s, SLOW)
+        self.pick_pitch = OnsetPicker(pitch_hop_s or hop_s, PITCH)
         self.since_fast = 1e9
+        self.since_soft = 1e9  # hops since a slow or pitch report
+        self.pitch_odf = 0.0
 
-    def __call__(self, bands: np.ndarray) -> tuple[bool, float, float]:
+    def __call__(self, bands: np.ndarray, pitch: float | None = None) -> tuple[bool, float, float]:
+        """bands [n_bands] filterbank amplitudes; pitch: a PitchNovelty value on the hops that have one."""
         odf = self.fast(bands)
         slow = self.slow(bands)
         self.since_fast += 1
-        if self.pick_fast(odf):
+        self.since_soft += 1
+        fast_on = self.pick_fast(odf)
+        slow_on = self.pick_slow(slow)
+        pitch_on = False
+        if pitch is not None:
+            self.pitch_odf = pitch
+            pitch_on = self.pick_pitch(pitch)
+        if fast_on:
             self.since_fast = 0
-            self.pick_slow(slow)
             return True, 0.0, odf
-        if self.pick_slow(slow) and self.since_fast * self.hop_s > SLOW_BLOCK_S:
+        if self.since_fast * self.hop_s <= SLOW_BLOCK_S:
+            return False, 0.0, odf
+        if slow_on:
+            self.since_soft = 0
             return True, SLOW.extra_delay_s, odf
+        if pitch_on and self.since_soft * self.hop_s > PITCH.min_ioi_s:
+            self.since_soft = 0
+            return True, PITCH.extra_delay_s, odf
         return False, 0.0, odf
 
     @property
