@@ -15,7 +15,6 @@ from tests.helpers import ROOT
 
 
 def test_quick_cpu_run_writes_every_section_in_the_results_format(tmp_path):
-    sys.path.insert(0, str(ROOT))
     from bench.gpu.model import QUICK
     from bench.gpu.results import ENTRY_KEYS, merge, table
 

@@ -1,4 +1,4 @@
-"""Run inside a private network namespace (tests/test_videoout.py): NDI out -> an NDI receiver in this process.
+"""Run inside a private network namespace (tests/sinks/test_videoout.py): NDI out -> an NDI receiver in this process.
 
 Prints one JSON line: what the receiver got from an NdiSink fed directly, and from `livedream export --ndi`.
 The namespace has only loopback, so NDI's discovery (mDNS multicast) cannot reach any network.

@@ -1,9 +1,9 @@
 """StyleGAN3 T and R: NVIDIA's pixels from pickles in NVIDIA's layout, and bad or hostile files refused in one line.
 
-tests/data/stylegan3_reference.npz holds what NVIDIA's own stylegan3 code (networks_stylegan3.py,
+tests/models/stylegan3/data/stylegan3_reference.npz holds what NVIDIA's own stylegan3 code (networks_stylegan3.py,
 gen_images.py's steps: z = RandomState(seed).randn(1, z_dim), one-hot class, truncation, inverse
 translate/rotate matrix in synthesis.input.transform) rendered on the CPU from exactly the weights
-tests/stylegan3_writers.tiny_model makes, for each case in tests/data/stylegan3_cases.json. NVIDIA's
+tests/helpers/stylegan3_writers.tiny_model makes, for each case in data/stylegan3_cases.json. NVIDIA's
 code is not needed to run these tests; it was run once to make the file (see the report of issue 15).
 """
 
