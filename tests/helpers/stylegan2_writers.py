@@ -26,6 +26,16 @@ MARKER_SOURCE = "import pathlib\npathlib.Path({path!r}).write_text('executed')\n
 # ---------------------------------------------------------------- pickling with NVIDIA's global names
 
 
+class Evil:
+    """A hostile payload: unpickling it calls func(arg) (os.system, eval, ...); a safe loader must refuse it."""
+
+    def __init__(self, func: Any, arg: object):
+        self.func, self.arg = func, arg
+
+    def __reduce__(self) -> tuple:
+        return (self.func, (self.arg,))
+
+
 class EasyDict(dict):
     """Pickled as dnnlib.util.EasyDict."""
 

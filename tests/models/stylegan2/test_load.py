@@ -12,7 +12,14 @@ import torch
 from livedream.errors import LivedreamError
 from livedream.models.base import Generator
 from livedream.models.stylegan2 import load, read_model
-from tests.helpers.stylegan2_writers import tf_to_ada, tf_variables, write_ada_pickle, write_rosinality, write_tf_pickle
+from tests.helpers.stylegan2_writers import (
+    Evil,
+    tf_to_ada,
+    tf_variables,
+    write_ada_pickle,
+    write_rosinality,
+    write_tf_pickle,
+)
 
 
 @pytest.fixture(scope="module")
@@ -116,19 +123,11 @@ def test_generator_validates_options(tmp_path, variables):
 # ---------------------------------------------------------------- refusing bad input
 
 
-class _Evil:
-    def __init__(self, func, arg):
-        self.func, self.arg = func, arg
-
-    def __reduce__(self):
-        return (self.func, (self.arg,))
-
-
 def _evil_payloads(marker):
     return [
-        _Evil(os.system, f"touch {marker}"),
-        _Evil(eval, f"open({str(marker)!r}, 'w')"),
-        _Evil(exec, f"open({str(marker)!r}, 'w')"),
+        Evil(os.system, f"touch {marker}"),
+        Evil(eval, f"open({str(marker)!r}, 'w')"),
+        Evil(exec, f"open({str(marker)!r}, 'w')"),
     ]
 
 

@@ -25,7 +25,7 @@ from livedream.errors import LivedreamError
 from livedream.models.base import Generator, to_uint8
 from livedream.models.registry import load_generator
 from livedream.models.stylegan3 import StyleGAN3Generator
-from tests.helpers.stylegan2_writers import dump
+from tests.helpers.stylegan2_writers import Evil, dump
 from tests.helpers.stylegan3_writers import snapshot, state_of, tiny_model, write_sg3_pickle
 from tests.helpers.video import read_video
 
@@ -210,14 +210,6 @@ def test_extra_missing_or_misshapen_pieces_are_one_line(tmp_path, edit, message)
     assert "\n" not in str(info.value) and "bad.pkl" in str(info.value)
 
 
-class _Evil:
-    def __init__(self, func, arg):
-        self.func, self.arg = func, arg
-
-    def __reduce__(self):
-        return (self.func, (self.arg,))
-
-
 class _GiantView:
     """Pickles as torch's tensor rebuild with a zero stride: 10**12 float32 elements declared on 1 stored."""
 
@@ -229,14 +221,14 @@ class _GiantView:
 @pytest.mark.parametrize("where", ["extra", "attribute", "kwargs", "giant"])
 def test_hostile_pickles_are_refused_and_nothing_runs(tmp_path, where):
     marker = tmp_path / "pwned"
-    evil = _Evil(os.system, f"touch {marker}")
+    evil = Evil(os.system, f"touch {marker}")
     data = snapshot(tiny_model("R", seed=5), marker=marker)
     if where == "extra":
         data["progress"] = evil
     elif where == "attribute":
         _layer(data, 0)["conv_clamp"] = evil
     elif where == "kwargs":
-        state_of(data, "G_ema")["_init_kwargs"]["channel_base"] = _Evil(eval, f"open({str(marker)!r}, 'w')")
+        state_of(data, "G_ema")["_init_kwargs"]["channel_base"] = Evil(eval, f"open({str(marker)!r}, 'w')")
     else:
         _layer(data, 0)["_parameters"]["bias"] = _GiantView()
     path = tmp_path / "evil.pkl"
@@ -261,7 +253,7 @@ def test_truncated_stylegan3_files_are_refused(tmp_path, fraction):
 def test_a_plain_pickle_of_the_right_shape_runs_nothing(tmp_path):
     """A pickle naming NVIDIA's classes directly (not through persistence) is refused by name."""
     path = tmp_path / "direct.pkl"
-    path.write_bytes(pickle.dumps({"G_ema": _Evil(print, "hello")}))
+    path.write_bytes(pickle.dumps({"G_ema": Evil(print, "hello")}))
     with pytest.raises(LivedreamError, match=r"refused to load \S*print"):
         load_generator(str(path), device="cpu")
 
