@@ -3,11 +3,13 @@ where the part is missing (tests/helpers/markers.py has the checks)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.helpers import markers
 
-PROBLEMS = {
+PROBLEMS: dict[str, Callable[[], str | None]] = {
     "gl": markers.gl_problem,
     "ndi": markers.ndi_problem,
     "virtualcam": markers.virtualcam_problem,

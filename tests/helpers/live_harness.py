@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -185,9 +186,16 @@ class MidiSender:
 
 def free_udp_port() -> int:
     """A UDP port nobody listens on now on 127.0.0.1 (the kernel's pick)."""
-    import socket
+    return _free_port(socket.SOCK_DGRAM)
 
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+
+def free_tcp_port() -> int:
+    """A TCP port nobody listens on now on 127.0.0.1 (the kernel's pick)."""
+    return _free_port(socket.SOCK_STREAM)
+
+
+def _free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -217,11 +225,20 @@ def oscdump(port: int) -> Iterator[Path]:
 
 def udp_bound_addresses(port: int) -> list[str]:
     """The local IPv4 addresses a UDP socket is bound to on this port, from /proc/net/udp ("127.0.0.1")."""
+    return _bound_addresses("udp", port)
+
+
+def tcp_bound_addresses(port: int) -> list[str]:
+    """The local IPv4 addresses listening on this TCP port, from /proc/net/tcp."""
+    return _bound_addresses("tcp", port, state="0A")  # LISTEN
+
+
+def _bound_addresses(proto: str, port: int, state: str | None = None) -> list[str]:
     found = []
-    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
-        local = line.split()[1]
-        hex_ip, hex_port = local.split(":")
-        if int(hex_port, 16) == port:
+    for line in Path(f"/proc/net/{proto}").read_text().splitlines()[1:]:
+        fields = line.split()
+        hex_ip, hex_port = fields[1].split(":")
+        if int(hex_port, 16) == port and state in (None, fields[3]):
             found.append(".".join(str(b) for b in reversed(bytes.fromhex(hex_ip))))
     return found
 

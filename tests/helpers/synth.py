@@ -34,11 +34,10 @@ def click_track(
 def chord(midis: Sequence[float], seconds: float, sr: int = ANALYSIS_RATE) -> np.ndarray:
     """[n] float32: a sustained chord of harmonic tones (4 harmonics each) at these MIDI pitches."""
     t = np.arange(int(seconds * sr)) / sr
-    y = sum(
-        a * np.sin(2 * np.pi * k * 440 * 2 ** ((m - 69) / 12) * t)
-        for m in midis
-        for k, a in ((1, 1), (2, 0.4), (3, 0.2), (4, 0.1))
-    )
+    y = np.zeros(len(t))
+    for m in midis:
+        for k, a in ((1, 1), (2, 0.4), (3, 0.2), (4, 0.1)):
+            y += a * np.sin(2 * np.pi * k * 440 * 2 ** ((m - 69) / 12) * t)
     return (0.2 * y / len(midis)).astype(np.float32)
 
 

@@ -29,14 +29,15 @@ def read_video(path: Path | str, audio: bool = False) -> Video:
         v = c.streams.video[0]
         a = c.streams.audio[0] if c.streams.audio else None
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(v)]
+        assert v.average_rate is not None, f"{path}: no frame rate"
         video = Video(
             frames=frames,
             fps=v.average_rate,
             size=(v.width, v.height),
             codec=v.codec_context.name,
-            video_s=v.duration * v.time_base if v.duration else None,
+            video_s=Fraction(v.duration) * v.time_base if v.duration and v.time_base else None,
             audio_codec=a.codec_context.name if a else None,
-            audio_s=float(a.duration * a.time_base) if a and a.duration else None,
+            audio_s=float(a.duration * a.time_base) if a and a.duration and a.time_base else None,
             audio_rate=a.rate if a else None,
             audio=None,
         )

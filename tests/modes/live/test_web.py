@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -38,23 +37,6 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tcp_bound_addresses(port: int) -> list[str]:
-    """The local IPv4 addresses listening on this TCP port, from /proc/net/tcp."""
-    found = []
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        hex_ip, hex_port = local.split(":")
-        if int(hex_port, 16) == port and state == "0A":  # LISTEN
-            found.append(".".join(str(b) for b in reversed(bytes.fromhex(hex_ip))))
-    return found
-
-
 @dataclass(kw_only=True)
 class WebLive(LiveRun):
     osc_port: int
@@ -68,7 +50,7 @@ def live(tmp_path_factory):
     preset.write_text("speed_fpm: 20\npreset_fade_s: 0\n")
     (tmp / "other.yaml").write_text("speed_fpm: 90\npreset_fade_s: 0\n")
     stats, stderr = tmp / "stats.jsonl", tmp / "stderr.txt"
-    osc_port, web_port = h.free_udp_port(), free_tcp_port()
+    osc_port, web_port = h.free_udp_port(), h.free_tcp_port()
     with contextlib.ExitStack() as stack:
         display, _ = stack.enter_context(h.xvfb())
         server = stack.enter_context(h.jackd())
@@ -130,7 +112,7 @@ def press(driver, element) -> None:
 def test_the_page_steers_the_show(live, browser):
     from selenium.webdriver.common.keys import Keys
 
-    assert tcp_bound_addresses(live.web_port) == ["127.0.0.1"]
+    assert h.tcp_bound_addresses(live.web_port) == ["127.0.0.1"]
     assert f"web: control page at http://127.0.0.1:{live.web_port}/ (this machine only" in live.log()
     # one control per parameter, in the table's groups
     groups = [s.get_attribute("data-group") for s in browser.find_elements("css selector", "[data-group]")]
