@@ -18,7 +18,12 @@ C_MAJOR_HZ = (261.63, 329.63, 392.0)  # C4 E4 G4
 
 
 def click_track(
-    times: Iterable[float], seconds: float, sr: int = ANALYSIS_RATE, seed: int = 0, gain: float = 0.7, decay_s: float = 0.005
+    times: Iterable[float],
+    seconds: float,
+    sr: int = ANALYSIS_RATE,
+    seed: int = 0,
+    gain: float = 0.7,
+    decay_s: float = 0.005,
 ) -> np.ndarray:
     """[n] float32: a short decaying noise burst (a drum-like click, 30 ms) at each of `times` (s).
 
