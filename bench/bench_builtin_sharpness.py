@@ -3,7 +3,7 @@
 step_p999: the 99.9th percentile of the luma step between horizontal neighbours (sharp edges make big steps);
 mad_vs_native: mean absolute luma difference from the native frame.
 
-    .venv/bin/python bench/bench_builtin_sharpness.py       # -> bench/results/builtin-sharpness.json
+    .venv/bin/python -m bench.bench_builtin_sharpness       # -> bench/results/builtin-sharpness.json
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Distributed export speed-up: `livedream export --ray --workers N` for N = 1, 2, 4 against a plain export.
 
-    .venv/bin/python bench/bench_distributed.py                      # 20 s song, 256x256, built-in style, CPU
-    .venv/bin/python bench/bench_distributed.py --seconds 60 --workers 1,2,4,8 --size 512x512
+    .venv/bin/python -m bench.bench_distributed                      # 20 s song, 256x256, built-in style, CPU
+    .venv/bin/python -m bench.bench_distributed --seconds 60 --workers 1,2,4,8 --size 512x512
 
 Each run is `livedream export` in a subprocess, timed end to end, Ray's start-up included (a local Ray on
 127.0.0.1, CPU workers of cores/N cores each, or one per GPU). The load average before and after each run is

@@ -1,9 +1,9 @@
 """Export speed and memory with the built-in style: frames per second and x real time at several sizes,
 and peak memory for a 1-minute against a 10-minute song (flat memory is the claim).
 
-    .venv/bin/python bench/bench_export.py                 # speed at 256x256, 512x512, 1920x1080; memory 1 vs 10 min
-    .venv/bin/python bench/bench_export.py --skip-memory
-    .venv/bin/python bench/bench_export.py --skip-memory --seconds 10 --sizes 512x512,1920x1080 \
+    .venv/bin/python -m bench.bench_export                 # speed at 256x256, 512x512, 1920x1080; memory 1 vs 10 min
+    .venv/bin/python -m bench.bench_export --skip-memory
+    .venv/bin/python -m bench.bench_export --skip-memory --seconds 10 --sizes 512x512,1920x1080 \
         --styles builtin:marbling,builtin:crystal,builtin:filament,builtin:tunnel   # every built-in family
 
 Each export runs as `livedream export` in a subprocess, as a user runs it, timed end to end (start-up,

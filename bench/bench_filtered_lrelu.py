@@ -1,6 +1,6 @@
 """Speed of StyleGAN3's filtered leaky ReLU in plain PyTorch: the shipped op against the alternatives.
 
-    PYTHONPATH=. python bench/bench_filtered_lrelu.py [--out bench/results/filtered_lrelu-<machine>.json]
+    python -m bench.bench_filtered_lrelu [--out bench/results/filtered_lrelu-<machine>.json]
 
 Cases are layer shapes of a 256 px StyleGAN3-T (channels, sizes 36..276 plus the conv's growth,
 up 4 where the sampling rate doubles, 12/24-tap filters), batch 1. Compared: NVIDIA's reference

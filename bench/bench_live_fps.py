@@ -3,7 +3,7 @@
 Runs the real command with --stats-file under its own Xvfb and `jackd -d dummy`, and reports the per-second
 figures after the first second (start-up):
 
-    .venv/bin/python bench/bench_live_fps.py [--seconds 15] [--size 768x768] [--out bench/results/live-fps.json]
+    .venv/bin/python -m bench.bench_live_fps [--seconds 15] [--size 768x768] [--out bench/results/live-fps.json]
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-import live_harness as h  # noqa: E402
+from tests.helpers import live_harness as h
 
 
 def main() -> int:

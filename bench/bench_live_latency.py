@@ -8,7 +8,7 @@ swap is timed; Xvfb shows a frame when the swap returns). `after_pacing` also gi
 reading that took the end of the frame loop's pacing sleep after the swap as the frame's time.
 `--fall 512` analyses with the symmetric (Hann) percussive window, for before/after comparisons.
 
-    .venv/bin/python bench/bench_live_latency.py [--seconds 12] [--fall N] [--out bench/results/live-latency.json]
+    .venv/bin/python -m bench.bench_live_latency [--seconds 12] [--fall N] [--out bench/results/live-latency.json]
 """
 
 from __future__ import annotations
@@ -24,12 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-import live_harness as h  # noqa: E402
-
-from livedream.audio import analyzer  # noqa: E402
-from livedream.modes.live import LiveSettings, run_live  # noqa: E402
-from livedream.params import defaults  # noqa: E402
+from livedream.audio import analyzer
+from livedream.modes.live import LiveSettings, run_live
+from livedream.params import defaults
+from tests.helpers import live_harness as h
 
 PERIOD = 512
 RATE = 48000
@@ -106,7 +104,7 @@ def main() -> int:
         "size": "256x256",
         "style": "builtin 256",
         "machine": f"{platform.node()}, {os.cpu_count()} cores, no GPU (Xvfb + llvmpipe), jackd -d dummy",
-        "command": "python bench/bench_live_latency.py " + " ".join(sys.argv[1:]),
+        "command": "python -m bench.bench_live_latency " + " ".join(sys.argv[1:]),
     }
     text = json.dumps(result, indent=1)
     print(text)

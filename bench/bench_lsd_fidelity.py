@@ -16,7 +16,7 @@ feeds back into the motion), c and the amplitudes. Figures:
 - class: mean max and sum of the class vector, argmax changes, the lag (s) that best aligns the
   12 pitch weights with the clip's true chroma, and how often its argmax is the loudest true pitch.
 
-    PYTHONPATH=. python bench/bench_lsd_fidelity.py --clips /tmp/ctl-clips [--normalize adaptive] [--lsd-ref DIR]
+    python -m bench.bench_lsd_fidelity --clips /tmp/ctl-clips [--normalize adaptive] [--lsd-ref DIR]
 
 Clips: `python /work/shared/eval/make_clips.py --out /tmp/ctl-clips` (the default set). --lsd-ref reads
 <clip id>.npz files with LSD's own trajectories at its frame rate (noise [n, 512], nopulse [n, 512]: the

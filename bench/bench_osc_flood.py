@@ -4,7 +4,7 @@ Runs the real command under its own Xvfb and `jackd -d dummy` with jack_metro pl
 a quiet stretch, then a flood (valid values, 0..1 fader values, NaNs and unknown addresses, mixed), then a
 quiet stretch again, from the stats file (one line each 0.25 s):
 
-    .venv/bin/python bench/bench_osc_flood.py [--rate 10000] [--seconds 5] [--out bench/results/osc-flood.json]
+    .venv/bin/python -m bench.bench_osc_flood [--rate 10000] [--seconds 5] [--out bench/results/osc-flood.json]
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ import numpy as np
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-import live_harness as h  # noqa: E402
+from tests.helpers import live_harness as h
 
 QUIET_S = 3.0
 STATS_S = 0.25

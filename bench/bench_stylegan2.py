@@ -1,6 +1,6 @@
 """CPU timing of our StyleGAN2 at small sizes: full and reduced resolution, batch 1 and 4 (random weights).
 
-Usage: python bench/bench_stylegan2.py [--threads N] [--reps N]. Weights are random (timing does not
+Usage: python -m bench.bench_stylegan2 [--threads N] [--reps N]. Weights are random (timing does not
 depend on them); channel counts follow NVIDIA's config-f rule min(32768 / res, 512).
 """
 

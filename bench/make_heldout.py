@@ -3,7 +3,7 @@
 Uses the shared kit's own builder (/work/shared/eval/make_clips.py: same engines, latency cut, truth format), so
 only the list differs. Run it with the eval venv (music21, pretty_midi, soundfile); the audio stays out of the repo:
 
-    python bench/make_heldout.py --out /tmp/heldout
+    python -m bench.make_heldout --out /tmp/heldout
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ if [[ ${SKIP_TESTS:-0} != 1 ]]; then
   # The GPU checks, and the CPU tests of what the device runs (they must pass under its torch too).
   # torch.compile's own correctness is in the compile section (max_abs_vs_default_255), so -m "not slow".
   timeout 150 "$PYTHON" -m pytest -q -p no:cacheprovider -m "not slow" --junitxml="$OUT/pytest.xml" \
-    tests/test_stylegan2_gpu.py tests/test_stylegan2_load.py tests/test_stylegan2_speed.py tests/test_upload.py \
+    tests/models/stylegan2/test_gpu.py tests/models/stylegan2/test_load.py tests/models/stylegan2/test_speed.py tests/render/test_upload.py \
     || echo "TESTS FAILED (rc $?)"
 fi
 
