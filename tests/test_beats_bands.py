@@ -124,12 +124,14 @@ def test_tracker_keeps_phase_through_a_break():
     assert sum(f.beat for f in in_break) >= 2  # the beat goes on in the break, as a VJ counts it
 
 
-def test_downbeats_follow_the_accent():
-    x, beats = pattern(0.5, 1, [1.0, 0.3, 0.3, 0.3], 12.0)
+@pytest.mark.parametrize("meter", [4, 3])
+def test_downbeats_follow_the_accent(meter):
+    x, beats = pattern(0.5, 1, [1.0] + [0.3] * (meter - 1), 12.0)
     feats = Analyzer().feed(x)
     down = np.array([beat_time(f) for f in feats if f.downbeat and f.time > 6.0])
-    bars = beats[::4]
+    bars = beats[::meter]
     assert len(down) >= 2 and all(np.min(np.abs(bars - d)) < 0.03 for d in down), (down, bars)
+    assert feats[-1].beats_per_bar == meter
 
 
 def bad_inputs():

@@ -21,9 +21,12 @@ SWITCH_MARGIN = 1.1
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
 METERS = (3, 4)
 PHASE_BASS = 0.5  # weight of the bass onsets (each part over its mean) in the phase fit: kick and bass sit on the beat
-CHORD_WEIGHT = 2.0  # the downbeat accent: bass onsets plus this times the chord change
-ACCENT_HOPS = 3  # hops after a beat in which its accent (bass onset) is measured
-ACCENT_DECAY = 0.85
+DOWN_CHORD = 1.0  # the downbeat accent: the beat's ODF plus this times the chord change, each over its mean
+ACCENT_HOPS = 9  # hops after a beat in which its accent is measured (the chord change comes ~6 hops late)
+ACCENT_MEAN_S = 4.0  # time constant of the running means the accent's parts are divided by
+BAR_HISTORY = 24  # beats of accents the meter and the downbeat are read from
+BAR_DECAY = 0.97  # weight of each older beat in them
+METER_SWITCH = 1.1  # a new meter must fold the accents into a 10 % sharper bar profile
 DOWNBEAT_SWITCH = 1.2
 
 
@@ -56,11 +59,14 @@ class BeatTracker:
         self.confidence = 0.0
         self.meter = 4
         self.beat_index = 0
-        self.accent = np.zeros(max(METERS), np.float64)  # [4] decaying accent per beat-in-bar position
-        self.downbeat_pos = 0
+        self.downbeat_pos = 0  # the beat_index residue (mod meter) of the downbeats
+        self._beat_acc = np.zeros(BAR_HISTORY)  # [H] accent of each recent beat
+        self._beat_idx = np.full(BAR_HISTORY, -1)  # [H] its beat_index (-1: none yet)
+        self._means = np.zeros(2)  # running means of the ODF and the chord change
+        self._mean_a = float(np.exp(-hop_s / ACCENT_MEAN_S))
         self._switch = (0.0, 0)  # candidate period, votes
         self._jump = 0
-        self._pending: list[tuple[int, int, float]] = []  # (beat-in-bar slot, hops left, max accent so far)
+        self._pending: list[tuple[int, int, float]] = []  # (beat index, hops left, max accent so far)
 
     @property
     def tempo_bpm(self) -> float:
@@ -108,11 +114,6 @@ class BeatTracker:
             self.period = float(cand[int(np.argmax(fine))])
         p = self.period
         self.confidence = float(np.clip(2.0 * np.interp(p, np.arange(len(acf)), acf), 0.0, 1.0))
-        bar = {m: float(np.interp(m * p, np.arange(len(acf)), acf)) if m * p < len(acf) - 1 else 0.0 for m in METERS}
-        meter = 3 if bar[3] > 1.15 * bar[4] else 4
-        if meter != self.meter:
-            self.meter = meter
-            self.accent[:] = 0.0  # the slots mean other beats now
         low = self._history(self.low)
         self._fit_phase(h / max(h.mean(), 1e-9) + PHASE_BASS * low / max(low.mean(), 1e-9), p)
 
@@ -144,7 +145,10 @@ class BeatTracker:
 
     def __call__(self, odf: float, bass: float = 0.0, chord: float = 0.0) -> tuple[bool, bool]:
         """ODF, bass onset strength and chord change (0..1) of the newest hop -> (beat, downbeat) in this hop."""
-        accent = bass + CHORD_WEIGHT * chord
+        a = self._mean_a
+        self._means = a * self._means + (1 - a) * np.array((odf, chord))
+        mean = self._means / (1.0 - a ** (self.count + 1))  # [2] unbiased while the means fill up
+        accent = odf / max(mean[0], 1e-9) + DOWN_CHORD * chord / max(mean[1], 1e-9)
         self.odf[self.pos] = odf
         self.low[self.pos] = bass
         self.pos = (self.pos + 1) % self.n_hist
@@ -156,10 +160,10 @@ class BeatTracker:
             if self.period == 0 or recent > BREAK_RATIO * h.mean():
                 self._estimate(h)
         self._pending = [(s, left - 1, max(a, accent)) for s, left, a in self._pending]
-        for slot, left, a in self._pending:
+        for bi, left, a in self._pending:
             if left <= 0:
-                self.accent *= ACCENT_DECAY
-                self.accent[slot] += a
+                self._beat_acc[bi % BAR_HISTORY] = a
+                self._beat_idx[bi % BAR_HISTORY] = bi
         self._pending = [q for q in self._pending if q[1] > 0]
         if self.period == 0:
             return False, False
@@ -171,14 +175,31 @@ class BeatTracker:
         self.last_beat = self.next_beat - self.delay_s
         self.next_beat += period_s
         self.beat_index += 1
-        m = self.meter
-        slot = self.beat_index % m
-        best = int(np.argmax(self.accent[:m]))
-        if self.accent[best] > DOWNBEAT_SWITCH * self.accent[self.downbeat_pos % m]:
-            self.downbeat_pos = best  # only for a clearly stronger slot: bars do not flicker
-        self.downbeat_pos %= m
-        self._pending.append((slot, ACCENT_HOPS, accent))
-        return True, slot == self.downbeat_pos
+        self._bar()
+        self._pending.append((self.beat_index, ACCENT_HOPS, accent))
+        return True, self.beat_index % self.meter == self.downbeat_pos
+
+    def _bar(self) -> None:
+        """Meter and downbeat: the meter that folds the recent beats' accents into the sharpest bar profile,
+        the downbeat its strongest slot (each switched only for a clearly better one: bars do not flicker)."""
+        ok = self._beat_idx >= 0
+        if ok.sum() < 2 * max(METERS):
+            return
+        idx, acc = self._beat_idx[ok], self._beat_acc[ok]
+        w = BAR_DECAY ** (self.beat_index - idx).astype(np.float64)
+        prof, sharp = {}, {}
+        for m in METERS:
+            prof[m] = np.bincount(idx % m, w * acc, m) / np.maximum(np.bincount(idx % m, w, m), 1e-12)  # [m]
+            sharp[m] = float(prof[m].max() / max(prof[m].mean(), 1e-12))
+        best = max(METERS, key=lambda m: sharp[m])
+        if best != self.meter and sharp[best] > METER_SWITCH * sharp[self.meter]:
+            self.meter = best
+            self.downbeat_pos = int(np.argmax(prof[best]))
+        pr = prof[self.meter]
+        top = int(np.argmax(pr))
+        if pr[top] > DOWNBEAT_SWITCH * pr[self.downbeat_pos % self.meter]:
+            self.downbeat_pos = top
+        self.downbeat_pos %= self.meter
 
     def phases(self, now: float) -> tuple[float, float]:
         """(beat phase, bar phase) in [0, 1) at audio time now."""
