@@ -12,7 +12,7 @@ PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.75  # log-gaussian tempo prior (centre, std 
 COMB = (1.0, 1.0, 1.0, 1.0)  # weights of ACF at 1..4 beat periods: the beat level the music repeats at
 REFINE_BEATS = 8  # the chosen period is refined (within 3 %) on a comb over this many periods: a 1 % error drifts
 PHASE_BEATS = 16  # beats of ODF history the phase is fitted on: a short fit hops between the eighths
-PHASE_DECAY = 0.92  # weight of each older beat in the phase fit
+PHASE_DECAY = 0.88  # weight of each older beat in the phase fit
 PLL_GAIN = 0.6  # share of a small phase error corrected per update
 PLL_JUMP = 0.2  # errors above this share of a beat are only taken after JUMP_VOTES updates in a row
 JUMP_VOTES = 2
@@ -21,6 +21,9 @@ SWITCH_MARGIN = 1.1
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
 METERS = (3, 4)
 PHASE_BASS = 0.5  # weight of the bass onsets (each part over its mean) in the phase fit: kick and bass sit on the beat
+PHASE_CHORD = 0.5  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat
+CHORD_LAG_S = 0.07  # the chord change comes this much after the ODF (the chroma window's centre)
+FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
 DOWN_CHORD = 1.0  # the downbeat accent: the beat's ODF plus this times the chord change, each over its mean
 ACCENT_HOPS = 9  # hops after a beat in which its accent is measured (the chord change comes ~6 hops late)
 ACCENT_MEAN_S = 4.0  # time constant of the running means the accent's parts are divided by
@@ -47,6 +50,8 @@ class BeatTracker:
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
         self.odf = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest ODF values
         self.low = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest bass onset strengths
+        self.chord = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest chord changes
+        self.chord_lag = int(round(CHORD_LAG_S / hop_s))
         self.pos = 0
         self.count = 0
         self.every = max(1, int(round(UPDATE_S / hop_s)))
@@ -90,6 +95,8 @@ class BeatTracker:
             lk = self.lags * k
             ok = lk < len(acf) - 1
             score[ok] += w * np.interp(lk[ok], np.arange(len(acf)), acf)
+        # 1.5 beats in 3/4 hits the bar at its 2nd and 4th multiples: without its own repetition it is no beat
+        score *= np.interp(self.lags, np.arange(len(acf)), acf) ** FUNDAMENTAL
         score *= self.prior
         best = float(self.lags[int(np.argmax(score))])
         at = lambda lag: float(np.interp(lag, self.lags, score))  # noqa: E731
@@ -114,8 +121,10 @@ class BeatTracker:
             self.period = float(cand[int(np.argmax(fine))])
         p = self.period
         self.confidence = float(np.clip(2.0 * np.interp(p, np.arange(len(acf)), acf), 0.0, 1.0))
-        low = self._history(self.low)
-        self._fit_phase(h / max(h.mean(), 1e-9) + PHASE_BASS * low / max(low.mean(), 1e-9), p)
+        low, ch = self._history(self.low), self._history(self.chord)
+        ch = np.concatenate((ch[self.chord_lag :], np.zeros(min(self.chord_lag, len(ch)))))  # [n] on the ODF's time
+        sig = h / max(h.mean(), 1e-9) + PHASE_BASS * low / max(low.mean(), 1e-9)
+        self._fit_phase(sig + PHASE_CHORD * ch / max(ch.mean(), 1e-9), p)
 
     def _fit_phase(self, h: np.ndarray, p: float) -> None:
         """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
@@ -151,6 +160,7 @@ class BeatTracker:
         accent = odf / max(mean[0], 1e-9) + DOWN_CHORD * chord / max(mean[1], 1e-9)
         self.odf[self.pos] = odf
         self.low[self.pos] = bass
+        self.chord[self.pos] = chord
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
         now = self.count * self.hop_s
