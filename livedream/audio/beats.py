@@ -67,7 +67,7 @@ class BeatTracker:
         self.downbeat_pos = 0  # the beat_index residue (mod meter) of the downbeats
         self._beat_acc = np.zeros(BAR_HISTORY)  # [H] accent of each recent beat
         self._beat_idx = np.full(BAR_HISTORY, -1)  # [H] its beat_index (-1: none yet)
-        self._means = np.zeros(2)  # running means of the ODF and the chord change
+        self._means = (0.0, 0.0)  # running means of the ODF and the chord change
         self._mean_a = float(np.exp(-hop_s / ACCENT_MEAN_S))
         self._switch = (0.0, 0)  # candidate period, votes
         self._jump = 0
@@ -155,9 +155,11 @@ class BeatTracker:
     def __call__(self, odf: float, bass: float = 0.0, chord: float = 0.0) -> tuple[bool, bool]:
         """ODF, bass onset strength and chord change (0..1) of the newest hop -> (beat, downbeat) in this hop."""
         a = self._mean_a
-        self._means = a * self._means + (1 - a) * np.array((odf, chord))
-        mean = self._means / (1.0 - a ** (self.count + 1))  # [2] unbiased while the means fill up
-        accent = odf / max(mean[0], 1e-9) + DOWN_CHORD * chord / max(mean[1], 1e-9)
+        m_odf, m_chord = self._means
+        m_odf, m_chord = a * m_odf + (1 - a) * odf, a * m_chord + (1 - a) * chord
+        self._means = (m_odf, m_chord)
+        fill = 1.0 - a ** (self.count + 1)  # unbiased while the means fill up
+        accent = odf * fill / max(m_odf, 1e-9) + DOWN_CHORD * chord * fill / max(m_chord, 1e-9)
         self.odf[self.pos] = odf
         self.low[self.pos] = bass
         self.chord[self.pos] = chord
