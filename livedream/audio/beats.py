@@ -202,7 +202,8 @@ class BeatTracker:
         prof, sharp = {}, {}
         for m in METERS:
             prof[m] = np.bincount(idx % m, w * acc, m) / np.maximum(np.bincount(idx % m, w, m), 1e-12)  # [m]
-            sharp[m] = float(prof[m].max() / max(prof[m].mean(), 1e-12))
+            top2 = np.sort(prof[m])[-2:]  # the strongest slot over the next: a wrong meter smears the bar flat
+            sharp[m] = float(max(top2[1] - top2[0], 0.0) / max(prof[m].mean(), 1e-12)) + 0.01
         best = max(METERS, key=lambda m: sharp[m])
         if best != self.meter and sharp[best] > METER_SWITCH * sharp[self.meter]:
             self.meter = best
