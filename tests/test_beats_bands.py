@@ -170,6 +170,16 @@ def test_bad_input_gives_no_nan_and_no_onset_storm(name):
         assert sum(getattr(f, flag) for f in steady) <= seconds - 0.5, (name, flag)
 
 
+@pytest.mark.parametrize("name", ["silence", "dc", "sine", "192 kHz", "white noise"])
+def test_steady_input_gives_no_tempo_and_noise_no_trusted_one(name):
+    x, sr = bad_inputs()[name]
+    feats = Analyzer(sr).feed(x.astype(np.float32))
+    if name == "white noise":  # some tempo may come out of noise, but not one the controller trusts
+        assert max(f.beat_confidence for f in feats) < 0.1
+        return
+    assert not any(f.beat or f.downbeat for f in feats) and feats[-1].tempo_bpm == 0.0, name
+
+
 def test_stats_file_carries_tempo_bars_and_bands(tmp_path):
     import json
 

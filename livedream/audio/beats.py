@@ -89,12 +89,16 @@ class BeatTracker:
         spec = np.fft.rfft(x, self.fft_n)
         acf = np.fft.irfft(spec * np.conj(spec), self.fft_n)[: len(x)]
         acf = acf / np.maximum(len(x) - np.arange(len(x)), 1)  # unbiased: later lags have fewer products
+        if acf[0] < 1e-10:  # silence, DC, a steady tone: nothing repeats, so no tempo (and no beats) from it
+            return
         acf = np.maximum(acf / max(acf[0], 1e-12), 0.0)
         score = np.zeros_like(self.lags)
         for k, w in enumerate(COMB, start=1):
             lk = self.lags * k
             ok = lk < len(acf) - 1
             score[ok] += w * np.interp(lk[ok], np.arange(len(acf)), acf)
+        if score.max() < 1e-6:  # one transient (a tone's start) and nothing after it: no period to follow
+            return
         # 1.5 beats in 3/4 hits the bar at its 2nd and 4th multiples: without its own repetition it is no beat
         score *= np.interp(self.lags, np.arange(len(acf)), acf) ** FUNDAMENTAL
         score *= self.prior
@@ -113,7 +117,7 @@ class BeatTracker:
                 self.period = best
                 self._switch = (0.0, 0)
         if self.period > 0:
-            cand = self.period * (1.0 + np.linspace(-0.03, 0.03, 25))  # [C]
+            cand = np.clip(self.period * (1.0 + np.linspace(-0.03, 0.03, 25)), self.lags[0], self.lags[-1])  # [C]
             fine = np.zeros_like(cand)
             for k in range(1, REFINE_BEATS + 1):
                 ok = cand * k < len(acf) - 1
