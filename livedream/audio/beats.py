@@ -7,7 +7,7 @@ import numpy as np
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
 UPDATE_S = 0.1  # re-estimate tempo and phase this often
 MIN_HISTORY_S = 1.5  # first estimate after this much audio
-BPM_LO, BPM_HI = 50.0, 220.0  # beat tempi considered
+BPM_LO, BPM_HI = 56.0, 220.0  # beat tempi considered: the slowest felt beats are ~60 bpm (a 4/2 half note)
 PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.75  # log-gaussian tempo prior (centre, std in octaves)
 COMB = (1.0, 1.0, 1.0, 1.0)  # weights of ACF at 1..4 beat periods: the beat level the music repeats at
 REFINE_BEATS = 8  # the chosen period is refined (within 3 %) on a comb over this many periods: a 1 % error drifts
