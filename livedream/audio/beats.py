@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
-UPDATE_S = 0.1  # re-estimate tempo and phase this often
+UPDATE_S = 0.1  # re-fit the phase this often
+TEMPO_EVERY = 2  # and re-estimate the tempo every this many phase fits (the autocorrelation is most of the cost)
+SETTLE_S = 4.0  # (but at every fit in the first seconds: the tracker settles sooner)
 MIN_HISTORY_S = 1.5  # first estimate after this much audio
 BPM_LO, BPM_HI = 56.0, 220.0  # beat tempi considered: the slowest felt beats are ~60 bpm (a 4/2 half note)
 PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.75  # log-gaussian tempo prior (centre, std in octaves)
@@ -16,7 +18,7 @@ PHASE_DECAY = 0.88  # weight of each older beat in the phase fit
 PLL_GAIN = 0.6  # share of a small phase error corrected per update
 PLL_JUMP = 0.2  # errors above this share of a beat are only taken after JUMP_VOTES updates in a row
 JUMP_VOTES = 2
-SWITCH_VOTES = 5  # updates in a row a new tempo must win before it replaces the current one
+SWITCH_VOTES = 3  # updates in a row a new tempo must win before it replaces the current one
 SWITCH_MARGIN = 1.1
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
 METERS = (3, 4)
@@ -82,7 +84,8 @@ class BeatTracker:
         h = np.roll(ring, -self.pos)
         return h[-min(self.count, self.n_hist) :]
 
-    def _estimate(self, h: np.ndarray) -> None:
+    def _tempo(self, h: np.ndarray) -> None:
+        """Period (hops) and confidence from the ODF history h [n]."""
         # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
         x = np.convolve(h, _SMOOTH, mode="same")
         x = x - x.mean()
@@ -123,8 +126,11 @@ class BeatTracker:
                 ok = cand * k < len(acf) - 1
                 fine[ok] += np.interp(cand[ok] * k, np.arange(len(acf)), acf)
             self.period = float(cand[int(np.argmax(fine))])
+        self.confidence = float(np.clip(2.0 * np.interp(self.period, np.arange(len(acf)), acf), 0.0, 1.0))
+
+    def _phase(self, h: np.ndarray) -> None:
+        """Fit the beat phase on the ODF history h [n], the bass onsets and the chord changes."""
         p = self.period
-        self.confidence = float(np.clip(2.0 * np.interp(p, np.arange(len(acf)), acf), 0.0, 1.0))
         low, ch = self._history(self.low), self._history(self.chord)
         ch = np.concatenate((ch[self.chord_lag :], np.zeros(min(self.chord_lag, len(ch)))))  # [n] on the ODF's time
         sig = h / max(h.mean(), 1e-9) + PHASE_BASS * low / max(low.mean(), 1e-9)
@@ -174,7 +180,11 @@ class BeatTracker:
             h = self._history(self.odf)
             recent = h[-int(2.0 / self.hop_s) :].mean()
             if self.period == 0 or recent > BREAK_RATIO * h.mean():
-                self._estimate(h)
+                settling = self.count * self.hop_s < SETTLE_S
+                if self.period == 0 or settling or self.count % (TEMPO_EVERY * self.every) == 0:
+                    self._tempo(h)
+                if self.period > 0:
+                    self._phase(h)
         self._pending = [(s, left - 1, max(a, accent)) for s, left, a in self._pending]
         for bi, left, a in self._pending:
             if left <= 0:
