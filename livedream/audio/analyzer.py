@@ -167,11 +167,11 @@ class Analyzer:
         bass = self._bass / max(float(self._bass.max()), self._chroma_floor)  # [12]
 
         low = self._flux.log_spec[: self._low]
-        accent = float(np.maximum(low - self._prev_low, 0.0).sum()) + 2.0 * self._chroma_change
+        bass_onset = float(np.maximum(low - self._prev_low, 0.0).sum())
         self._prev_low = low
         level = self._n_level(rms)
         # the beat tracker hears loudness too: log flux alone hardly tells an accented beat from a soft off-beat
-        beat, downbeat = self._beats(odf * level, accent)
+        beat, downbeat = self._beats(odf * level, bass_onset, self._chroma_change)
         beat_phase, bar_phase = self._beats.phases(t)
 
         onset_ratio = self._n_onset(strength)

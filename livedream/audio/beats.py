@@ -1,27 +1,37 @@
-"""Causal beat and bar tracking: tempo from a comb over the ODF's autocorrelation, phase by a predicting PLL."""
+"""Causal beat and bar tracking: tempo from a comb over the ODF's autocorrelation, phase by a long comb and a PLL."""
 
 from __future__ import annotations
 
 import numpy as np
 
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
-UPDATE_S = 0.1  # re-estimate tempo and phase this often
+UPDATE_S = 0.1  # re-fit the phase this often
+TEMPO_EVERY = 2  # and re-estimate the tempo every this many phase fits (the autocorrelation is most of the cost)
+SETTLE_S = 4.0  # (but at every fit in the first seconds: the tracker settles sooner)
 MIN_HISTORY_S = 1.5  # first estimate after this much audio
-BPM_LO, BPM_HI = 50.0, 220.0  # beat tempi considered
-PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.9  # log-gaussian tempo prior (centre, std in octaves)
+BPM_LO, BPM_HI = 56.0, 220.0  # beat tempi considered: the slowest felt beats are ~60 bpm (a 4/2 half note)
+PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.75  # log-gaussian tempo prior (centre, std in octaves)
 COMB = (1.0, 1.0, 1.0, 1.0)  # weights of ACF at 1..4 beat periods: the beat level the music repeats at
-PHASE_BEATS = 6  # beats of ODF history the phase is fitted on
-PHASE_DECAY = 0.75  # weight of each older beat in the phase fit
+REFINE_BEATS = 8  # the chosen period is refined (within 3 %) on a comb over this many periods: a 1 % error drifts
+PHASE_BEATS = 16  # beats of ODF history the phase is fitted on: a short fit hops between the eighths
+PHASE_DECAY = 0.88  # weight of each older beat in the phase fit
 PLL_GAIN = 0.6  # share of a small phase error corrected per update
 PLL_JUMP = 0.2  # errors above this share of a beat are only taken after JUMP_VOTES updates in a row
 JUMP_VOTES = 2
-SWITCH_VOTES = 5  # updates in a row a new tempo must win before it replaces the current one
+SWITCH_VOTES = 3  # updates in a row a new tempo must win before it replaces the current one
 SWITCH_MARGIN = 1.1
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
 METERS = (3, 4)
-PHASE_ACCENT = 0.0  # weight of the bass accent in the phase fit: beats sit on the bass and kick, not the off-beat hats
-ACCENT_HOPS = 3  # hops after a beat in which its accent (bass onset) is measured
-ACCENT_DECAY = 0.85
+PHASE_BASS = 0.5  # weight of the bass onsets (each part over its mean) in the phase fit: kick and bass sit on the beat
+PHASE_CHORD = 0.5  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat
+CHORD_LAG_S = 0.07  # the chord change comes this much after the ODF (the chroma window's centre)
+FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
+DOWN_CHORD = 1.0  # the downbeat accent: the beat's ODF plus this times the chord change, each over its mean
+ACCENT_HOPS = 9  # hops after a beat in which its accent is measured (the chord change comes ~6 hops late)
+ACCENT_MEAN_S = 4.0  # time constant of the running means the accent's parts are divided by
+BAR_HISTORY = 24  # beats of accents the meter and the downbeat are read from
+BAR_DECAY = 0.97  # weight of each older beat in them
+METER_SWITCH = 1.1  # a new meter must fold the accents into a 10 % sharper bar profile
 DOWNBEAT_SWITCH = 1.2
 
 
@@ -29,7 +39,7 @@ _SMOOTH = np.convolve((1, 4, 6, 4, 1), (1, 4, 6, 4, 1)) / 256.0  # [9] binomial,
 
 
 class BeatTracker:
-    """Per hop: ODF and a bass accent in; beat / downbeat flags, tempo, beat and bar phase, confidence out.
+    """Per hop: ODF, bass onsets and chord change in; beat / downbeat flags, tempo, beat and bar phase, confidence out.
 
     Nothing looks ahead: beats are predicted from the tempo and phase fitted on the past, so a beat is
     reported on the hop it falls in (delay_s earlier than the ODF would show it, the detector's latency).
@@ -41,7 +51,9 @@ class BeatTracker:
         self.n_hist = int(round(HISTORY_S / hop_s))
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
         self.odf = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest ODF values
-        self.acc = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest bass accents
+        self.low = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest bass onset strengths
+        self.chord = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest chord changes
+        self.chord_lag = int(round(CHORD_LAG_S / hop_s))
         self.pos = 0
         self.count = 0
         self.every = max(1, int(round(UPDATE_S / hop_s)))
@@ -54,11 +66,14 @@ class BeatTracker:
         self.confidence = 0.0
         self.meter = 4
         self.beat_index = 0
-        self.accent = np.zeros(max(METERS), np.float64)  # [4] decaying accent per beat-in-bar position
-        self.downbeat_pos = 0
+        self.downbeat_pos = 0  # the beat_index residue (mod meter) of the downbeats
+        self._beat_acc = np.zeros(BAR_HISTORY)  # [H] accent of each recent beat
+        self._beat_idx = np.full(BAR_HISTORY, -1)  # [H] its beat_index (-1: none yet)
+        self._means = (0.0, 0.0)  # running means of the ODF and the chord change
+        self._mean_a = float(np.exp(-hop_s / ACCENT_MEAN_S))
         self._switch = (0.0, 0)  # candidate period, votes
         self._jump = 0
-        self._pending: list[tuple[int, int, float]] = []  # (beat-in-bar slot, hops left, max accent so far)
+        self._pending: list[tuple[int, int, float]] = []  # (beat index, hops left, max accent so far)
 
     @property
     def tempo_bpm(self) -> float:
@@ -69,19 +84,26 @@ class BeatTracker:
         h = np.roll(ring, -self.pos)
         return h[-min(self.count, self.n_hist) :]
 
-    def _estimate(self, h: np.ndarray) -> None:
+    def _tempo(self, h: np.ndarray) -> None:
+        """Period (hops) and confidence from the ODF history h [n]."""
         # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
         x = np.convolve(h, _SMOOTH, mode="same")
         x = x - x.mean()
         spec = np.fft.rfft(x, self.fft_n)
         acf = np.fft.irfft(spec * np.conj(spec), self.fft_n)[: len(x)]
         acf = acf / np.maximum(len(x) - np.arange(len(x)), 1)  # unbiased: later lags have fewer products
+        if acf[0] < 1e-10:  # silence, DC, a steady tone: nothing repeats, so no tempo (and no beats) from it
+            return
         acf = np.maximum(acf / max(acf[0], 1e-12), 0.0)
         score = np.zeros_like(self.lags)
         for k, w in enumerate(COMB, start=1):
             lk = self.lags * k
             ok = lk < len(acf) - 1
             score[ok] += w * np.interp(lk[ok], np.arange(len(acf)), acf)
+        if score.max() < 1e-6:  # one transient (a tone's start) and nothing after it: no period to follow
+            return
+        # 1.5 beats in 3/4 hits the bar at its 2nd and 4th multiples: without its own repetition it is no beat
+        score *= np.interp(self.lags, np.arange(len(acf)), acf) ** FUNDAMENTAL
         score *= self.prior
         best = float(self.lags[int(np.argmax(score))])
         at = lambda lag: float(np.interp(lag, self.lags, score))  # noqa: E731
@@ -97,14 +119,22 @@ class BeatTracker:
             if votes >= SWITCH_VOTES and at(best) > SWITCH_MARGIN * at(self.period):
                 self.period = best
                 self._switch = (0.0, 0)
+        if self.period > 0:
+            cand = np.clip(self.period * (1.0 + np.linspace(-0.03, 0.03, 25)), self.lags[0], self.lags[-1])  # [C]
+            fine = np.zeros_like(cand)
+            for k in range(1, REFINE_BEATS + 1):
+                ok = cand * k < len(acf) - 1
+                fine[ok] += np.interp(cand[ok] * k, np.arange(len(acf)), acf)
+            self.period = float(cand[int(np.argmax(fine))])
+        self.confidence = float(np.clip(2.0 * np.interp(self.period, np.arange(len(acf)), acf), 0.0, 1.0))
+
+    def _phase(self, h: np.ndarray) -> None:
+        """Fit the beat phase on the ODF history h [n], the bass onsets and the chord changes."""
         p = self.period
-        self.confidence = float(np.clip(2.0 * np.interp(p, np.arange(len(acf)), acf), 0.0, 1.0))
-        bar = {m: float(np.interp(m * p, np.arange(len(acf)), acf)) if m * p < len(acf) - 1 else 0.0 for m in METERS}
-        meter = 3 if bar[3] > 1.15 * bar[4] else 4
-        if meter != self.meter:
-            self.meter = meter
-            self.accent[:] = 0.0  # the slots mean other beats now
-        self._fit_phase(h + PHASE_ACCENT * self._history(self.acc), p)
+        low, ch = self._history(self.low), self._history(self.chord)
+        ch = np.concatenate((ch[self.chord_lag :], np.zeros(min(self.chord_lag, len(ch)))))  # [n] on the ODF's time
+        sig = h / max(h.mean(), 1e-9) + PHASE_BASS * low / max(low.mean(), 1e-9)
+        self._fit_phase(sig + PHASE_CHORD * ch / max(ch.mean(), 1e-9), p)
 
     def _fit_phase(self, h: np.ndarray, p: float) -> None:
         """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
@@ -132,10 +162,17 @@ class BeatTracker:
                 self.next_beat += err
                 self._jump = 0
 
-    def __call__(self, odf: float, accent: float) -> tuple[bool, bool]:
-        """odf, bass accent of the newest hop -> (beat, downbeat) in this hop."""
+    def __call__(self, odf: float, bass: float = 0.0, chord: float = 0.0) -> tuple[bool, bool]:
+        """ODF, bass onset strength and chord change (0..1) of the newest hop -> (beat, downbeat) in this hop."""
+        a = self._mean_a
+        m_odf, m_chord = self._means
+        m_odf, m_chord = a * m_odf + (1 - a) * odf, a * m_chord + (1 - a) * chord
+        self._means = (m_odf, m_chord)
+        fill = 1.0 - a ** (self.count + 1)  # unbiased while the means fill up
+        accent = odf * fill / max(m_odf, 1e-9) + DOWN_CHORD * chord * fill / max(m_chord, 1e-9)
         self.odf[self.pos] = odf
-        self.acc[self.pos] = accent
+        self.low[self.pos] = bass
+        self.chord[self.pos] = chord
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
         now = self.count * self.hop_s
@@ -143,12 +180,16 @@ class BeatTracker:
             h = self._history(self.odf)
             recent = h[-int(2.0 / self.hop_s) :].mean()
             if self.period == 0 or recent > BREAK_RATIO * h.mean():
-                self._estimate(h)
+                settling = self.count * self.hop_s < SETTLE_S
+                if self.period == 0 or settling or self.count % (TEMPO_EVERY * self.every) == 0:
+                    self._tempo(h)
+                if self.period > 0:
+                    self._phase(h)
         self._pending = [(s, left - 1, max(a, accent)) for s, left, a in self._pending]
-        for slot, left, a in self._pending:
+        for bi, left, a in self._pending:
             if left <= 0:
-                self.accent *= ACCENT_DECAY
-                self.accent[slot] += a
+                self._beat_acc[bi % BAR_HISTORY] = a
+                self._beat_idx[bi % BAR_HISTORY] = bi
         self._pending = [q for q in self._pending if q[1] > 0]
         if self.period == 0:
             return False, False
@@ -160,14 +201,32 @@ class BeatTracker:
         self.last_beat = self.next_beat - self.delay_s
         self.next_beat += period_s
         self.beat_index += 1
-        m = self.meter
-        slot = self.beat_index % m
-        best = int(np.argmax(self.accent[:m]))
-        if self.accent[best] > DOWNBEAT_SWITCH * self.accent[self.downbeat_pos % m]:
-            self.downbeat_pos = best  # only for a clearly stronger slot: bars do not flicker
-        self.downbeat_pos %= m
-        self._pending.append((slot, ACCENT_HOPS, accent))
-        return True, slot == self.downbeat_pos
+        self._bar()
+        self._pending.append((self.beat_index, ACCENT_HOPS, accent))
+        return True, self.beat_index % self.meter == self.downbeat_pos
+
+    def _bar(self) -> None:
+        """Meter and downbeat: the meter that folds the recent beats' accents into the sharpest bar profile,
+        the downbeat its strongest slot (each switched only for a clearly better one: bars do not flicker)."""
+        ok = self._beat_idx >= 0
+        if ok.sum() < 2 * max(METERS):
+            return
+        idx, acc = self._beat_idx[ok], self._beat_acc[ok]
+        w = BAR_DECAY ** (self.beat_index - idx).astype(np.float64)
+        prof, sharp = {}, {}
+        for m in METERS:
+            prof[m] = np.bincount(idx % m, w * acc, m) / np.maximum(np.bincount(idx % m, w, m), 1e-12)  # [m]
+            top2 = np.sort(prof[m])[-2:]  # the strongest slot over the next: a wrong meter smears the bar flat
+            sharp[m] = float(max(top2[1] - top2[0], 0.0) / max(prof[m].mean(), 1e-12)) + 0.01
+        best = max(METERS, key=lambda m: sharp[m])
+        if best != self.meter and sharp[best] > METER_SWITCH * sharp[self.meter]:
+            self.meter = best
+            self.downbeat_pos = int(np.argmax(prof[best]))
+        pr = prof[self.meter]
+        top = int(np.argmax(pr))
+        if pr[top] > DOWNBEAT_SWITCH * pr[self.downbeat_pos % self.meter]:
+            self.downbeat_pos = top
+        self.downbeat_pos %= self.meter
 
     def phases(self, now: float) -> tuple[float, float]:
         """(beat phase, bar phase) in [0, 1) at audio time now."""

@@ -38,6 +38,7 @@ class TempoState:
     beat: float
     source: str
     running: bool = True
+    beats_per_bar: int = BEATS_PER_BAR  # the analyzer's meter where it knows one (3 in a waltz), else 4
 
     @property
     def beat_phase(self) -> float:
@@ -45,7 +46,7 @@ class TempoState:
 
     @property
     def bar(self) -> float:
-        return self.beat / BEATS_PER_BAR
+        return self.beat / self.beats_per_bar
 
     @property
     def bar_phase(self) -> float:
@@ -53,7 +54,9 @@ class TempoState:
 
     def ahead(self, seconds: float) -> TempoState:
         """The same tempo, seconds later."""
-        return TempoState(self.bpm, self.beat + seconds * self.bpm / 60.0, self.source, self.running)
+        return TempoState(
+            self.bpm, self.beat + seconds * self.bpm / 60.0, self.source, self.running, self.beats_per_bar
+        )
 
 
 class TempoSource(Protocol):
@@ -149,10 +152,11 @@ class BeatsTempo:
             self._beats += 1
         self._last_phase = phase
         bar_phase = getattr(f, "bar_phase", None)
+        per_bar = int(getattr(f, "beats_per_bar", BEATS_PER_BAR) or BEATS_PER_BAR)
         if bar_phase is not None and math.isfinite(bar_phase):  # the analyzer knows the downbeat: follow it
-            in_bar = int(float(bar_phase) % 1.0 * BEATS_PER_BAR + 1e-6) % BEATS_PER_BAR
-            self._beats += (in_bar - self._beats) % BEATS_PER_BAR
-        return TempoState(bpm, self._beats + phase, self.name)
+            in_bar = int(float(bar_phase) % 1.0 * per_bar + 1e-6) % per_bar
+            self._beats += (in_bar - self._beats) % per_bar
+        return TempoState(bpm, self._beats + phase, self.name, beats_per_bar=per_bar)
 
 
 class TempoSelector:

@@ -124,12 +124,14 @@ def test_tracker_keeps_phase_through_a_break():
     assert sum(f.beat for f in in_break) >= 2  # the beat goes on in the break, as a VJ counts it
 
 
-def test_downbeats_follow_the_accent():
-    x, beats = pattern(0.5, 1, [1.0, 0.3, 0.3, 0.3], 12.0)
+@pytest.mark.parametrize("meter", [4, 3])
+def test_downbeats_follow_the_accent(meter):
+    x, beats = pattern(0.5, 1, [1.0] + [0.3] * (meter - 1), 12.0)
     feats = Analyzer().feed(x)
     down = np.array([beat_time(f) for f in feats if f.downbeat and f.time > 6.0])
-    bars = beats[::4]
+    bars = beats[::meter]
     assert len(down) >= 2 and all(np.min(np.abs(bars - d)) < 0.03 for d in down), (down, bars)
+    assert feats[-1].beats_per_bar == meter
 
 
 def bad_inputs():
@@ -166,6 +168,16 @@ def test_bad_input_gives_no_nan_and_no_onset_storm(name):
         return
     for flag in ("onset", "kick", "snare", "hats"):
         assert sum(getattr(f, flag) for f in steady) <= seconds - 0.5, (name, flag)
+
+
+@pytest.mark.parametrize("name", ["silence", "dc", "sine", "192 kHz", "white noise"])
+def test_steady_input_gives_no_tempo_and_noise_no_trusted_one(name):
+    x, sr = bad_inputs()[name]
+    feats = Analyzer(sr).feed(x.astype(np.float32))
+    if name == "white noise":  # some tempo may come out of noise, but not one the controller trusts
+        assert max(f.beat_confidence for f in feats) < 0.1
+        return
+    assert not any(f.beat or f.downbeat for f in feats) and feats[-1].tempo_bpm == 0.0, name
 
 
 def test_stats_file_carries_tempo_bars_and_bands(tmp_path):

@@ -120,6 +120,10 @@ def test_beats_adapter_counts_beats_and_follows_a_bar_phase_when_there_is_one():
     src = BeatsTempo()
     s = src.state(0.0, {"class": types.SimpleNamespace(tempo_bpm=120.0, beat_phase=0.5, bar_phase=0.625)})
     assert s.bar_phase == pytest.approx(0.625)  # beat 2 of the bar, half-way
+    src = BeatsTempo()  # a waltz: bars of the analyzer's 3 beats, so bar lines fall on its downbeats
+    f = types.SimpleNamespace(tempo_bpm=120.0, beat_phase=0.5, bar_phase=0.5, beats_per_bar=3)
+    s = src.state(0.0, {"class": f})
+    assert s.beats_per_bar == 3 and s.bar_phase == pytest.approx(0.5) and s.ahead(0.75).bar_phase == pytest.approx(0.0)
 
 
 def lock_run(params: dict, source, seconds: float = 8.0, fps: int = 30, flash=lambda t: 0.0):
