@@ -10,30 +10,9 @@ from livedream.audio.encode import write_audio
 from livedream.audio.normalize import GlobalStats
 from livedream.audio.report import analyze_file
 from livedream.errors import LivedreamError
+from tests.helpers.synth import chord, click_track
 
 SR = ANALYSIS_RATE
-
-
-def click_track(times, seconds, sr=SR, seed=0) -> np.ndarray:
-    """[n] short decaying noise bursts (drum-like clicks) at `times`."""
-    rng = np.random.default_rng(seed)
-    x = np.zeros(int(seconds * sr), np.float32)
-    burst = (rng.standard_normal(int(0.03 * sr)) * np.exp(-np.arange(int(0.03 * sr)) / (0.005 * sr))).astype(np.float32)
-    for t in times:
-        i = int(round(t * sr))
-        x[i : i + len(burst)] += 0.7 * burst[: len(x) - i]
-    return x
-
-
-def chord(midis, seconds, sr=SR) -> np.ndarray:
-    """[n] a sustained chord of harmonic tones (4 harmonics each)."""
-    t = np.arange(int(seconds * sr)) / sr
-    y = sum(
-        a * np.sin(2 * np.pi * k * 440 * 2 ** ((m - 69) / 12) * t)
-        for m in midis
-        for k, a in ((1, 1), (2, 0.4), (3, 0.2), (4, 0.1))
-    )
-    return (0.2 * y / len(midis)).astype(np.float32)
 
 
 def run(x, **kw):

@@ -10,7 +10,7 @@ from livedream.audio.bands import DRUM_BANDS, REPORT_HOPS
 from livedream.audio.features import AudioFeatures
 from livedream.audio.report import beat_time
 from livedream.control.amplitudes import routed
-from tests.audio.test_analyzer import chord, click_track
+from tests.helpers.synth import chord, click_track
 
 SR = ANALYSIS_RATE
 

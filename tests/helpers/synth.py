@@ -25,9 +25,7 @@ def click_track(
     gain: float = 0.7,
     decay_s: float = 0.005,
 ) -> np.ndarray:
-    """[n] float32: a short decaying noise burst (a drum-like click, 30 ms) at each of `times` (s).
-
-    (tests/audio/test_analyzer.py keeps its own copy while the analysis work edits it; fold it into this one.)"""
+    """[n] float32: a short decaying noise burst (a drum-like click, 30 ms) at each of `times` (s)."""
     rng = np.random.default_rng(seed)
     x = np.zeros(int(seconds * sr), np.float32)
     n = int(0.03 * sr)
@@ -36,6 +34,18 @@ def click_track(
         i = int(round(t * sr))
         x[i : i + n] += gain * burst[: len(x) - i]
     return x
+
+
+def chord(midis: Iterable[int], seconds: float, sr: int = ANALYSIS_RATE) -> np.ndarray:
+    """[n] float32: a sustained chord of harmonic tones (4 harmonics each) on MIDI notes `midis`."""
+    notes = list(midis)
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(
+        a * np.sin(2 * np.pi * k * 440 * 2 ** ((m - 69) / 12) * t)
+        for m in notes
+        for k, a in ((1, 1), (2, 0.4), (3, 0.2), (4, 0.1))
+    )
+    return (0.2 * y / len(notes)).astype(np.float32)
 
 
 def sines(freqs: Iterable[float], seconds: float, sr: int, gain: float = 0.12) -> np.ndarray:
