@@ -120,12 +120,12 @@ class BeatTracker:
                 self.period = best
                 self._switch = (0.0, 0)
         if self.period > 0:
-            cand = np.clip(self.period * (1.0 + np.linspace(-0.03, 0.03, 25)), self.lags[0], self.lags[-1])  # [C]
-            fine = np.zeros_like(cand)
+            periods = np.clip(self.period * (1.0 + np.linspace(-0.03, 0.03, 25)), self.lags[0], self.lags[-1])  # [C]
+            fine = np.zeros_like(periods)
             for k in range(1, REFINE_BEATS + 1):
-                ok = cand * k < len(acf) - 1
-                fine[ok] += np.interp(cand[ok] * k, np.arange(len(acf)), acf)
-            self.period = float(cand[int(np.argmax(fine))])
+                inside = periods * k < len(acf) - 1  # [C]
+                fine[inside] += np.interp(periods[inside] * k, np.arange(len(acf)), acf)
+            self.period = float(periods[int(np.argmax(fine))])
         self.confidence = float(np.clip(2.0 * np.interp(self.period, np.arange(len(acf)), acf), 0.0, 1.0))
 
     def _phase(self, h: np.ndarray) -> None:
