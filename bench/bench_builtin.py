@@ -5,27 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import re
 import time
 from pathlib import Path
 
 import torch
 
+from bench.machine import cpu_slug
 from livedream.models import builtin
-
-
-def cpu_name() -> str:
-    """A short, file-name-safe name for this CPU (from /proc/cpuinfo where there is one)."""
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1]
-                break
-    except OSError:
-        pass
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "cpu"
 
 
 def bench(family: str, resolution: int, batch: int, repeats: int, threads: int) -> dict:
@@ -78,13 +64,13 @@ def main() -> None:
     if not args.no_write:
         args.out.mkdir(parents=True, exist_ok=True)
         result = {
-            "cpu": cpu_name(),
+            "cpu": cpu_slug(),
             "torch": torch.__version__,
             "threads": args.threads,
             "note": f"shared machine; timings are noisy (load average {os.getloadavg()[0]:.1f} at the end)",
             "rows": rows,
         }
-        path = args.out / f"builtin-{cpu_name()}.json"
+        path = args.out / f"builtin-{cpu_slug()}.json"
         path.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {path}")
 

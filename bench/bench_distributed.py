@@ -25,18 +25,12 @@ from pathlib import Path
 import av
 import torch
 
+from bench.machine import cpu_name
 from livedream.audio.encode import write_audio
 from livedream.audio.synth import demo_song
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE = 44100
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def run(song: Path, out: Path, size: str, extra: list[str]) -> dict:

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.machine import cpu_name
 from livedream.audio.timeline import FeatureTimeline
 from livedream.control.amplitudes import by_role
 from livedream.control.controller import Controller
@@ -124,17 +124,6 @@ def figures(z, nopulse, cls, flash, fps, truth, harm=None) -> dict[str, float]:
             np.mean(cls[pitched].argmax(1) == truth_at[pitched].argmax(1)) * 100
         )
     return res
-
-
-def cpu_name() -> str:
-    """The CPU model, for the record."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
 
 
 def main() -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from bench.machine import cpu_name
+
 ENTRY_KEYS = (
     "what",
     "model_resolution",
@@ -24,16 +26,6 @@ ENTRY_KEYS = (
     "p99_ms",
 )
 WHATS = ("generator", "export", "live")
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def device_name(device: torch.device) -> str:

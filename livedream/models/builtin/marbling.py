@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from livedream.models.builtin.common import RAMP_SIZE, Palettes, class_weights
+from livedream.models.builtin.common import RAMP_SIZE, Palettes, check_inputs, class_weights
 from livedream.models.builtin.looks import LOOKS
 
 log = logging.getLogger(__name__)
@@ -95,15 +95,8 @@ class BuiltinStyle:
     @torch.no_grad()
     def __call__(self, z: torch.Tensor, c: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
         """z [B, z_dim], c [B, c_dim] (a soft class mix) -> images [B, 3, resolution, resolution] in [-1, 1]."""
-        z = z.to(self.device, torch.float32)  # [B, Z]
-        if z.ndim != 2 or z.shape[1] != self.z_dim:
-            raise ValueError(f"z must be [B, {self.z_dim}], got {list(z.shape)}")
+        z, c = check_inputs(self, z, c)  # [B, Z], [B, C]
         batch = z.shape[0]
-        if c.numel() == 0:  # a caller with no classes: the default look
-            c = torch.zeros(batch, self.c_dim)
-        c = c.to(self.device, torch.float32)
-        if c.shape != (batch, self.c_dim):
-            raise ValueError(f"c must be [{batch}, {self.c_dim}], got {list(c.shape)}")
         w = self.class_weights(c)  # [B, C]
         scale, warp, bands, gloss = (w @ self._knobs).unbind(dim=1)  # each [B]
         psi = float(truncation)
