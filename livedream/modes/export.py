@@ -37,7 +37,7 @@ from livedream.sources.file import probe
 
 if TYPE_CHECKING:
     from livedream.models.base import Generator
-    from livedream.sinks.mp4 import AudioTrack
+    from livedream.sinks.mp4_audio import AudioTrack
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def prepare(s: ExportSettings, device: str | None = None) -> Prepared:
     """Check the inputs, analyse the audio, load the generator (on `device`, default s.device) and build the step."""
     from livedream.models.registry import load_generator
     from livedream.render.gl import effect_name
-    from livedream.sinks.mp4 import AudioTrack
+    from livedream.sinks.mp4_audio import AudioTrack
 
     duration = song_duration(s.song, s.start, s.duration)
     for path in [*s.stems.values(), *([s.audio] if s.audio else []), *(e.audio for e in s.cpu_effects if e.audio)]:

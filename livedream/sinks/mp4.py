@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Generator
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -15,7 +13,8 @@ import numpy as np
 
 from livedream.errors import LivedreamError
 from livedream.modes.settings import X264_PRESETS
-from livedream.sources.file import AudioBlock, iter_blocks, probe
+from livedream.sinks.mp4_audio import AacTrack, AudioTrack, PushedAudio, aac_layout
+from livedream.sources.file import probe
 from livedream.util.atomic import temporary_sibling
 
 log = logging.getLogger(__name__)
@@ -26,38 +25,12 @@ _COLOR_TAG = 1  # AVCOL_SPC_BT709 = AVCOL_PRI_BT709 = AVCOL_TRC_BT709
 _MPEG_RANGE = 1  # AVCOL_RANGE_MPEG
 
 
-@dataclass(frozen=True)
-class AudioTrack:
-    """The soundtrack to mux: `duration` seconds (None: to the end) of the file at `path` from `start`."""
-
-    path: str
-    start: float = 0.0
-    duration: float | None = None
-
-
-@dataclass(frozen=True)
-class PushedAudio:
-    """A soundtrack handed over as it is heard, through Mp4Writer.write_audio (live recording).
-
-    sample_rate and channels describe the input; the AAC stream gets aac_layout() of them.
-    """
-
-    sample_rate: int
-    channels: int
-
-
 def exact_rate(fps: float | Fraction) -> Fraction:
     """fps as an exact fraction: 30 -> 30, 29.97 -> 2997/100, 30000/1001 as a float -> 30000/1001."""
     rate = fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(1001)
     if rate <= 0:
         raise LivedreamError(f"fps must be positive, got {fps}")
     return rate
-
-
-def aac_layout(sample_rate: int, channels: int) -> tuple[int, int]:
-    """(rate, channels) for the AAC stream: the source rate if AAC has it else 48000; mono stays mono, else stereo."""
-    rates = av.codec.Codec("aac", "w").audio_rates or ()
-    return (sample_rate if sample_rate in rates else 48000), (1 if channels == 1 else 2)
 
 
 class Mp4Writer:
@@ -91,12 +64,7 @@ class Mp4Writer:
         _check_args(self.path, self.size, crf, preset)
         self.frames_written = 0
         self._done = False
-        self._audio_blocks: Generator[AudioBlock, None, None] | None = None
-        self._audio_stream: av.audio.stream.AudioStream | None = None
-        self._audio_samples = 0
-        self._resampler: av.AudioResampler | None = None  # pushed audio: input rate -> the stream's
-        self._pushed_rate = 0
-        self._pushed = isinstance(audio, PushedAudio)
+        self._audio: AacTrack | None = None
         self._copy_from = None if video_from is None else Path(video_from)
         self._extradata = b""  # copy mode: the codec parameters every appended chunk must share
         audio_plan = None
@@ -123,7 +91,7 @@ class Mp4Writer:
         self._video = self._add_video(crf, preset) if self._copy_from is None else self._copied_video()
         if audio is not None:
             assert audio_plan is not None  # __init__ plans the layout of every soundtrack
-            self._add_audio(audio, *audio_plan)
+            self._audio = AacTrack(self._container, audio, *audio_plan, guarded=self._guarded)
 
     def _add_video(self, crf: int, preset: str) -> av.video.stream.VideoStream:
         stream = self._container.add_stream("libx264", rate=self.fps)
@@ -182,14 +150,6 @@ class Mp4Writer:
         self.frames_written += count
         return count
 
-    def _add_audio(self, track: AudioTrack | PushedAudio, rate: int, channels: int) -> None:
-        stream = self._container.add_stream("aac", rate=rate)
-        stream.layout = "mono" if channels == 1 else "stereo"
-        stream.bit_rate = 128_000 * channels
-        self._audio_stream = stream
-        if isinstance(track, AudioTrack):
-            self._audio_blocks = iter_blocks(track.path, track.start, track.duration, rate, channels)
-
     def write_audio(self, samples: np.ndarray, sample_rate: int) -> None:
         """Append samples [n, ch] float32 at sample_rate to a PushedAudio soundtrack, encoded at once.
 
@@ -198,46 +158,14 @@ class Mp4Writer:
         """
         if self._done:
             raise RuntimeError("Mp4Writer is closed")
-        if not self._pushed:
+        if self._audio is None or not self._audio.pushed:
             raise RuntimeError("write_audio needs a writer opened with audio=PushedAudio(...)")
-        stream = self._audio_stream
-        assert stream is not None  # _open() adds it for PushedAudio
-        x = np.asarray(samples, np.float32)
-        x = x[:, None] if x.ndim == 1 else x  # [n, ch]
-        want = stream.layout.nb_channels
-        if x.shape[1] != want:
-            x = np.repeat(x.mean(axis=1, keepdims=True), want, axis=1)  # [n, want]
-        if not len(x):
-            return
-        if sample_rate != self._pushed_rate:
-            self._flush_pushed()
-            self._resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=stream.rate)
-            self._pushed_rate = int(sample_rate)
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x.T), format="fltp", layout=stream.layout.name)
-        frame.sample_rate = self._pushed_rate
-        assert self._resampler is not None  # made above at the first rate (sample rates are > 0)
-        self._encode_audio(self._resampler.resample(frame))
-
-    def _flush_pushed(self) -> None:
-        """Drain the resampler of the previous input rate (its last few samples)."""
-        if self._resampler is not None:
-            self._encode_audio(self._resampler.resample(None))
-            self._resampler = None
-
-    def _encode_audio(self, frames) -> None:
-        """Encode frames at the stream's rate, each stamped with the count of samples before it."""
-        stream = self._audio_stream
-        assert stream is not None  # callers have a soundtrack (pushed, or blocks to pump)
-        for f in frames:
-            f.pts = self._audio_samples
-            f.time_base = Fraction(1, stream.rate)
-            self._guarded(lambda f=f: self._container.mux(stream.encode(f)))
-            self._audio_samples += f.samples
+        self._audio.push(samples, sample_rate)
 
     @property
     def audio_seconds(self) -> float:
         """Seconds of soundtrack encoded so far: it keeps pace with the frames written."""
-        return self._audio_samples / self._audio_stream.rate if self._audio_stream is not None else 0.0
+        return self._audio.seconds if self._audio is not None else 0.0
 
     def write(self, frame: np.ndarray) -> None:
         """Encode one frame [h, w, 3] uint8 (h, w = size) and the soundtrack up to its end time."""
@@ -276,7 +204,8 @@ class Mp4Writer:
             return
         try:
             self._pump_audio(None)
-            self._flush_pushed()
+            if self._audio is not None:
+                self._audio.flush_pushed()
             self._guarded(self._finish)
             os.replace(self._tmp, self.path)
         except BaseException:
@@ -290,8 +219,8 @@ class Mp4Writer:
         if self._done:
             return
         self._done = True
-        if self._audio_blocks is not None:
-            self._audio_blocks.close()  # closes the soundtrack's decoder
+        if self._audio is not None:
+            self._audio.close_source()
         container = getattr(self, "_container", None)
         if container is not None:
             try:
@@ -313,28 +242,16 @@ class Mp4Writer:
             self.abort()
 
     def _finish(self) -> None:
-        if self._audio_stream is not None:
-            self._container.mux(self._audio_stream.encode(None))
+        if self._audio is not None:
+            self._audio.finish()
         if self._copy_from is None:
             self._container.mux(self._video.encode(None))
         self._container.close()
 
     def _pump_audio(self, until: Fraction | None) -> None:
-        """Encode soundtrack blocks until `until` seconds are encoded (None: all), interleaved with the video."""
-        if self._audio_blocks is None:
-            return
-        stream = self._audio_stream
-        assert stream is not None  # _add_audio() made it along with _audio_blocks
-        rate = stream.rate
-        while until is None or self._audio_samples < until * rate:
-            block = next(self._audio_blocks, None)
-            if block is None:
-                self._audio_blocks = None
-                return
-            samples = np.ascontiguousarray(block.samples.T)  # [n, ch] -> planar [ch, n]
-            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=stream.layout.name)
-            frame.sample_rate = rate
-            self._encode_audio([frame])
+        """Encode the soundtrack file up to `until` seconds (None: all): the audio keeps pace with the frames."""
+        if self._audio is not None:
+            self._audio.pump(until)
 
     def _guarded(self, step) -> None:
         """Run an encoding step; FFmpeg's failures (disk full, bad options) become one line for the user."""

@@ -12,7 +12,8 @@ import numpy as np
 from PIL import Image
 
 from livedream.sinks.base import OutputFrame
-from livedream.sinks.mp4 import Mp4Writer, PushedAudio
+from livedream.sinks.mp4 import Mp4Writer
+from livedream.sinks.mp4_audio import PushedAudio
 
 log = logging.getLogger(__name__)
 

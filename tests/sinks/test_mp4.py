@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from livedream.errors import LivedreamError
-from livedream.sinks.mp4 import AudioTrack, Mp4Writer, PushedAudio, exact_rate
+from livedream.sinks.mp4 import Mp4Writer, exact_rate
+from livedream.sinks.mp4_audio import AudioTrack, PushedAudio
 
 STEP_AT = 1.0  # the test soundtrack's amplitude steps from 0.2 to 0.6 here (seconds)
 
