@@ -46,7 +46,8 @@ def live(tmp_path_factory):
     client = f"ldsend{uuid.uuid4().hex[:6]}"
     with contextlib.ExitStack() as stack:
         display, screen = stack.enter_context(h.xvfb())
-        server = stack.enter_context(h.jackd(period=128))  # 2.7 ms JACK periods: the MIDI path's granularity
+        # 2.7 ms JACK periods: the MIDI path's granularity; synchronous, so a busy machine delays events, never drops them
+        server = stack.enter_context(h.jackd(period=128, sync=True))
         sender = h.MidiSender(server, client)
         stack.callback(sender.quit)
         flooder = h.MidiSender(server, f"{client}fl")
