@@ -143,7 +143,7 @@ class Analyzer:
         perc_e, harm_e = self._hpss(mag)
         perc = float(np.sqrt(max(perc_e, 0.0) * self._spec_to_ms))
         harm = float(np.sqrt(max(harm_e, 0.0) * self._spec_to_ms))
-        band_rms, band_on, band_env = self._bands(mag * self._hpss.mask_p)
+        band_on, band_env = self._bands(mag * self._hpss.mask_p)
 
         k = (self._hops - 1) % CHROMA_EVERY
         self._shift_in(self._chroma_buf, hop)
@@ -195,12 +195,12 @@ class Analyzer:
             bar_phase=bar_phase,
             beats_per_bar=self._beats.meter,
             beat_confidence=self._beats.confidence,
-            kick=bool(band_on[0]),
-            snare=bool(band_on[1]),
-            hats=bool(band_on[2]),
-            kick_env=float(band_env[0]),
-            snare_env=float(band_env[1]),
-            hats_env=float(band_env[2]),
+            kick=band_on[0],
+            snare=band_on[1],
+            hats=band_on[2],
+            kick_env=band_env[0],
+            snare_env=band_env[1],
+            hats_env=band_env[2],
             level_env=self._e_level(level),
             onset_env=self._onset_env,
             percussive_env=self._e_perc(self._n_perc(perc)),
