@@ -14,6 +14,7 @@ from livedream.audio.features import AudioFeatures
 from livedream.audio.hpss import CausalHPSS, leading_edge_window
 from livedream.audio.normalize import Envelope, GlobalStats, PeakTracker
 from livedream.audio.onset import AubioOnset, PitchNovelty, TwoPathOnsets, log_filterbank
+from livedream.audio.spectrum import MagnitudeSpectrum
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,8 @@ class Analyzer:
         self.chroma_delay_s = _CHROMA_DELAY_S
 
         self._spec_n = n = p2(SPEC_WIN)
-        self._spec_buf = np.zeros(n, np.float32)  # [spec_n] the newest samples, oldest first
         self._spec_win = leading_edge_window(n, min(p2(SPEC_FALL), n // 2))  # [spec_n]
+        self._spectrum = MagnitudeSpectrum(self._spec_win)
         # one-sided power spectrum -> mean square of the signal (Parseval, for this window)
         self._spec_to_ms = 2.0 / (n * float(np.dot(self._spec_win, self._spec_win)))
         self._mag_to_amp = 2.0 / float(self._spec_win.sum())  # a sine of amplitude A peaks at ~A
@@ -83,13 +84,16 @@ class Analyzer:
         self._beats = BeatTracker(hop_s, self.onset_delay_s)
 
         self._chroma_n = p2(CHROMA_WIN)
-        self._chroma_buf = np.zeros(self._chroma_n, np.float32)  # [chroma_n] newest samples
+        # [max(chroma_n, spec_n)] the newest samples, oldest first; both spectra read their ends of it
+        self._samples = np.zeros(max(self._chroma_n, n), np.float32)
         self._chroma_fn = StreamingChroma(sr, self._chroma_n)
         self._pitch = PitchNovelty(sr, self._chroma_n, self._chroma_fn.mag_to_amp)
         self._chroma = np.zeros(12, np.float32)  # [12] newest chroma (summed peak magnitudes)
         self._bass = np.zeros(12, np.float32)  # [12] newest bass chroma
         self._chroma_prev = np.zeros(12, np.float32)
         self._chroma_change = 0.0
+        self._chroma_norm = np.zeros(12, np.float32)  # [12] the newest chroma over its max (0 until the first)
+        self._bass_norm = np.zeros(12, np.float32)  # [12] the same for the bass chroma
         # the chroma of a sine at -50 dBFS (its peak magnitude; weights ~1 at the pitch class)
         self._chroma_floor = _FLOOR_AMP / self._chroma_fn.mag_to_amp
 
@@ -113,7 +117,8 @@ class Analyzer:
     def feed(self, samples: np.ndarray) -> list[AudioFeatures]:
         """samples [n] float32 mono, any n (0 is fine) -> the features of each hop completed by them."""
         x = np.asarray(samples, dtype=np.float32).reshape(-1)  # [n]
-        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+        if not np.isfinite(x).all():  # rare: only then the copy
+            x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
         out: list[AudioFeatures] = []
         i = 0
         while i < len(x):
@@ -138,23 +143,17 @@ class Analyzer:
         t = self._hops * self.hop_s
         rms = float(np.sqrt(np.dot(hop, hop) / self.hop_size))
 
-        self._shift_in(self._spec_buf, hop)
-        mag = np.abs(np.fft.rfft(self._spec_buf * self._spec_win)).astype(np.float32)  # [spec_n/2+1]
+        self._shift_in(self._samples, hop)
+        mag = self._spectrum(self._samples[-self._spec_n :])  # [spec_n/2+1]
         perc_e, harm_e = self._hpss(mag)
         perc = float(np.sqrt(max(perc_e, 0.0) * self._spec_to_ms))
         harm = float(np.sqrt(max(harm_e, 0.0) * self._spec_to_ms))
         band_on, band_env = self._bands(mag * self._hpss.mask_p)
 
         k = (self._hops - 1) % CHROMA_EVERY
-        self._shift_in(self._chroma_buf, hop)
         pitch = None
         if k == CHROMA_EVERY - 1:
-            self._chroma, self._bass = self._chroma_fn(self._chroma_buf)
-            pitch = self._pitch(self._chroma_fn.mag)
-            a, b = self._chroma, self._chroma_prev
-            den = float(np.linalg.norm(a) * np.linalg.norm(b))
-            self._chroma_change = 1.0 - float(a @ b) / den if den > 0 else 0.0
-            self._chroma_prev = a
+            pitch = self._update_chroma()
 
         onset, extra, odf = self._flux(self._fb @ (mag * self._mag_to_amp), pitch)
         strength = odf
@@ -162,9 +161,6 @@ class Analyzer:
             onset, strength = self._aubio(hop)
             extra = 0.0
         onset_time = max(0.0, t - self.onset_delay_s - extra) if onset else None
-        chroma = self._chroma
-        chroma_norm = chroma / max(float(chroma.max()), self._chroma_floor)  # [12], max 1; ~0 in silence
-        bass = self._bass / max(float(self._bass.max()), self._chroma_floor)  # [12]
 
         low = self._flux.log_spec[: self._low]
         bass_onset = float(np.maximum(low - self._prev_low, 0.0).sum())
@@ -187,7 +183,7 @@ class Analyzer:
             onset_time=onset_time,
             percussive=perc,
             harmonic=harm,
-            chroma=chroma,
+            chroma=self._chroma,
             tempo_bpm=self._beats.tempo_bpm,
             beat=beat,
             beat_phase=beat_phase,
@@ -205,9 +201,25 @@ class Analyzer:
             onset_env=self._onset_env,
             percussive_env=self._e_perc(self._n_perc(perc)),
             harmonic_env=self._e_harm(self._n_harm(harm)),
-            chroma_norm=chroma_norm.astype(np.float32),
-            bass_chroma=bass.astype(np.float32),
+            chroma_norm=self._chroma_norm,
+            bass_chroma=self._bass_norm,
         )
+
+    def _update_chroma(self) -> float:
+        """A new chroma, bass chroma and chord change from the newest chroma_n samples -> its pitch novelty.
+
+        The normalised chromas are made here, once per update, and shared by the hops until the next one
+        (as the raw chroma is): features are frozen, nobody writes into them.
+        """
+        self._chroma, self._bass = a, bass = self._chroma_fn(self._samples[-self._chroma_n :])  # [12] each
+        pitch = self._pitch(self._chroma_fn.mag)
+        b = self._chroma_prev
+        den = float(np.sqrt(a.dot(a)) * np.sqrt(b.dot(b)))  # as np.linalg.norm(a) * np.linalg.norm(b)
+        self._chroma_change = 1.0 - float(a @ b) / den if den > 0 else 0.0
+        self._chroma_prev = a
+        self._chroma_norm = a / max(float(a.max()), self._chroma_floor)  # [12], max 1; ~0 in silence
+        self._bass_norm = bass / max(float(bass.max()), self._chroma_floor)  # [12]
+        return pitch
 
 
 def global_stats(

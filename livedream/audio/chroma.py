@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from livedream.audio.hpss import leading_edge_window
+from livedream.audio.spectrum import MagnitudeSpectrum
 
 # Tuned on the shared eval clips (bench/README-analysis.md): 60 Hz - 2 kHz keeps the fundamentals of
 # bass to melody and drops most upper harmonics, which otherwise smear energy onto fifths and thirds.
@@ -57,6 +58,7 @@ class StreamingChroma:
         self.n_fft = n_fft
         self.window = leading_edge_window(n_fft, n_fft // CHROMA_FALL)  # [n_fft]
         self.mag_to_amp = 2.0 / float(self.window.sum())  # a sine of amplitude A peaks at ~A
+        self._spectrum = MagnitudeSpectrum(self.window)
         self.mag = np.zeros(n_fft // 2 + 1, np.float32)  # [bins] the newest magnitude spectrum (for pitch novelty)
         weights = chroma_weights(sample_rate, n_fft)  # [12, bins]
         bass_weights = chroma_weights(sample_rate, n_fft, BASS_FMIN, BASS_FMAX)  # [12, bins]
@@ -71,7 +73,7 @@ class StreamingChroma:
 
     def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """frame [n_fft] newest samples -> (chroma, bass chroma), each [12] (summed peak magnitudes)."""
-        mag = np.abs(np.fft.rfft(frame * self.window)).astype(np.float32)  # [bins]
+        mag = self._spectrum(frame)  # [bins]
         self.mag = mag
         m = mag[self.lo : self.hi]  # [used bins + margins]
         local = np.convolve(m, self.kernel, mode="same")
