@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from livedream.audio.analyzer import ANALYSIS_RATE, ONSET_METHODS, Analyzer, global_stats
 from livedream.audio.encode import write_audio
+from livedream.audio.features import AudioFeatures
 from livedream.audio.normalize import GlobalStats
 from livedream.audio.report import analyze_file
 from livedream.errors import LivedreamError
@@ -193,3 +196,15 @@ def test_a_held_pure_chord_gives_one_onset_and_clicks_over_it_all_count(gain):
     mixed = [f.onset_time for f in Analyzer().feed(held + click_track(times, 4)) if f.onset]
     hits = [t for t in times if any(abs(o - t) < 0.05 for o in mixed)]
     assert len(hits) >= len(times) - 1 and len(mixed) <= len(times) + 1  # + the chord's own entry at 0
+
+
+def test_features_carry_every_field():
+    """The analyzer builds its features with AudioFeatures.from_fields, which checks nothing: every field, typed."""
+    _, feats = run(np.concatenate([click_track([0.2, 0.5], 0.8), chord((60, 64, 67), 0.5)]))
+    names = [f.name for f in dataclasses.fields(AudioFeatures)]
+    for f in feats:
+        assert list(vars(f)) == names
+        assert all(type(getattr(f, b)) is bool for b in ("onset", "beat", "downbeat", "kick", "snare", "hats"))
+        assert f.chroma_norm.shape == f.bass_chroma.shape == (12,) and f.chroma_norm.dtype == np.float32
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        feats[0].rms = 1.0  # type: ignore[misc]
