@@ -6,6 +6,7 @@ import logging
 import os
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from livedream.audio.bands import DrumBands
 from livedream.audio.beats import BeatTracker
@@ -36,6 +37,7 @@ _AUBIO_DELAY_S = 0.028
 _CHROMA_DELAY_S = 0.085
 _FLOOR_AMP = 10 ** (-50 / 20)  # -50 dBFS: below this a signal is treated as near-silence by the normalisers
 _HALF_LIFE_S = 8.0  # how fast the adaptive peaks forget a loud passage
+MAX_BATCH = 16  # hops whose spectra are taken together (one feed call's, at most this many: bounded memory)
 
 
 class Analyzer:
@@ -116,46 +118,76 @@ class Analyzer:
 
     def feed(self, samples: np.ndarray) -> list[AudioFeatures]:
         """samples [n] float32 mono, any n (0 is fine) -> the features of each hop completed by them."""
-        x = np.asarray(samples, dtype=np.float32).reshape(-1)  # [n]
+        x = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)  # [n]
         if not np.isfinite(x).all():  # rare: only then the copy
             x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+        hops = self._complete_hops(x)  # [k, hop_size]
         out: list[AudioFeatures] = []
-        i = 0
-        while i < len(x):
-            take = min(self.hop_size - self._fill, len(x) - i)
-            self._buf[self._fill : self._fill + take] = x[i : i + take]
-            self._fill += take
-            i += take
-            if self._fill == self.hop_size:
-                self._fill = 0
-                out.append(self._process(self._buf))
+        for i in range(0, len(hops), MAX_BATCH):
+            out.extend(self._process(hops[i : i + MAX_BATCH]))
         if out:
             self.latest = out[-1]
         return out
 
-    def _shift_in(self, buf: np.ndarray, hop: np.ndarray) -> None:
-        buf[: -len(hop)] = buf[len(hop) :]
-        buf[-len(hop) :] = hop
+    def _complete_hops(self, x: np.ndarray) -> np.ndarray:
+        """x [n] -> [k, hop_size] the hops it completes (the first with the samples left from the last call)."""
+        h, fill = self.hop_size, self._fill
+        if fill + len(x) < h:
+            self._buf[fill : fill + len(x)] = x
+            self._fill += len(x)
+            return np.zeros((0, h), np.float32)
+        data = np.concatenate([self._buf[:fill], x]) if fill else x  # [fill + n]
+        k = len(data) // h
+        self._fill = len(data) - k * h
+        self._buf[: self._fill] = data[k * h :]
+        return data[: k * h].reshape(k, h)
 
-    def _process(self, hop: np.ndarray) -> AudioFeatures:
-        """hop [hop_size] float32 -> the features known at its end."""
+    def _frames(self, samples: np.ndarray, past: int, n: int) -> np.ndarray:
+        """samples [past + k * hop] -> [k, n] views: the n samples up to the end of each of the k new hops."""
+        return sliding_window_view(samples, n)[past - n + self.hop_size :: self.hop_size]
+
+    def _process(self, hops: np.ndarray) -> list[AudioFeatures]:
+        """hops [k, hop_size] -> the features known at the end of each.
+
+        The spectra, the HPSS and the drum bands' energies of all k hops are taken together (numpy's per-call
+        overhead is most of the cost at this hop size); the rest goes hop by hop, as its state needs.
+        """
+        past = len(self._samples)
+        samples = np.concatenate([self._samples, hops.reshape(-1)])  # [past + k * hop] oldest first
+        self._samples = samples[-past:]
+        mags = self._spectrum(self._frames(samples, past, self._spec_n))  # [k, spec_n/2+1]
+        perc_e, harm_e, mask_p = self._hpss(mags)
+        band_e = self._bands.energies(mags * mask_p)  # [k][3]
+        amps = mags * self._mag_to_amp  # [k, spec_n/2+1]
+        chroma_frames = self._frames(samples, past, self._chroma_n)  # [k, chroma_n]
+        return [
+            self._hop(hops[j], perc_e[j], harm_e[j], band_e[j], amps[j], chroma_frames[j]) for j in range(len(hops))
+        ]
+
+    def _hop(
+        self,
+        hop: np.ndarray,
+        perc_e: float,
+        harm_e: float,
+        band_e: list[float],
+        amp: np.ndarray,
+        chroma_frame: np.ndarray,
+    ) -> AudioFeatures:
+        """One hop's features from its spectral parts: hop [hop_size] samples, amp [spec_n/2+1] its spectrum in
+        amplitude units, chroma_frame [chroma_n] the samples up to its end."""
         self._hops += 1
         t = self._hops * self.hop_s
         rms = float(np.sqrt(np.dot(hop, hop) / self.hop_size))
-
-        self._shift_in(self._samples, hop)
-        mag = self._spectrum(self._samples[-self._spec_n :])  # [spec_n/2+1]
-        perc_e, harm_e = self._hpss(mag)
         perc = float(np.sqrt(max(perc_e, 0.0) * self._spec_to_ms))
         harm = float(np.sqrt(max(harm_e, 0.0) * self._spec_to_ms))
-        band_on, band_env = self._bands(mag * self._hpss.mask_p)
+        band_on, band_env = self._bands(band_e)
 
         k = (self._hops - 1) % CHROMA_EVERY
         pitch = None
         if k == CHROMA_EVERY - 1:
-            pitch = self._update_chroma()
+            pitch = self._update_chroma(chroma_frame)
 
-        onset, extra, odf = self._flux(self._fb @ (mag * self._mag_to_amp), pitch)
+        onset, extra, odf = self._flux(self._fb @ amp, pitch)
         strength = odf
         if self._aubio is not None:
             onset, strength = self._aubio(hop)
@@ -207,13 +239,13 @@ class Analyzer:
             }
         )
 
-    def _update_chroma(self) -> float:
-        """A new chroma, bass chroma and chord change from the newest chroma_n samples -> its pitch novelty.
+    def _update_chroma(self, frame: np.ndarray) -> float:
+        """A new chroma, bass chroma and chord change from frame [chroma_n], the newest samples -> pitch novelty.
 
         The normalised chromas are made here, once per update, and shared by the hops until the next one
         (as the raw chroma is): features are frozen, nobody writes into them.
         """
-        self._chroma, self._bass = a, bass = self._chroma_fn(self._samples[-self._chroma_n :])  # [12] each
+        self._chroma, self._bass = a, bass = self._chroma_fn(frame)  # [12] each
         pitch = self._pitch(self._chroma_fn.mag)
         b = self._chroma_prev
         den = float(np.sqrt(a.dot(a)) * np.sqrt(b.dot(b)))  # as np.linalg.norm(a) * np.linalg.norm(b)

@@ -53,7 +53,6 @@ class DrumBands:
         idx = [np.flatnonzero(m) for m in self.masks]
         self.spans = [(int(i[0]), int(i[-1]) + 1) if len(i) else (0, 0) for i in idx]  # each band's bins, contiguous
         # a band's energy is a difference of the cumulative sum at its two ends (index 0 of the sum is 0)
-        self._cs = np.zeros(n_fft // 2 + 2)  # [bins + 1] that sum, cs[0] stays 0
         self._ends = np.array([b for _, b in self.spans] + [a for a, _ in self.spans])  # [6] his, then los
         self.spec_to_ms = spec_to_ms
         self.hop_s = hop_s
@@ -76,9 +75,18 @@ class DrumBands:
         self.flux = [0.0] * 3
         self.rms = [0.0] * 3  # the newest band RMS values
 
-    def __call__(self, perc_mag: np.ndarray) -> tuple[list[bool], list[float]]:
-        """perc_mag [bins] -> (onset [3] bools, env [3] 0..1 at float32 precision), in DRUM_BANDS order."""
-        energy = self._energies(perc_mag)
+    def energies(self, perc_mags: np.ndarray) -> list[list[float]]:
+        """perc_mags [k, bins] percussive magnitude spectra -> [k][3] each band's energy (sum of squares).
+
+        All the hops of a feed call at once, from one cumulative sum along each row (numpy calls are the cost).
+        """
+        cs = np.zeros((len(perc_mags), perc_mags.shape[1] + 1))  # [k, bins + 1], column 0 stays 0
+        np.cumsum(np.square(perc_mags, dtype=np.float64), axis=1, out=cs[:, 1:])
+        return [[max(hi - lo, 0.0) for hi, lo in zip(e[:3], e[3:], strict=True)] for e in cs[:, self._ends].tolist()]
+
+    def __call__(self, energy: list[float]) -> tuple[list[bool], list[float]]:
+        """energy [3] of the newest hop (from energies) -> (onset [3] bools, env [3] 0..1 at float32 precision),
+        in DRUM_BANDS order."""
         own = self._own(energy)
         pos = self.pos
         self.pos = (pos + 1) % self.mean_n
@@ -107,13 +115,6 @@ class DrumBands:
             self.env_l[b] = x if x > env else a * env + (1.0 - a) * x
             self.flux[b], self.rms[b] = flux, rms
         return onset, np.array(self.env_l, np.float32).tolist()
-
-    def _energies(self, perc_mag: np.ndarray) -> list[float]:
-        """perc_mag [bins] -> [3] each band's energy (sum of squared magnitudes), from one cumulative sum."""
-        cs = self._cs
-        np.cumsum(np.square(perc_mag, dtype=np.float64), out=cs[1:])  # [bins + 1]
-        ends = cs[self._ends].tolist()  # [6]
-        return [max(hi - lo, 0.0) for hi, lo in zip(ends[:3], ends[3:], strict=True)]
 
     def _own(self, energy: list[float]) -> tuple[bool, bool, bool]:
         """Whether each band's energy beats the bands it is confused with (kick: snare, snare: both, hats: snare)."""
