@@ -6,7 +6,6 @@ import logging
 import os
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from livedream.audio.bands import DrumBands
 from livedream.audio.beats import BeatTracker
@@ -15,7 +14,7 @@ from livedream.audio.features import AudioFeatures
 from livedream.audio.hpss import CausalHPSS, leading_edge_window
 from livedream.audio.normalize import Envelope, GlobalStats, PeakTracker
 from livedream.audio.onset import AubioOnset, PitchNovelty, TwoPathOnsets, log_filterbank
-from livedream.audio.spectrum import MagnitudeSpectrum
+from livedream.audio.spectrum import MagnitudeSpectrum, strided_view
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -142,9 +141,12 @@ class Analyzer:
         self._buf[: self._fill] = data[k * h :]
         return data[: k * h].reshape(k, h)
 
-    def _frames(self, samples: np.ndarray, past: int, n: int) -> np.ndarray:
-        """samples [past + k * hop] -> [k, n] views: the n samples up to the end of each of the k new hops."""
-        return sliding_window_view(samples, n)[past - n + self.hop_size :: self.hop_size]
+    def _frames(self, samples: np.ndarray, past: int, n: int, first: int = 0, every: int = 1) -> np.ndarray:
+        """samples [past + k * hop] -> [m, n] a view: the n samples up to the end of new hops first,
+        first + every, ... (m of them)."""
+        h = self.hop_size
+        m = len(range(first, (len(samples) - past) // h, every))
+        return strided_view(samples, (m, n), (every * h, 1), past - n + (first + 1) * h)
 
     def _process(self, hops: np.ndarray) -> list[AudioFeatures]:
         """hops [k, hop_size] -> the features known at the end of each.
@@ -159,10 +161,13 @@ class Analyzer:
         perc_e, harm_e, mask_p = self._hpss(mags)
         band_e = self._bands.energies(mags * mask_p)  # [k][3]
         amps = mags * self._mag_to_amp  # [k, spec_n/2+1]
-        chroma_frames = self._frames(samples, past, self._chroma_n)  # [k, chroma_n]
-        return [
-            self._hop(hops[j], perc_e[j], harm_e[j], band_e[j], amps[j], chroma_frames[j]) for j in range(len(hops))
-        ]
+        first = -(self._hops + 1) % CHROMA_EVERY  # the first of these hops with a chroma update (every CHROMA_EVERY)
+        chroma = [None] * len(hops)
+        if first < len(hops):
+            chroma[first::CHROMA_EVERY] = self._chroma_fn.spectra(
+                self._frames(samples, past, self._chroma_n, first, CHROMA_EVERY)
+            )  # [m, chroma_n/2+1]
+        return [self._hop(hops[j], perc_e[j], harm_e[j], band_e[j], amps[j], chroma[j]) for j in range(len(hops))]
 
     def _hop(
         self,
@@ -171,10 +176,10 @@ class Analyzer:
         harm_e: float,
         band_e: list[float],
         amp: np.ndarray,
-        chroma_frame: np.ndarray,
+        chroma_mag: np.ndarray | None,
     ) -> AudioFeatures:
         """One hop's features from its spectral parts: hop [hop_size] samples, amp [spec_n/2+1] its spectrum in
-        amplitude units, chroma_frame [chroma_n] the samples up to its end."""
+        amplitude units, chroma_mag [chroma_n/2+1] the chroma spectrum up to its end on the hops that update it."""
         self._hops += 1
         t = self._hops * self.hop_s
         rms = float(np.sqrt(np.dot(hop, hop) / self.hop_size))
@@ -182,10 +187,7 @@ class Analyzer:
         harm = float(np.sqrt(max(harm_e, 0.0) * self._spec_to_ms))
         band_on, band_env = self._bands(band_e)
 
-        k = (self._hops - 1) % CHROMA_EVERY
-        pitch = None
-        if k == CHROMA_EVERY - 1:
-            pitch = self._update_chroma(chroma_frame)
+        pitch = None if chroma_mag is None else self._update_chroma(chroma_mag)
 
         onset, extra, odf = self._flux(self._fb @ amp, pitch)
         strength = odf
@@ -239,13 +241,14 @@ class Analyzer:
             }
         )
 
-    def _update_chroma(self, frame: np.ndarray) -> float:
-        """A new chroma, bass chroma and chord change from frame [chroma_n], the newest samples -> pitch novelty.
+    def _update_chroma(self, mag: np.ndarray) -> float:
+        """A new chroma, bass chroma and chord change from mag [chroma_n/2+1], the newest chroma spectrum -> its
+        pitch novelty.
 
         The normalised chromas are made here, once per update, and shared by the hops until the next one
         (as the raw chroma is): features are frozen, nobody writes into them.
         """
-        self._chroma, self._bass = a, bass = self._chroma_fn(frame)  # [12] each
+        self._chroma, self._bass = a, bass = self._chroma_fn(mag)  # [12] each
         pitch = self._pitch(self._chroma_fn.mag)
         b = self._chroma_prev
         den = float(np.sqrt(a.dot(a)) * np.sqrt(b.dot(b)))  # as np.linalg.norm(a) * np.linalg.norm(b)

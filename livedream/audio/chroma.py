@@ -71,9 +71,13 @@ class StreamingChroma:
         self.bass_weights = np.ascontiguousarray(bass_weights[:, self.lo + 1 : self.hi - 1])  # [12, used bins]
         self.kernel = np.ones(LOCAL_BINS, np.float32) / LOCAL_BINS
 
-    def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """frame [n_fft] newest samples -> (chroma, bass chroma), each [12] (summed peak magnitudes)."""
-        mag = self._spectrum(frame)  # [bins]
+    def spectra(self, frames: np.ndarray) -> np.ndarray:
+        """frames [..., n_fft] samples -> [..., bins] their magnitude spectra (several in one call: cheaper)."""
+        return self._spectrum(frames)
+
+    def __call__(self, mag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """mag [bins] the newest spectrum (from spectra) -> (chroma, bass chroma), each [12] (summed peak
+        magnitudes)."""
         self.mag = mag
         m = mag[self.lo : self.hi]  # [used bins + margins]
         local = np.convolve(m, self.kernel, mode="same")

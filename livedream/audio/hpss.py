@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+
+from livedream.audio.spectrum import strided_view
 
 
 def leading_edge_window(n: int, fall: int) -> np.ndarray:
@@ -78,13 +79,13 @@ class CausalHPSS:
         t, f = self.time_frames, self.freq_bins
         frames = np.concatenate([self.past, mags])  # [T - 1 + k, bins] oldest first
         self.past = frames[k:]
-        windows = sliding_window_view(frames, t, axis=0).transpose(2, 0, 1)  # [T, k, bins] frame j's last T
+        windows = strided_view(frames, (t, k, n), (n, n, 1))  # [T, k, bins]: [:, j] frame j and the T - 1 before
         r = self.reach
         pad = np.empty((k, n + 2 * r), np.float32)  # [k, bins + 2 reach] each spectrum, edge-padded
         pad[:, r : r + n] = mags
         pad[:, :r] = mags[:, :1]
         pad[:, r + n :] = mags[:, -1:]
-        taps = sliding_window_view(pad, n, axis=1)[:, :: self.dilation].transpose(1, 0, 2)  # [K, k, bins]
+        taps = strided_view(pad, (f, k, n), (self.dilation, n + 2 * r, 1))  # [K, k, bins]: tap i of bin b at b + i dil
         if t != f:
             return np.concatenate([_median(windows), _median(taps)], axis=1)
         work = np.empty((f, k, 2 * n), np.float32)  # [K, k, 2 * bins]
