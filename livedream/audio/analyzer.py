@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 
 import numpy as np
@@ -183,8 +184,8 @@ class Analyzer:
         self._hops += 1
         t = self._hops * self.hop_s
         rms = float(np.sqrt(np.dot(hop, hop) / self.hop_size))
-        perc = float(np.sqrt(max(perc_e, 0.0) * self._spec_to_ms))
-        harm = float(np.sqrt(max(harm_e, 0.0) * self._spec_to_ms))
+        perc = math.sqrt(max(perc_e, 0.0) * self._spec_to_ms)  # float64, correctly rounded: as np.sqrt
+        harm = math.sqrt(max(harm_e, 0.0) * self._spec_to_ms)
         band_on, band_env = self._bands(band_e)
 
         pitch = None if chroma_mag is None else self._update_chroma(chroma_mag)

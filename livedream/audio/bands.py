@@ -91,28 +91,29 @@ class DrumBands:
         pos = self.pos
         self.pos = (pos + 1) % self.mean_n
         resum = self.pos == 0  # the ring wrapped: its sum afresh, no drift from the running sum
-        a = self.release
+        a, to_ms, mean_n, decay, hop_s = self.release, self.spec_to_ms, self.mean_n, self.peak_decay, self.hop_s
+        sums, since_l, pending, peaks, envs = self.recent_sum_l, self.since_l, self.pending_l, self.peak_l, self.env_l
         onset = [False] * 3
         for b, e in enumerate(energy):
-            rms = math.sqrt(e * self.spec_to_ms)  # the band's share of the signal's RMS
+            rms = math.sqrt(e * to_ms)  # the band's share of the signal's RMS
             level = math.log1p(BAND_LOG_LAMBDA * math.sqrt(e) * self.level_scale_l[b])
             lag = self.prev_l[b]
             flux = max(level - max(lag[:-1]), 0.0)  # over two hops or more
             lag.pop(0)
             lag.append(level)
-            recent, total = self.recent_l[b], self.recent_sum_l[b]
-            thr = self.delta_l[b] + BAND_MEAN * max(total, 0.0) / self.mean_n
+            recent, total = self.recent_l[b], sums[b]
+            thr = self.delta_l[b] + BAND_MEAN * max(total, 0.0) / mean_n
             total = total + flux - recent[pos]
             recent[pos] = flux
-            self.recent_sum_l[b] = sum(recent) if resum else total
-            since = self.since_l[b] + 1
-            candidate = flux > thr and since * self.hop_s >= BAND_MIN_IOI_S
-            onset[b] = self.pending_l[b] and own[b]
-            self.pending_l[b] = candidate
-            self.since_l[b] = 0 if candidate else since
-            peak = self.peak_l[b] = max(rms, self.peak_l[b] * self.peak_decay, _FLOOR_AMP)
-            x, env = min(rms / peak, 1.0), self.env_l[b]
-            self.env_l[b] = x if x > env else a * env + (1.0 - a) * x
+            sums[b] = sum(recent) if resum else total
+            since = since_l[b] + 1
+            candidate = flux > thr and since * hop_s >= BAND_MIN_IOI_S
+            onset[b] = pending[b] and own[b]
+            pending[b] = candidate
+            since_l[b] = 0 if candidate else since
+            peak = peaks[b] = max(rms, peaks[b] * decay, _FLOOR_AMP)
+            x, env = min(rms / peak, 1.0), envs[b]
+            envs[b] = x if x > env else a * env + (1.0 - a) * x
             self.flux[b], self.rms[b] = flux, rms
         return onset, np.array(self.env_l, np.float32).tolist()
 
