@@ -81,6 +81,8 @@ class StreamingChroma:
         self.mag = mag
         m = mag[self.lo : self.hi]  # [used bins + margins]
         local = np.convolve(m, self.kernel, mode="same")
-        inner = (m[1:-1] >= m[:-2]) & (m[1:-1] >= m[2:]) & (m[1:-1] > PEAK_OVER_LOCAL * local[1:-1])
-        peaks = m[1:-1] * inner  # [used bins]
+        c = m[1:-1]  # [used bins]
+        inner = c >= np.maximum(m[:-2], m[2:])  # a local maximum (no NaN here: as c >= left and c >= right)
+        inner &= c > PEAK_OVER_LOCAL * local[1:-1]  # that stands out of its surroundings
+        peaks = c * inner  # [used bins]
         return self.weights @ peaks, self.bass_weights @ peaks
