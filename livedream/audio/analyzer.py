@@ -94,9 +94,8 @@ class Analyzer:
         self._bass = np.zeros(12, np.float32)  # [12] newest bass chroma
         self._chroma_prev = np.zeros(12, np.float32)
         self._chroma_change = 0.0
-        self._chroma_norm: np.ndarray = np.zeros(
-            12, np.float32
-        )  # [12] the newest chroma over its max (0 until the first)
+        # [12] the newest chroma over its max (0 until the first)
+        self._chroma_norm: np.ndarray = np.zeros(12, np.float32)
         self._bass_norm: np.ndarray = np.zeros(12, np.float32)  # [12] the same for the bass chroma
         # the chroma of a sine at -50 dBFS (its peak magnitude; weights ~1 at the pitch class)
         self._chroma_floor = _FLOOR_AMP / self._chroma_fn.mag_to_amp
