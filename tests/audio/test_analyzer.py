@@ -208,3 +208,17 @@ def test_features_carry_every_field():
         assert f.chroma_norm.shape == f.bass_chroma.shape == (12,) and f.chroma_norm.dtype == np.float32
     with pytest.raises(dataclasses.FrozenInstanceError):
         feats[0].rms = 1.0  # type: ignore[misc]
+
+
+def test_hops_fed_together_equal_hops_fed_one_by_one():
+    """The spectral front end takes all the hops of a feed call at once: the very same numbers as hop by hop."""
+    x = np.concatenate([click_track([0.1, 0.45, 0.8], 1.2), chord((57, 60, 64), 1.2)])
+    one = Analyzer()
+    by_hop = [f for i in range(0, len(x), one.hop_size) for f in one.feed(x[i : i + one.hop_size])]
+    together = Analyzer().feed(x)  # batches of at most MAX_BATCH hops
+    assert len(by_hop) == len(together) == len(x) // one.hop_size
+    for a, b in zip(by_hop, together, strict=True):
+        for name in vars(a):
+            va, vb = getattr(a, name), getattr(b, name)
+            assert np.array_equal(va, vb) if isinstance(va, np.ndarray) else va == vb, name
+    assert any(f.onset for f in together) and max(f.harmonic for f in together) > 0
