@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 
 import numpy as np
@@ -14,6 +15,7 @@ from livedream.audio.features import AudioFeatures
 from livedream.audio.hpss import CausalHPSS, leading_edge_window
 from livedream.audio.normalize import Envelope, GlobalStats, PeakTracker
 from livedream.audio.onset import AubioOnset, PitchNovelty, TwoPathOnsets, log_filterbank
+from livedream.audio.spectrum import MagnitudeSpectrum, strided_view
 from livedream.errors import LivedreamError
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ _AUBIO_DELAY_S = 0.028
 _CHROMA_DELAY_S = 0.085
 _FLOOR_AMP = 10 ** (-50 / 20)  # -50 dBFS: below this a signal is treated as near-silence by the normalisers
 _HALF_LIFE_S = 8.0  # how fast the adaptive peaks forget a loud passage
+MAX_BATCH = 16  # hops whose spectra are taken together (one feed call's, at most this many: bounded memory)
 
 
 class Analyzer:
@@ -66,8 +69,8 @@ class Analyzer:
         self.chroma_delay_s = _CHROMA_DELAY_S
 
         self._spec_n = n = p2(SPEC_WIN)
-        self._spec_buf = np.zeros(n, np.float32)  # [spec_n] the newest samples, oldest first
         self._spec_win = leading_edge_window(n, min(p2(SPEC_FALL), n // 2))  # [spec_n]
+        self._spectrum = MagnitudeSpectrum(self._spec_win)
         # one-sided power spectrum -> mean square of the signal (Parseval, for this window)
         self._spec_to_ms = 2.0 / (n * float(np.dot(self._spec_win, self._spec_win)))
         self._mag_to_amp = 2.0 / float(self._spec_win.sum())  # a sine of amplitude A peaks at ~A
@@ -83,13 +86,17 @@ class Analyzer:
         self._beats = BeatTracker(hop_s, self.onset_delay_s)
 
         self._chroma_n = p2(CHROMA_WIN)
-        self._chroma_buf = np.zeros(self._chroma_n, np.float32)  # [chroma_n] newest samples
+        # [max(chroma_n, spec_n)] the newest samples, oldest first; both spectra read their ends of it
+        self._samples = np.zeros(max(self._chroma_n, n), np.float32)
         self._chroma_fn = StreamingChroma(sr, self._chroma_n)
         self._pitch = PitchNovelty(sr, self._chroma_n, self._chroma_fn.mag_to_amp)
         self._chroma = np.zeros(12, np.float32)  # [12] newest chroma (summed peak magnitudes)
         self._bass = np.zeros(12, np.float32)  # [12] newest bass chroma
         self._chroma_prev = np.zeros(12, np.float32)
         self._chroma_change = 0.0
+        # [12] the newest chroma over its max (0 until the first)
+        self._chroma_norm: np.ndarray = np.zeros(12, np.float32)
+        self._bass_norm: np.ndarray = np.zeros(12, np.float32)  # [12] the same for the bass chroma
         # the chroma of a sine at -50 dBFS (its peak magnitude; weights ~1 at the pitch class)
         self._chroma_floor = _FLOOR_AMP / self._chroma_fn.mag_to_amp
 
@@ -112,59 +119,84 @@ class Analyzer:
 
     def feed(self, samples: np.ndarray) -> list[AudioFeatures]:
         """samples [n] float32 mono, any n (0 is fine) -> the features of each hop completed by them."""
-        x = np.asarray(samples, dtype=np.float32).reshape(-1)  # [n]
-        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+        x = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)  # [n]
+        if not np.isfinite(x).all():  # rare: only then the copy
+            x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+        hops = self._complete_hops(x)  # [k, hop_size]
         out: list[AudioFeatures] = []
-        i = 0
-        while i < len(x):
-            take = min(self.hop_size - self._fill, len(x) - i)
-            self._buf[self._fill : self._fill + take] = x[i : i + take]
-            self._fill += take
-            i += take
-            if self._fill == self.hop_size:
-                self._fill = 0
-                out.append(self._process(self._buf))
+        for i in range(0, len(hops), MAX_BATCH):
+            out.extend(self._process(hops[i : i + MAX_BATCH]))
         if out:
             self.latest = out[-1]
         return out
 
-    def _shift_in(self, buf: np.ndarray, hop: np.ndarray) -> None:
-        buf[: -len(hop)] = buf[len(hop) :]
-        buf[-len(hop) :] = hop
+    def _complete_hops(self, x: np.ndarray) -> np.ndarray:
+        """x [n] -> [k, hop_size] the hops it completes (the first with the samples left from the last call)."""
+        h, fill = self.hop_size, self._fill
+        if fill + len(x) < h:
+            self._buf[fill : fill + len(x)] = x
+            self._fill += len(x)
+            return np.zeros((0, h), np.float32)
+        data = np.concatenate([self._buf[:fill], x]) if fill else x  # [fill + n]
+        k = len(data) // h
+        self._fill = len(data) - k * h
+        self._buf[: self._fill] = data[k * h :]
+        return data[: k * h].reshape(k, h)
 
-    def _process(self, hop: np.ndarray) -> AudioFeatures:
-        """hop [hop_size] float32 -> the features known at its end."""
+    def _frames(self, samples: np.ndarray, past: int, n: int, first: int = 0, every: int = 1) -> np.ndarray:
+        """samples [past + k * hop] -> [m, n] a view: the n samples up to the end of new hops first,
+        first + every, ... (m of them)."""
+        h = self.hop_size
+        m = len(range(first, (len(samples) - past) // h, every))
+        return strided_view(samples, (m, n), (every * h, 1), past - n + (first + 1) * h)
+
+    def _process(self, hops: np.ndarray) -> list[AudioFeatures]:
+        """hops [k, hop_size] -> the features known at the end of each.
+
+        The spectra, the HPSS and the drum bands' energies of all k hops are taken together (numpy's per-call
+        overhead is most of the cost at this hop size); the rest goes hop by hop, as its state needs.
+        """
+        past = len(self._samples)
+        samples = np.concatenate([self._samples, hops.reshape(-1)])  # [past + k * hop] oldest first
+        self._samples = samples[-past:]
+        mags = self._spectrum(self._frames(samples, past, self._spec_n))  # [k, spec_n/2+1]
+        perc_e, harm_e, mask_p = self._hpss(mags)
+        band_e = self._bands.energies(mags * mask_p)  # [k][3]
+        amps = mags * self._mag_to_amp  # [k, spec_n/2+1]
+        first = -(self._hops + 1) % CHROMA_EVERY  # the first of these hops with a chroma update (every CHROMA_EVERY)
+        chroma = [None] * len(hops)
+        if first < len(hops):
+            chroma[first::CHROMA_EVERY] = self._chroma_fn.spectra(
+                self._frames(samples, past, self._chroma_n, first, CHROMA_EVERY)
+            )  # [m, chroma_n/2+1]
+        return [self._hop(hops[j], perc_e[j], harm_e[j], band_e[j], amps[j], chroma[j]) for j in range(len(hops))]
+
+    def _hop(
+        self,
+        hop: np.ndarray,
+        perc_e: float,
+        harm_e: float,
+        band_e: list[float],
+        amp: np.ndarray,
+        chroma_mag: np.ndarray | None,
+    ) -> AudioFeatures:
+        """One hop's features from its spectral parts: hop [hop_size] samples, amp [spec_n/2+1] its spectrum in
+        amplitude units, chroma_mag [chroma_n/2+1] the chroma spectrum up to its end on the hops that update it."""
         self._hops += 1
         t = self._hops * self.hop_s
         rms = float(np.sqrt(np.dot(hop, hop) / self.hop_size))
+        perc = math.sqrt(max(perc_e, 0.0) * self._spec_to_ms)  # float64, correctly rounded: as np.sqrt
+        harm = math.sqrt(max(harm_e, 0.0) * self._spec_to_ms)
+        band_on, band_env = self._bands(band_e)
 
-        self._shift_in(self._spec_buf, hop)
-        mag = np.abs(np.fft.rfft(self._spec_buf * self._spec_win)).astype(np.float32)  # [spec_n/2+1]
-        perc_e, harm_e = self._hpss(mag)
-        perc = float(np.sqrt(max(perc_e, 0.0) * self._spec_to_ms))
-        harm = float(np.sqrt(max(harm_e, 0.0) * self._spec_to_ms))
-        band_rms, band_on, band_env = self._bands(mag * self._hpss.mask_p)
+        pitch = None if chroma_mag is None else self._update_chroma(chroma_mag)
 
-        k = (self._hops - 1) % CHROMA_EVERY
-        self._shift_in(self._chroma_buf, hop)
-        pitch = None
-        if k == CHROMA_EVERY - 1:
-            self._chroma, self._bass = self._chroma_fn(self._chroma_buf)
-            pitch = self._pitch(self._chroma_fn.mag)
-            a, b = self._chroma, self._chroma_prev
-            den = float(np.linalg.norm(a) * np.linalg.norm(b))
-            self._chroma_change = 1.0 - float(a @ b) / den if den > 0 else 0.0
-            self._chroma_prev = a
-
-        onset, extra, odf = self._flux(self._fb @ (mag * self._mag_to_amp), pitch)
+        onset, extra, odf = self._flux(self._fb @ amp, pitch)
         strength = odf
         if self._aubio is not None:
             onset, strength = self._aubio(hop)
             extra = 0.0
         onset_time = max(0.0, t - self.onset_delay_s - extra) if onset else None
-        chroma = self._chroma
-        chroma_norm = chroma / max(float(chroma.max()), self._chroma_floor)  # [12], max 1; ~0 in silence
-        bass = self._bass / max(float(self._bass.max()), self._chroma_floor)  # [12]
 
         low = self._flux.log_spec[: self._low]
         bass_onset = float(np.maximum(low - self._prev_low, 0.0).sum())
@@ -179,35 +211,54 @@ class Analyzer:
         if onset:
             self._onset_env = max(self._onset_env, 0.5 + 0.5 * onset_ratio)
 
-        return AudioFeatures(
-            time=t,
-            rms=rms,
-            onset_strength=strength,
-            onset=onset,
-            onset_time=onset_time,
-            percussive=perc,
-            harmonic=harm,
-            chroma=chroma,
-            tempo_bpm=self._beats.tempo_bpm,
-            beat=beat,
-            beat_phase=beat_phase,
-            downbeat=downbeat,
-            bar_phase=bar_phase,
-            beats_per_bar=self._beats.meter,
-            beat_confidence=self._beats.confidence,
-            kick=bool(band_on[0]),
-            snare=bool(band_on[1]),
-            hats=bool(band_on[2]),
-            kick_env=float(band_env[0]),
-            snare_env=float(band_env[1]),
-            hats_env=float(band_env[2]),
-            level_env=self._e_level(level),
-            onset_env=self._onset_env,
-            percussive_env=self._e_perc(self._n_perc(perc)),
-            harmonic_env=self._e_harm(self._n_harm(harm)),
-            chroma_norm=chroma_norm.astype(np.float32),
-            bass_chroma=bass.astype(np.float32),
+        return AudioFeatures.from_fields(
+            {
+                "time": t,
+                "rms": rms,
+                "onset_strength": strength,
+                "onset": onset,
+                "onset_time": onset_time,
+                "percussive": perc,
+                "harmonic": harm,
+                "chroma": self._chroma,
+                "tempo_bpm": self._beats.tempo_bpm,
+                "beat": beat,
+                "beat_phase": beat_phase,
+                "downbeat": downbeat,
+                "bar_phase": bar_phase,
+                "beats_per_bar": self._beats.meter,
+                "beat_confidence": self._beats.confidence,
+                "kick": band_on[0],
+                "snare": band_on[1],
+                "hats": band_on[2],
+                "kick_env": band_env[0],
+                "snare_env": band_env[1],
+                "hats_env": band_env[2],
+                "level_env": self._e_level(level),
+                "onset_env": self._onset_env,
+                "percussive_env": self._e_perc(self._n_perc(perc)),
+                "harmonic_env": self._e_harm(self._n_harm(harm)),
+                "chroma_norm": self._chroma_norm,
+                "bass_chroma": self._bass_norm,
+            }
         )
+
+    def _update_chroma(self, mag: np.ndarray) -> float:
+        """A new chroma, bass chroma and chord change from mag [chroma_n/2+1], the newest chroma spectrum -> its
+        pitch novelty.
+
+        The normalised chromas are made here, once per update, and shared by the hops until the next one
+        (as the raw chroma is): features are frozen, nobody writes into them.
+        """
+        self._chroma, self._bass = a, bass = self._chroma_fn(mag)  # [12] each
+        pitch = self._pitch(self._chroma_fn.mag)
+        b = self._chroma_prev
+        den = float(np.sqrt(a.dot(a)) * np.sqrt(b.dot(b)))  # as np.linalg.norm(a) * np.linalg.norm(b)
+        self._chroma_change = 1.0 - float(a @ b) / den if den > 0 else 0.0
+        self._chroma_prev = a
+        self._chroma_norm = a / max(float(a.max()), self._chroma_floor)  # [12], max 1; ~0 in silence
+        self._bass_norm = bass / max(float(bass.max()), self._chroma_floor)  # [12]
+        return pitch
 
 
 def global_stats(

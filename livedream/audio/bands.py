@@ -53,65 +53,76 @@ class DrumBands:
         idx = [np.flatnonzero(m) for m in self.masks]
         self.spans = [(int(i[0]), int(i[-1]) + 1) if len(i) else (0, 0) for i in idx]  # each band's bins, contiguous
         # a band's energy is a difference of the cumulative sum at its two ends (index 0 of the sum is 0)
-        self.span_lo = np.array([a for a, _ in self.spans])  # [3]
-        self.span_hi = np.array([b for _, b in self.spans])  # [3]
+        self._ends = np.array([b for _, b in self.spans] + [a for a, _ in self.spans])  # [6] his, then los
         self.spec_to_ms = spec_to_ms
         self.hop_s = hop_s
         self.mean_n = max(2, round(BAND_MEAN_S / hop_s))
         self.pos = 0
         self.peak_decay = 0.5 ** (hop_s / 8.0)
         self.release = float(np.exp(-hop_s / BAND_RELEASE_S))
-        # The per-hop state, three numbers per item, as plain lists (see __call__), in DRUM_BANDS order:
+        # The per-hop state as plain floats in lists, one item per band in DRUM_BANDS order: three numbers a hop
+        # cost far less as Python floats than as numpy calls on 3-element arrays.
         self.level_scale_l = (np.sqrt(spec_to_ms) / np.sqrt(width)).tolist()  # energy -> amplitude per bin
         self.width_l = width.tolist()
         self.delta_l = [BAND_DELTA[b] for b in DRUM_BANDS]
-        self.prev_l = [[0.0] * 3 for _ in range(BAND_LAG_MAX)]  # [lags][3] log energies of the last hops, oldest first
-        self.recent_l = [[0.0] * 3 for _ in range(self.mean_n)]  # [mean_n][3] past band fluxes (ring)
+        self.prev_l = [[0.0] * BAND_LAG_MAX for _ in range(3)]  # [3][lags] log energies of the last hops, oldest first
+        self.recent_l = [[0.0] * self.mean_n for _ in range(3)]  # [3][mean_n] past band fluxes (ring)
         self.recent_sum_l = [0.0] * 3  # their running sum
         self.since_l = [1e9] * 3  # hops since each band's last candidate
         self.pending_l = [False] * 3  # band candidates of the last hop, confirmed in this one
         self.peak_l = [_FLOOR_AMP] * 3  # running peaks of the band RMS (8 s half-life), as PeakTracker
         self.env_l = [0.0] * 3  # instant attack, BAND_RELEASE_S release, as Envelope(0, release)
         self.flux = [0.0] * 3
+        self.rms = [0.0] * 3  # the newest band RMS values
 
-    def __call__(self, perc_mag: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """perc_mag [bins] -> (rms [3], onset [3] bool, env [3] 0..1), in DRUM_BANDS order."""
-        cs = np.empty(len(perc_mag) + 1)
-        cs[0] = 0.0
-        np.cumsum(np.square(perc_mag, dtype=np.float64), out=cs[1:])  # [bins + 1]
-        energy = np.maximum(cs[self.span_hi] - cs[self.span_lo], 0.0).tolist()  # [3]
-        # three numbers per hop: plain floats cost far less than numpy calls on 3-element arrays
-        scale, width, lag = self.level_scale_l, self.width_l, self.prev_l
-        rms = [math.sqrt(e * self.spec_to_ms) for e in energy]  # the band's share of the signal's RMS
-        level = [math.log1p(BAND_LOG_LAMBDA * math.sqrt(e) * c) for e, c in zip(energy, scale, strict=True)]
-        flux = [max(lv - max(h[b] for h in lag[:-1]), 0.0) for b, lv in enumerate(level)]  # over two hops or more
-        lag.pop(0)
-        lag.append(level)
-        recent, pos = self.recent_l, self.pos
-        thr = [d + BAND_MEAN * max(t, 0.0) / self.mean_n for d, t in zip(self.delta_l, self.recent_sum_l, strict=True)]
-        self.recent_sum_l = [t + f - r for t, f, r in zip(self.recent_sum_l, flux, recent[pos], strict=True)]
-        recent[pos] = flux
+    def energies(self, perc_mags: np.ndarray) -> list[list[float]]:
+        """perc_mags [k, bins] percussive magnitude spectra -> [k][3] each band's energy (sum of squares).
+
+        All the hops of a feed call at once, from one cumulative sum along each row (numpy calls are the cost).
+        """
+        cs = np.zeros((len(perc_mags), perc_mags.shape[1] + 1))  # [k, bins + 1], column 0 stays 0
+        np.cumsum(np.square(perc_mags, dtype=np.float64), axis=1, out=cs[:, 1:])
+        return [[max(hi - lo, 0.0) for hi, lo in zip(e[:3], e[3:], strict=True)] for e in cs[:, self._ends].tolist()]
+
+    def __call__(self, energy: list[float]) -> tuple[list[bool], list[float]]:
+        """energy [3] of the newest hop (from energies) -> (onset [3] bools, env [3] 0..1 at float32 precision),
+        in DRUM_BANDS order."""
+        own = self._own(energy)
+        pos = self.pos
         self.pos = (pos + 1) % self.mean_n
-        if self.pos == 0:
-            self.recent_sum_l = [sum(r[b] for r in recent) for b in range(3)]  # no drift from the running sum
-        e0, e1, _ = energy
-        d1, d2 = energy[1] / width[1], energy[2] / width[2]
-        own = (
+        resum = self.pos == 0  # the ring wrapped: its sum afresh, no drift from the running sum
+        a, to_ms, mean_n, decay, hop_s = self.release, self.spec_to_ms, self.mean_n, self.peak_decay, self.hop_s
+        sums, since_l, pending, peaks, envs = self.recent_sum_l, self.since_l, self.pending_l, self.peak_l, self.env_l
+        onset = [False] * 3
+        for b, e in enumerate(energy):
+            rms = math.sqrt(e * to_ms)  # the band's share of the signal's RMS
+            level = math.log1p(BAND_LOG_LAMBDA * math.sqrt(e) * self.level_scale_l[b])
+            lag = self.prev_l[b]
+            flux = max(level - max(lag[:-1]), 0.0)  # over two hops or more
+            lag.pop(0)
+            lag.append(level)
+            recent, total = self.recent_l[b], sums[b]
+            thr = self.delta_l[b] + BAND_MEAN * max(total, 0.0) / mean_n
+            total = total + flux - recent[pos]
+            recent[pos] = flux
+            sums[b] = sum(recent) if resum else total
+            since = since_l[b] + 1
+            candidate = flux > thr and since * hop_s >= BAND_MIN_IOI_S
+            onset[b] = pending[b] and own[b]
+            pending[b] = candidate
+            since_l[b] = 0 if candidate else since
+            peak = peaks[b] = max(rms, peaks[b] * decay, _FLOOR_AMP)
+            x, env = min(rms / peak, 1.0), envs[b]
+            envs[b] = x if x > env else a * env + (1.0 - a) * x
+            self.flux[b], self.rms[b] = flux, rms
+        return onset, np.array(self.env_l, np.float32).tolist()
+
+    def _own(self, energy: list[float]) -> tuple[bool, bool, bool]:
+        """Whether each band's energy beats the bands it is confused with (kick: snare, snare: both, hats: snare)."""
+        e0, e1, e2 = energy
+        d1, d2 = e1 / self.width_l[1], e2 / self.width_l[2]
+        return (
             e0 >= KICK_OVER_SNARE * e1,
             e1 >= SNARE_OVER_KICK * e0 and d1 >= SNARE_OVER_HATS * d2,
             d2 >= HATS_OVER_SNARE * d1,
         )
-        since = [n + 1 for n in self.since_l]
-        candidate = [f > t and n * self.hop_s >= BAND_MIN_IOI_S for f, t, n in zip(flux, thr, since, strict=True)]
-        onset = [p and o for p, o in zip(self.pending_l, own, strict=True)]
-        self.pending_l = candidate
-        self.since_l = [0 if c else n for c, n in zip(candidate, since, strict=True)]
-        self.flux = flux
-        self.peak_l = [max(r, p * self.peak_decay, _FLOOR_AMP) for r, p in zip(rms, self.peak_l, strict=True)]
-        a = self.release
-        env = []
-        for r, p, e in zip(rms, self.peak_l, self.env_l, strict=True):
-            x = min(r / p, 1.0)
-            env.append(x if x > e else a * e + (1.0 - a) * x)
-        self.env_l = env
-        return np.array(rms, np.float32), np.array(onset), np.array(env, np.float32)

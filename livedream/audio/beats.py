@@ -81,7 +81,7 @@ class BeatTracker:
 
     def _history(self, ring: np.ndarray) -> np.ndarray:
         """[n] a ring's values, oldest first (only what has been heard)."""
-        h = np.roll(ring, -self.pos)
+        h = np.concatenate((ring[self.pos :], ring[: self.pos]))  # np.roll(ring, -pos), without its ~7 us of Python
         return h[-min(self.count, self.n_hist) :]
 
     def _tempo(self, h: np.ndarray) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from livedream.audio.hpss import leading_edge_window
+from livedream.audio.spectrum import MagnitudeSpectrum
 
 # Tuned on the shared eval clips (bench/README-analysis.md): 60 Hz - 2 kHz keeps the fundamentals of
 # bass to melody and drops most upper harmonics, which otherwise smear energy onto fifths and thirds.
@@ -57,6 +58,7 @@ class StreamingChroma:
         self.n_fft = n_fft
         self.window = leading_edge_window(n_fft, n_fft // CHROMA_FALL)  # [n_fft]
         self.mag_to_amp = 2.0 / float(self.window.sum())  # a sine of amplitude A peaks at ~A
+        self._spectrum = MagnitudeSpectrum(self.window)
         self.mag = np.zeros(n_fft // 2 + 1, np.float32)  # [bins] the newest magnitude spectrum (for pitch novelty)
         weights = chroma_weights(sample_rate, n_fft)  # [12, bins]
         bass_weights = chroma_weights(sample_rate, n_fft, BASS_FMIN, BASS_FMAX)  # [12, bins]
@@ -69,12 +71,18 @@ class StreamingChroma:
         self.bass_weights = np.ascontiguousarray(bass_weights[:, self.lo + 1 : self.hi - 1])  # [12, used bins]
         self.kernel = np.ones(LOCAL_BINS, np.float32) / LOCAL_BINS
 
-    def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """frame [n_fft] newest samples -> (chroma, bass chroma), each [12] (summed peak magnitudes)."""
-        mag = np.abs(np.fft.rfft(frame * self.window)).astype(np.float32)  # [bins]
+    def spectra(self, frames: np.ndarray) -> np.ndarray:
+        """frames [..., n_fft] samples -> [..., bins] their magnitude spectra (several in one call: cheaper)."""
+        return self._spectrum(frames)
+
+    def __call__(self, mag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """mag [bins] the newest spectrum (from spectra) -> (chroma, bass chroma), each [12] (summed peak
+        magnitudes)."""
         self.mag = mag
         m = mag[self.lo : self.hi]  # [used bins + margins]
         local = np.convolve(m, self.kernel, mode="same")
-        inner = (m[1:-1] >= m[:-2]) & (m[1:-1] >= m[2:]) & (m[1:-1] > PEAK_OVER_LOCAL * local[1:-1])
-        peaks = m[1:-1] * inner  # [used bins]
+        c = m[1:-1]  # [used bins]
+        inner = c >= np.maximum(m[:-2], m[2:])  # a local maximum (no NaN here: as c >= left and c >= right)
+        inner &= c > PEAK_OVER_LOCAL * local[1:-1]  # that stands out of its surroundings
+        peaks = c * inner  # [used bins]
         return self.weights @ peaks, self.bass_weights @ peaks

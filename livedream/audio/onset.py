@@ -95,10 +95,11 @@ class SuperFlux:
             log_spec = self.avg.sum(axis=0) * np.float32(1.0 / self.s.avg_hops)
         old = self.hist.max(axis=0) if self.s.max_over_lags else self.hist[self.pos]
         odf = float(np.maximum(log_spec - old, 0.0).sum())
-        mf = log_spec.copy()
+        mf = self.hist[self.pos]  # max-filtered into the history row in place: fewer numpy calls, same values
+        mf[:] = log_spec
         if MAX_FILTER_BANDS > 1 and len(mf) > 2:
-            mf[1:-1] = np.maximum(np.maximum(log_spec[:-2], log_spec[1:-1]), log_spec[2:])
-        self.hist[self.pos] = mf
+            np.maximum(log_spec[:-2], log_spec[1:-1], out=mf[1:-1])
+            np.maximum(mf[1:-1], log_spec[2:], out=mf[1:-1])
         self.pos = (self.pos + 1) % len(self.hist)
         self.log_spec = log_spec
         return odf

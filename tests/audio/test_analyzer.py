@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from livedream.audio.analyzer import ANALYSIS_RATE, ONSET_METHODS, Analyzer, global_stats
 from livedream.audio.encode import write_audio
+from livedream.audio.features import AudioFeatures
 from livedream.audio.normalize import GlobalStats
 from livedream.audio.report import analyze_file
 from livedream.errors import LivedreamError
@@ -193,3 +196,29 @@ def test_a_held_pure_chord_gives_one_onset_and_clicks_over_it_all_count(gain):
     mixed = [f.onset_time for f in Analyzer().feed(held + click_track(times, 4)) if f.onset]
     hits = [t for t in times if any(abs(o - t) < 0.05 for o in mixed)]
     assert len(hits) >= len(times) - 1 and len(mixed) <= len(times) + 1  # + the chord's own entry at 0
+
+
+def test_features_carry_every_field():
+    """The analyzer builds its features with AudioFeatures.from_fields, which checks nothing: every field, typed."""
+    _, feats = run(np.concatenate([click_track([0.2, 0.5], 0.8), chord((60, 64, 67), 0.5)]))
+    names = [f.name for f in dataclasses.fields(AudioFeatures)]
+    for f in feats:
+        assert list(vars(f)) == names
+        assert all(type(getattr(f, b)) is bool for b in ("onset", "beat", "downbeat", "kick", "snare", "hats"))
+        assert f.chroma_norm.shape == f.bass_chroma.shape == (12,) and f.chroma_norm.dtype == np.float32
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        feats[0].rms = 1.0  # type: ignore[misc]
+
+
+def test_hops_fed_together_equal_hops_fed_one_by_one():
+    """The spectral front end takes all the hops of a feed call at once: the very same numbers as hop by hop."""
+    x = np.concatenate([click_track([0.1, 0.45, 0.8], 1.2), chord((57, 60, 64), 1.2)])
+    one = Analyzer()
+    by_hop = [f for i in range(0, len(x), one.hop_size) for f in one.feed(x[i : i + one.hop_size])]
+    together = Analyzer().feed(x)  # batches of at most MAX_BATCH hops
+    assert len(by_hop) == len(together) == len(x) // one.hop_size
+    for a, b in zip(by_hop, together, strict=True):
+        for name in vars(a):
+            va, vb = getattr(a, name), getattr(b, name)
+            assert np.array_equal(va, vb) if isinstance(va, np.ndarray) else va == vb, name
+    assert any(f.onset for f in together) and max(f.harmonic for f in together) > 0
