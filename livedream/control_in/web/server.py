@@ -15,13 +15,12 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from livedream.control_in.inbox import ControlInbox
 from livedream.control_in.osc import Refused
 from livedream.control_in.ratelimit import RateLimitedLog
-from livedream.control_in.web import messages, oscquery
+from livedream.control_in.web import messages, pages
 from livedream.control_in.web.guard import SECURITY_HEADERS, is_loopback, refusal
 from livedream.control_in.web.hub import REQUEST_BURST, REQUESTS_PER_S, Client, Pacer
 from livedream.errors import LivedreamError
@@ -33,11 +32,6 @@ if TYPE_CHECKING:  # aiohttp is optional (the web extra); imported where the ser
 
 log = logging.getLogger(__name__)
 
-ASSETS = {  # everything the page is made of: nothing else is ever served from disk
-    "index.html": "text/html",
-    "app.js": "text/javascript",
-    "style.css": "text/css",
-}
 MAX_CLIENTS = 32  # open websockets; more are refused (503)
 METER_S = 0.1  # the meter's update period
 
@@ -262,20 +256,6 @@ class WebServer:
 
         return guard
 
-    async def _asset(self, request):
-        from aiohttp import web
-
-        name = request.match_info["name"]
-        if name not in ASSETS:
-            raise web.HTTPNotFound(text="not one of the page's files")
-        return self._file(name)
-
-    def _file(self, name: str):
-        from aiohttp import web
-
-        body = (resources.files(__package__) / "static" / name).read_bytes()
-        return web.Response(body=body, content_type=ASSETS[name], charset="utf-8")
-
     async def _table(self, request):
         from aiohttp import web
 
@@ -330,24 +310,8 @@ class WebServer:
             pump.cancel()
         return ws
 
-    async def _oscquery(self, request):
-        from aiohttp import web
+    async def _asset(self, request):
+        return pages.asset(request.match_info["name"])
 
-        path = "/" + request.match_info["path"]
-        if path == "/" and not request.query_string and "text/html" in request.headers.get("Accept", ""):
-            return self._file("index.html")  # a browser; OSCQuery clients ask for JSON
-        if "HOST_INFO" in request.query:
-            info = oscquery.host_info("livedream", self.osc_host, self.osc_port)
-            return web.json_response(info)
-        root = oscquery.namespace(self._params, self._state, self.presets(), writable=self.osc_port is not None)
-        node = oscquery.find(root, path)
-        if node is None:
-            raise web.HTTPNotFound(text=f"no OSC method or container at {path[:80]}")
-        if request.query_string:
-            attribute = request.query_string.split("=", 1)[0]
-            if attribute not in oscquery.ATTRIBUTES:
-                raise web.HTTPBadRequest(text=f"unknown attribute {attribute[:40]!r}")
-            if attribute not in node:
-                return web.Response(status=204)
-            return web.json_response({attribute: node[attribute]})
-        return web.json_response(node)
+    async def _oscquery(self, request):
+        return pages.oscquery_answer(request, self._params, self._state, self.presets(), self.osc_host, self.osc_port)
