@@ -26,6 +26,10 @@ PHASE_BASS = 0.5  # weight of the bass onsets (each part over its mean) in the p
 PHASE_CHORD = 0.5  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat
 CHORD_LAG_S = 0.07  # the chord change comes this much after the ODF (the chroma window's centre)
 FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
+BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
+#   (a dotted quarter, the 3+3+2 of band music) repeats at 1.5 and 3 beats but not at the 4-beat bar
+PHASE_TAPS = ((1 / 3, -0.5), (2 / 3, 0.5))  # (share of a beat after it, weight) in the phase fit: in swing and in
+#   long-short figures the note on the beat is followed by one 2/3 of a beat later, not 1/3 (the long note starts on it)
 DOWN_CHORD = 1.0  # the downbeat accent: the beat's ODF plus this times the chord change, each over its mean
 ACCENT_HOPS = 9  # hops after a beat in which its accent is measured (the chord change comes ~6 hops late)
 ACCENT_MEAN_S = 4.0  # time constant of the running means the accent's parts are divided by
@@ -95,18 +99,17 @@ class BeatTracker:
         if acf[0] < 1e-10:  # silence, DC, a steady tone: nothing repeats, so no tempo (and no beats) from it
             return
         acf = np.maximum(acf / max(acf[0], 1e-12), 0.0)
-        score = np.zeros_like(self.lags)
-        for k, w in enumerate(COMB, start=1):
-            lk = self.lags * k
-            ok = lk < len(acf) - 1
-            score[ok] += w * np.interp(lk[ok], np.arange(len(acf)), acf)
+        grid = np.arange(len(acf))
+        at = lambda k: np.interp(self.lags * k, grid, acf, right=0.0)  # noqa: E731 - [L] ACF at k periods
+        score = sum(w * at(k) for k, w in enumerate(COMB, start=1))  # [L]
+        score = score + BAR_COMB * np.maximum(at(3) + at(6), at(4) + at(8))
         if score.max() < 1e-6:  # one transient (a tone's start) and nothing after it: no period to follow
             return
         # 1.5 beats in 3/4 hits the bar at its 2nd and 4th multiples: without its own repetition it is no beat
-        score *= np.interp(self.lags, np.arange(len(acf)), acf) ** FUNDAMENTAL
+        score *= at(1) ** FUNDAMENTAL
         score *= self.prior
         best = float(self.lags[int(np.argmax(score))])
-        at = lambda lag: float(np.interp(lag, self.lags, score))  # noqa: E731
+        at_lag = lambda lag: float(np.interp(lag, self.lags, score))  # noqa: E731
         if self.period == 0:
             self.period = best
         elif abs(best / self.period - 1) < 0.04:
@@ -116,7 +119,7 @@ class BeatTracker:
             cand, votes = self._switch
             votes = votes + 1 if abs(best / max(cand, 1e-9) - 1) < 0.04 else 1
             self._switch = (best, votes)
-            if votes >= SWITCH_VOTES and at(best) > SWITCH_MARGIN * at(self.period):
+            if votes >= SWITCH_VOTES and at_lag(best) > SWITCH_MARGIN * at_lag(self.period):
                 self.period = best
                 self._switch = (0.0, 0)
         if self.period > 0:
@@ -145,7 +148,11 @@ class BeatTracker:
         idx = n - 1 - phis[:, None] - k[None, :] * p  # [P, K]
         w = np.where(idx >= 0, PHASE_DECAY**k, 0.0)
         vals = np.interp(np.clip(idx, 0, n - 1), np.arange(n), smooth)
-        phi = float(phis[int(np.argmax((vals * w).sum(axis=1)))])
+        comb = (vals * w).sum(axis=1)  # [P] the comb's fit for a beat phi hops back
+        fit = comb.copy()
+        for share, weight in PHASE_TAPS:  # np.roll by +s: the fit of the phase s steps later in the beat
+            fit += weight * np.roll(comb, int(round(share * len(phis))))
+        phi = float(phis[int(np.argmax(fit))])
         now = self.count * self.hop_s
         period_s = p * self.hop_s
         est = now - phi * self.hop_s + period_s  # the next beat, by this fit
@@ -197,6 +204,9 @@ class BeatTracker:
         while self.next_beat - self.delay_s < now - period_s:  # fell behind (a jump): skip the missed beats
             self.next_beat += period_s
         if self.next_beat - self.delay_s > now:
+            return False, False
+        if self.last_beat is not None and self.next_beat - self.delay_s < self.last_beat + 0.5 * period_s:
+            self.next_beat += period_s  # the PLL pulled the next beat back onto the last one: never report it twice
             return False, False
         self.last_beat = self.next_beat - self.delay_s
         self.next_beat += period_s
