@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from livedream.audio.bands import REPORT_HOPS
+
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
 UPDATE_S = 0.1  # re-fit the phase this often
 TEMPO_EVERY = 2  # and re-estimate the tempo every this many phase fits (the autocorrelation is most of the cost)
@@ -25,6 +27,11 @@ METERS = (3, 4)
 PHASE_BASS = 0.5  # weight of the bass onsets (each part over its mean) in the phase fit: kick and bass sit on the beat
 PHASE_CHORD = 0.5  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat
 CHORD_LAG_S = 0.07  # the chord change comes this much after the ODF (the chroma window's centre)
+PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a drum kit plays, the kick marks the beat
+#   (the ODF often peaks on the off-beat's hats and chords); over the kicks' mean, floored at KICK_FLOOR a beat, so
+#   the odd low note the kick band takes in music without drums does not weigh like a kick on every beat
+KICK_FLOOR = 0.5
+KICK_LAG = REPORT_HOPS[0]  # the kick band reports its hit this many hops after the ODF shows it
 FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
 BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
 #   (a dotted quarter, the 3+3+2 of band music) repeats at 1.5 and 3 beats but not at the 4-beat bar
@@ -43,7 +50,7 @@ _SMOOTH = np.convolve((1, 4, 6, 4, 1), (1, 4, 6, 4, 1)) / 256.0  # [9] binomial,
 
 
 class BeatTracker:
-    """Per hop: ODF, bass onsets and chord change in; beat / downbeat flags, tempo, beat and bar phase, confidence out.
+    """Per hop: ODF, bass onsets, chord change and kick hits in; beat / downbeat flags, tempo, phases, confidence out.
 
     Nothing looks ahead: beats are predicted from the tempo and phase fitted on the past, so a beat is
     reported on the hop it falls in (delay_s earlier than the ODF would show it, the detector's latency).
@@ -54,9 +61,8 @@ class BeatTracker:
         self.delay_s = delay_s
         self.n_hist = int(round(HISTORY_S / hop_s))
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
-        self.odf = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest ODF values
-        self.low = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest bass onset strengths
-        self.chord = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest chord changes
+        # [4, n_hist] ring of the newest ODF values, bass onset strengths, chord changes and kick hits (0/1)
+        self.rings = np.zeros((4, self.n_hist), np.float64)
         self.chord_lag = int(round(CHORD_LAG_S / hop_s))
         self.pos = 0
         self.count = 0
@@ -83,10 +89,10 @@ class BeatTracker:
     def tempo_bpm(self) -> float:
         return 60.0 / (self.period * self.hop_s) if self.period > 0 else 0.0
 
-    def _history(self, ring: np.ndarray) -> np.ndarray:
-        """[n] a ring's values, oldest first (only what has been heard)."""
-        h = np.roll(ring, -self.pos)
-        return h[-min(self.count, self.n_hist) :]
+    def _history(self) -> np.ndarray:
+        """[4, n] the rings' values, oldest first (only what has been heard)."""
+        h = np.roll(self.rings, -self.pos, axis=1)
+        return h[:, -min(self.count, self.n_hist) :]
 
     def _tempo(self, h: np.ndarray) -> None:
         """Period (hops) and confidence from the ODF history h [n]."""
@@ -100,13 +106,13 @@ class BeatTracker:
             return
         acf = np.maximum(acf / max(acf[0], 1e-12), 0.0)
         grid = np.arange(len(acf))
-        at = lambda k: np.interp(self.lags * k, grid, acf, right=0.0)  # noqa: E731 - [L] ACF at k periods
-        score = sum(w * at(k) for k, w in enumerate(COMB, start=1))  # [L]
-        score = score + BAR_COMB * np.maximum(at(3) + at(6), at(4) + at(8))
+        at = {k: np.interp(self.lags * k, grid, acf, right=0.0) for k in (1, 2, 3, 4, 6, 8)}  # [L] ACF at k periods
+        score = sum(w * at[k] for k, w in enumerate(COMB, start=1))  # [L]
+        score = score + BAR_COMB * np.maximum(at[3] + at[6], at[4] + at[8])
         if score.max() < 1e-6:  # one transient (a tone's start) and nothing after it: no period to follow
             return
         # 1.5 beats in 3/4 hits the bar at its 2nd and 4th multiples: without its own repetition it is no beat
-        score *= at(1) ** FUNDAMENTAL
+        score *= at[1] ** FUNDAMENTAL
         score *= self.prior
         best = float(self.lags[int(np.argmax(score))])
         at_lag = lambda lag: float(np.interp(lag, self.lags, score))  # noqa: E731
@@ -131,12 +137,14 @@ class BeatTracker:
             self.period = float(periods[int(np.argmax(fine))])
         self.confidence = float(np.clip(2.0 * np.interp(self.period, np.arange(len(acf)), acf), 0.0, 1.0))
 
-    def _phase(self, h: np.ndarray) -> None:
-        """Fit the beat phase on the ODF history h [n], the bass onsets and the chord changes."""
+    def _phase(self, hist: np.ndarray) -> None:
+        """Fit the beat phase on the history [4, n]: the ODF, the bass onsets, the chord changes and the kicks."""
         p = self.period
-        low, ch = self._history(self.low), self._history(self.chord)
+        h, low, ch, kick = hist
         ch = np.concatenate((ch[self.chord_lag :], np.zeros(min(self.chord_lag, len(ch)))))  # [n] on the ODF's time
+        kick = np.concatenate((kick[KICK_LAG:], np.zeros(min(KICK_LAG, len(kick)))))  # [n] on the ODF's time
         sig = h / max(h.mean(), 1e-9) + PHASE_BASS * low / max(low.mean(), 1e-9)
+        sig += PHASE_KICK * kick / max(kick.mean(), KICK_FLOOR / p, 1e-9)
         self._fit_phase(sig + PHASE_CHORD * ch / max(ch.mean(), 1e-9), p)
 
     def _fit_phase(self, h: np.ndarray, p: float) -> None:
@@ -169,29 +177,28 @@ class BeatTracker:
                 self.next_beat += err
                 self._jump = 0
 
-    def __call__(self, odf: float, bass: float = 0.0, chord: float = 0.0) -> tuple[bool, bool]:
-        """ODF, bass onset strength and chord change (0..1) of the newest hop -> (beat, downbeat) in this hop."""
+    def __call__(self, odf: float, bass: float = 0.0, chord: float = 0.0, kick: float = 0.0) -> tuple[bool, bool]:
+        """ODF, bass onset strength, chord change (0..1) and kick hit (0/1) of the newest hop -> (beat, downbeat)."""
         a = self._mean_a
         m_odf, m_chord = self._means
         m_odf, m_chord = a * m_odf + (1 - a) * odf, a * m_chord + (1 - a) * chord
         self._means = (m_odf, m_chord)
         fill = 1.0 - a ** (self.count + 1)  # unbiased while the means fill up
         accent = odf * fill / max(m_odf, 1e-9) + DOWN_CHORD * chord * fill / max(m_chord, 1e-9)
-        self.odf[self.pos] = odf
-        self.low[self.pos] = bass
-        self.chord[self.pos] = chord
+        self.rings[:, self.pos] = (odf, bass, chord, kick)
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
         now = self.count * self.hop_s
         if self.count % self.every == 0 and self.count * self.hop_s >= MIN_HISTORY_S:
-            h = self._history(self.odf)
+            hist = self._history()  # [4, n]
+            h = hist[0]
             recent = h[-int(2.0 / self.hop_s) :].mean()
             if self.period == 0 or recent > BREAK_RATIO * h.mean():
                 settling = self.count * self.hop_s < SETTLE_S
                 if self.period == 0 or settling or self.count % (TEMPO_EVERY * self.every) == 0:
                     self._tempo(h)
                 if self.period > 0:
-                    self._phase(h)
+                    self._phase(hist)
         self._pending = [(s, left - 1, max(a, accent)) for s, left, a in self._pending]
         for bi, left, a in self._pending:
             if left <= 0:
