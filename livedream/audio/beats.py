@@ -30,13 +30,16 @@ CHORD_LAG_S = 0.07  # the chord change comes this much after the ODF (the chroma
 PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a drum kit plays, the kick marks the beat
 #   (the ODF often peaks on the off-beat's hats and chords); over the kicks' mean, floored at KICK_FLOOR a beat, so
 #   the odd low note the kick band takes in music without drums does not weigh like a kick on every beat
+PHASE_SNARE = 0.3  # the same for the snare band: the back-beat is a beat too (2 and 4), never the off-beat
 KICK_FLOOR = 0.5
-KICK_LAG = REPORT_HOPS[0]  # the kick band reports its hit this many hops after the ODF shows it
+DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
 FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
 BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
 #   (a dotted quarter, the 3+3+2 of band music) repeats at 1.5 and 3 beats but not at the 4-beat bar
 PHASE_TAPS = ((1 / 3, -0.5), (2 / 3, 0.5))  # (share of a beat after it, weight) in the phase fit: in swing and in
-#   long-short figures the note on the beat is followed by one 2/3 of a beat later, not 1/3 (the long note starts on it)
+#   long-short figures the note on the beat is followed by one 2/3 of a beat later, not 1/3 (the long note starts on
+#   it). 0.7 fits the wide set better (a boogie whose swung eighths outweigh its beats 4:1) but then a 174 bpm click
+#   track, whose ODF has an echo a quarter as strong 1/3 of a beat after each click, locks onto the echo
 DOWN_CHORD = 1.0  # the downbeat accent: the beat's ODF plus this times the chord change, each over its mean
 ACCENT_HOPS = 9  # hops after a beat in which its accent is measured (the chord change comes ~6 hops late)
 ACCENT_MEAN_S = 4.0  # time constant of the running means the accent's parts are divided by
@@ -50,7 +53,7 @@ _SMOOTH = np.convolve((1, 4, 6, 4, 1), (1, 4, 6, 4, 1)) / 256.0  # [9] binomial,
 
 
 class BeatTracker:
-    """Per hop: ODF, bass onsets, chord change and kick hits in; beat / downbeat flags, tempo, phases, confidence out.
+    """Per hop: ODF, bass onsets, chord change, kick and snare hits in; beat and downbeat flags, tempo, phases out.
 
     Nothing looks ahead: beats are predicted from the tempo and phase fitted on the past, so a beat is
     reported on the hop it falls in (delay_s earlier than the ODF would show it, the detector's latency).
@@ -61,8 +64,8 @@ class BeatTracker:
         self.delay_s = delay_s
         self.n_hist = int(round(HISTORY_S / hop_s))
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
-        # [4, n_hist] ring of the newest ODF values, bass onset strengths, chord changes and kick hits (0/1)
-        self.rings = np.zeros((4, self.n_hist), np.float64)
+        # [5, n_hist] ring of the newest ODF values, bass onset strengths, chord changes, kick and snare hits (0/1)
+        self.rings = np.zeros((5, self.n_hist), np.float64)
         self.chord_lag = int(round(CHORD_LAG_S / hop_s))
         self.pos = 0
         self.count = 0
@@ -90,7 +93,7 @@ class BeatTracker:
         return 60.0 / (self.period * self.hop_s) if self.period > 0 else 0.0
 
     def _history(self) -> np.ndarray:
-        """[4, n] the rings' values, oldest first (only what has been heard)."""
+        """[5, n] the rings' values, oldest first (only what has been heard)."""
         h = np.roll(self.rings, -self.pos, axis=1)
         return h[:, -min(self.count, self.n_hist) :]
 
@@ -138,13 +141,14 @@ class BeatTracker:
         self.confidence = float(np.clip(2.0 * np.interp(self.period, np.arange(len(acf)), acf), 0.0, 1.0))
 
     def _phase(self, hist: np.ndarray) -> None:
-        """Fit the beat phase on the history [4, n]: the ODF, the bass onsets, the chord changes and the kicks."""
+        """Fit the beat phase on the history [5, n]: the ODF, bass onsets, chord changes, kick and snare hits."""
         p = self.period
-        h, low, ch, kick = hist
+        h, low, ch = hist[:3]
         ch = np.concatenate((ch[self.chord_lag :], np.zeros(min(self.chord_lag, len(ch)))))  # [n] on the ODF's time
-        kick = np.concatenate((kick[KICK_LAG:], np.zeros(min(KICK_LAG, len(kick)))))  # [n] on the ODF's time
         sig = h / max(h.mean(), 1e-9) + PHASE_BASS * low / max(low.mean(), 1e-9)
-        sig += PHASE_KICK * kick / max(kick.mean(), KICK_FLOOR / p, 1e-9)
+        for drum, weight, lag in zip(hist[3:], (PHASE_KICK, PHASE_SNARE), DRUM_LAG, strict=True):
+            drum = np.concatenate((drum[lag:], np.zeros(min(lag, len(drum)))))  # [n] on the ODF's time
+            sig += weight * drum / max(drum.mean(), KICK_FLOOR / p, 1e-9)
         self._fit_phase(sig + PHASE_CHORD * ch / max(ch.mean(), 1e-9), p)
 
     def _fit_phase(self, h: np.ndarray, p: float) -> None:
@@ -177,20 +181,23 @@ class BeatTracker:
                 self.next_beat += err
                 self._jump = 0
 
-    def __call__(self, odf: float, bass: float = 0.0, chord: float = 0.0, kick: float = 0.0) -> tuple[bool, bool]:
-        """ODF, bass onset strength, chord change (0..1) and kick hit (0/1) of the newest hop -> (beat, downbeat)."""
+    def __call__(
+        self, odf: float, bass: float = 0.0, chord: float = 0.0, kick: float = 0.0, snare: float = 0.0
+    ) -> tuple[bool, bool]:
+        """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1) of the newest hop -> (beat,
+        downbeat) in this hop."""
         a = self._mean_a
         m_odf, m_chord = self._means
         m_odf, m_chord = a * m_odf + (1 - a) * odf, a * m_chord + (1 - a) * chord
         self._means = (m_odf, m_chord)
         fill = 1.0 - a ** (self.count + 1)  # unbiased while the means fill up
         accent = odf * fill / max(m_odf, 1e-9) + DOWN_CHORD * chord * fill / max(m_chord, 1e-9)
-        self.rings[:, self.pos] = (odf, bass, chord, kick)
+        self.rings[:, self.pos] = (odf, bass, chord, kick, snare)
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
         now = self.count * self.hop_s
         if self.count % self.every == 0 and self.count * self.hop_s >= MIN_HISTORY_S:
-            hist = self._history()  # [4, n]
+            hist = self._history()  # [5, n]
             h = hist[0]
             recent = h[-int(2.0 / self.hop_s) :].mean()
             if self.period == 0 or recent > BREAK_RATIO * h.mean():
