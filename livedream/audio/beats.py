@@ -143,13 +143,18 @@ class BeatTracker:
     def _phase(self, hist: np.ndarray) -> None:
         """Fit the beat phase on the history [5, n]: the ODF, bass onsets, chord changes, kick and snare hits."""
         p = self.period
-        h, low, ch = hist[:3]
-        ch = np.concatenate((ch[self.chord_lag :], np.zeros(min(self.chord_lag, len(ch)))))  # [n] on the ODF's time
-        sig = h / max(h.mean(), 1e-9) + PHASE_BASS * low / max(low.mean(), 1e-9)
-        for drum, weight, lag in zip(hist[3:], (PHASE_KICK, PHASE_SNARE), DRUM_LAG, strict=True):
-            drum = np.concatenate((drum[lag:], np.zeros(min(lag, len(drum)))))  # [n] on the ODF's time
-            sig += weight * drum / max(drum.mean(), KICK_FLOOR / p, 1e-9)
-        self._fit_phase(sig + PHASE_CHORD * ch / max(ch.mean(), 1e-9), p)
+        means = hist.mean(axis=1)  # [5]
+        sig = hist[0] / max(means[0], 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
+        late = (  # (row, weight over its mean, hops it comes after the ODF)
+            (2, PHASE_CHORD / max(means[2], 1e-9), self.chord_lag),
+            (3, PHASE_KICK / max(means[3], KICK_FLOOR / p, 1e-9), DRUM_LAG[0]),
+            (4, PHASE_SNARE / max(means[4], KICK_FLOOR / p, 1e-9), DRUM_LAG[1]),
+        )
+        n = hist.shape[1]
+        for row, weight, lag in late:  # each moved back onto the ODF's time
+            if lag < n:
+                sig[: n - lag] += weight * hist[row, lag:]
+        self._fit_phase(sig, p)
 
     def _fit_phase(self, h: np.ndarray, p: float) -> None:
         """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
@@ -162,8 +167,9 @@ class BeatTracker:
         vals = np.interp(np.clip(idx, 0, n - 1), np.arange(n), smooth)
         comb = (vals * w).sum(axis=1)  # [P] the comb's fit for a beat phi hops back
         fit = comb.copy()
-        for share, weight in PHASE_TAPS:  # np.roll by +s: the fit of the phase s steps later in the beat
-            fit += weight * np.roll(comb, int(round(share * len(phis))))
+        steps = np.arange(len(phis))  # [P]
+        for share, weight in PHASE_TAPS:  # + the fit of the phase share of a beat later (phi smaller)
+            fit += weight * comb[(steps - int(round(share * len(phis)))) % len(phis)]
         phi = float(phis[int(np.argmax(fit))])
         now = self.count * self.hop_s
         period_s = p * self.hop_s
