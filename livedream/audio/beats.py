@@ -25,7 +25,9 @@ SWITCH_MARGIN = 1.1
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
 METERS = (3, 4)
 PHASE_BASS = 0.5  # weight of the bass onsets (each part over its mean) in the phase fit: kick and bass sit on the beat
-PHASE_CHORD = 0.5  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat
+PHASE_CHORD = 0.25  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat.
+#   At 0.5 a click's second chord change (as it leaves the chroma window, 1/3 of a 174 bpm beat later) weighs a
+#   quarter of the click, and the swing taps below move a click track's beat onto it
 CHORD_LAG_S = 0.07  # the chord change comes this much after the ODF (the chroma window's centre)
 PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a drum kit plays, the kick marks the beat
 #   (the ODF often peaks on the off-beat's hats and chords); over the kicks' mean, floored at KICK_FLOOR a beat, so
@@ -36,10 +38,10 @@ DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many ho
 FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
 BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
 #   (a dotted quarter, the 3+3+2 of band music) repeats at 1.5 and 3 beats but not at the 4-beat bar
-PHASE_TAPS = ((1 / 3, -0.5), (2 / 3, 0.5))  # (share of a beat after it, weight) in the phase fit: in swing and in
+PHASE_TAPS = ((1 / 3, -0.7), (2 / 3, 0.7))  # (share of a beat after it, weight) in the phase fit: in swing and in
 #   long-short figures the note on the beat is followed by one 2/3 of a beat later, not 1/3 (the long note starts on
-#   it). 0.7 fits the wide set better (a boogie whose swung eighths outweigh its beats 4:1) but then a 174 bpm click
-#   track, whose ODF has an echo a quarter as strong 1/3 of a beat after each click, locks onto the echo
+#   it), even where the swung note is the louder (a boogie's 4:1, Blupi's shuffles). At 0.9-1.0 a tap outweighs the
+#   beat's own comb and straight music slips by a third; 0.5 keeps straight music a little better (wide F 0.648)
 DOWN_CHORD = 1.0  # the downbeat accent: the beat's ODF plus this times the chord change, each over its mean
 ACCENT_HOPS = 9  # hops after a beat in which its accent is measured (the chord change comes ~6 hops late)
 ACCENT_MEAN_S = 4.0  # time constant of the running means the accent's parts are divided by
