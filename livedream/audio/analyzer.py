@@ -203,7 +203,7 @@ class Analyzer:
         self._prev_low = low
         level = self._n_level(rms)
         # the beat tracker hears loudness too: log flux alone hardly tells an accented beat from a soft off-beat
-        beat, downbeat = self._beats(odf * level, bass_onset, self._chroma_change)
+        beat, downbeat = self._beats(odf * level, bass_onset, self._chroma_change, float(band_on[0]), float(band_on[1]))
         beat_phase, bar_phase = self._beats.phases(t)
 
         onset_ratio = self._n_onset(strength)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from livedream.audio.bands import REPORT_HOPS
+
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
 UPDATE_S = 0.1  # re-fit the phase this often
 TEMPO_EVERY = 2  # and re-estimate the tempo every this many phase fits (the autocorrelation is most of the cost)
@@ -23,9 +25,23 @@ SWITCH_MARGIN = 1.1
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
 METERS = (3, 4)
 PHASE_BASS = 0.5  # weight of the bass onsets (each part over its mean) in the phase fit: kick and bass sit on the beat
-PHASE_CHORD = 0.5  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat
+PHASE_CHORD = 0.25  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat.
+#   At 0.5 a click's second chord change (as it leaves the chroma window, 1/3 of a 174 bpm beat later) weighs a
+#   quarter of the click, and the swing taps below move a click track's beat onto it
 CHORD_LAG_S = 0.07  # the chord change comes this much after the ODF (the chroma window's centre)
+PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a drum kit plays, the kick marks the beat
+#   (the ODF often peaks on the off-beat's hats and chords); over the kicks' mean, floored at KICK_FLOOR a beat, so
+#   the odd low note the kick band takes in music without drums does not weigh like a kick on every beat
+PHASE_SNARE = 0.3  # the same for the snare band: the back-beat is a beat too (2 and 4), never the off-beat
+KICK_FLOOR = 0.5
+DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
 FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
+BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
+#   (a dotted quarter, the 3+3+2 of band music) repeats at 1.5 and 3 beats but not at the 4-beat bar
+PHASE_TAPS = ((1 / 3, -0.7), (2 / 3, 0.7))  # (share of a beat after it, weight) in the phase fit: in swing and in
+#   long-short figures the note on the beat is followed by one 2/3 of a beat later, not 1/3 (the long note starts on
+#   it), even where the swung note is the louder (a boogie's 4:1, Blupi's shuffles). At 0.9-1.0 a tap outweighs the
+#   beat's own comb and straight music slips by a third; 0.5 keeps straight music a little better (wide F 0.648)
 DOWN_CHORD = 1.0  # the downbeat accent: the beat's ODF plus this times the chord change, each over its mean
 ACCENT_HOPS = 9  # hops after a beat in which its accent is measured (the chord change comes ~6 hops late)
 ACCENT_MEAN_S = 4.0  # time constant of the running means the accent's parts are divided by
@@ -39,7 +55,7 @@ _SMOOTH = np.convolve((1, 4, 6, 4, 1), (1, 4, 6, 4, 1)) / 256.0  # [9] binomial,
 
 
 class BeatTracker:
-    """Per hop: ODF, bass onsets and chord change in; beat / downbeat flags, tempo, beat and bar phase, confidence out.
+    """Per hop: ODF, bass onsets, chord change, kick and snare hits in; beat and downbeat flags, tempo, phases out.
 
     Nothing looks ahead: beats are predicted from the tempo and phase fitted on the past, so a beat is
     reported on the hop it falls in (delay_s earlier than the ODF would show it, the detector's latency).
@@ -50,9 +66,8 @@ class BeatTracker:
         self.delay_s = delay_s
         self.n_hist = int(round(HISTORY_S / hop_s))
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
-        self.odf = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest ODF values
-        self.low = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest bass onset strengths
-        self.chord = np.zeros(self.n_hist, np.float64)  # [n_hist] ring of the newest chord changes
+        # [5, n_hist] ring of the newest ODF values, bass onset strengths, chord changes, kick and snare hits (0/1)
+        self.rings = np.zeros((5, self.n_hist), np.float64)
         self.chord_lag = int(round(CHORD_LAG_S / hop_s))
         self.pos = 0
         self.count = 0
@@ -79,10 +94,10 @@ class BeatTracker:
     def tempo_bpm(self) -> float:
         return 60.0 / (self.period * self.hop_s) if self.period > 0 else 0.0
 
-    def _history(self, ring: np.ndarray) -> np.ndarray:
-        """[n] a ring's values, oldest first (only what has been heard)."""
-        h = np.concatenate((ring[self.pos :], ring[: self.pos]))  # np.roll(ring, -pos), without its ~7 us of Python
-        return h[-min(self.count, self.n_hist) :]
+    def _history(self) -> np.ndarray:
+        """[5, n] the rings' values, oldest first (only what has been heard)."""
+        h = np.concatenate((self.rings[:, self.pos :], self.rings[:, : self.pos]), axis=1)  # np.roll without its Python
+        return h[:, -min(self.count, self.n_hist) :]
 
     def _tempo(self, h: np.ndarray) -> None:
         """Period (hops) and confidence from the ODF history h [n]."""
@@ -95,18 +110,17 @@ class BeatTracker:
         if acf[0] < 1e-10:  # silence, DC, a steady tone: nothing repeats, so no tempo (and no beats) from it
             return
         acf = np.maximum(acf / max(acf[0], 1e-12), 0.0)
-        score = np.zeros_like(self.lags)
-        for k, w in enumerate(COMB, start=1):
-            lk = self.lags * k
-            ok = lk < len(acf) - 1
-            score[ok] += w * np.interp(lk[ok], np.arange(len(acf)), acf)
+        grid = np.arange(len(acf))
+        at = {k: np.interp(self.lags * k, grid, acf, right=0.0) for k in (1, 2, 3, 4, 6, 8)}  # [L] ACF at k periods
+        score = sum(w * at[k] for k, w in enumerate(COMB, start=1))  # [L]
+        score = score + BAR_COMB * np.maximum(at[3] + at[6], at[4] + at[8])
         if score.max() < 1e-6:  # one transient (a tone's start) and nothing after it: no period to follow
             return
         # 1.5 beats in 3/4 hits the bar at its 2nd and 4th multiples: without its own repetition it is no beat
-        score *= np.interp(self.lags, np.arange(len(acf)), acf) ** FUNDAMENTAL
+        score *= at[1] ** FUNDAMENTAL
         score *= self.prior
         best = float(self.lags[int(np.argmax(score))])
-        at = lambda lag: float(np.interp(lag, self.lags, score))  # noqa: E731
+        at_lag = lambda lag: float(np.interp(lag, self.lags, score))  # noqa: E731
         if self.period == 0:
             self.period = best
         elif abs(best / self.period - 1) < 0.04:
@@ -116,7 +130,7 @@ class BeatTracker:
             cand, votes = self._switch
             votes = votes + 1 if abs(best / max(cand, 1e-9) - 1) < 0.04 else 1
             self._switch = (best, votes)
-            if votes >= SWITCH_VOTES and at(best) > SWITCH_MARGIN * at(self.period):
+            if votes >= SWITCH_VOTES and at_lag(best) > SWITCH_MARGIN * at_lag(self.period):
                 self.period = best
                 self._switch = (0.0, 0)
         if self.period > 0:
@@ -128,13 +142,21 @@ class BeatTracker:
             self.period = float(periods[int(np.argmax(fine))])
         self.confidence = float(np.clip(2.0 * np.interp(self.period, np.arange(len(acf)), acf), 0.0, 1.0))
 
-    def _phase(self, h: np.ndarray) -> None:
-        """Fit the beat phase on the ODF history h [n], the bass onsets and the chord changes."""
+    def _phase(self, hist: np.ndarray) -> None:
+        """Fit the beat phase on the history [5, n]: the ODF, bass onsets, chord changes, kick and snare hits."""
         p = self.period
-        low, ch = self._history(self.low), self._history(self.chord)
-        ch = np.concatenate((ch[self.chord_lag :], np.zeros(min(self.chord_lag, len(ch)))))  # [n] on the ODF's time
-        sig = h / max(h.mean(), 1e-9) + PHASE_BASS * low / max(low.mean(), 1e-9)
-        self._fit_phase(sig + PHASE_CHORD * ch / max(ch.mean(), 1e-9), p)
+        means = hist.mean(axis=1)  # [5]
+        sig = hist[0] / max(means[0], 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
+        late = (  # (row, weight over its mean, hops it comes after the ODF)
+            (2, PHASE_CHORD / max(means[2], 1e-9), self.chord_lag),
+            (3, PHASE_KICK / max(means[3], KICK_FLOOR / p, 1e-9), DRUM_LAG[0]),
+            (4, PHASE_SNARE / max(means[4], KICK_FLOOR / p, 1e-9), DRUM_LAG[1]),
+        )
+        n = hist.shape[1]
+        for row, weight, lag in late:  # each moved back onto the ODF's time
+            if lag < n:
+                sig[: n - lag] += weight * hist[row, lag:]
+        self._fit_phase(sig, p)
 
     def _fit_phase(self, h: np.ndarray, p: float) -> None:
         """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
@@ -145,7 +167,12 @@ class BeatTracker:
         idx = n - 1 - phis[:, None] - k[None, :] * p  # [P, K]
         w = np.where(idx >= 0, PHASE_DECAY**k, 0.0)
         vals = np.interp(np.clip(idx, 0, n - 1), np.arange(n), smooth)
-        phi = float(phis[int(np.argmax((vals * w).sum(axis=1)))])
+        comb = (vals * w).sum(axis=1)  # [P] the comb's fit for a beat phi hops back
+        fit = comb.copy()
+        steps = np.arange(len(phis))  # [P]
+        for share, weight in PHASE_TAPS:  # + the fit of the phase share of a beat later (phi smaller)
+            fit += weight * comb[(steps - int(round(share * len(phis)))) % len(phis)]
+        phi = float(phis[int(np.argmax(fit))])
         now = self.count * self.hop_s
         period_s = p * self.hop_s
         est = now - phi * self.hop_s + period_s  # the next beat, by this fit
@@ -162,29 +189,31 @@ class BeatTracker:
                 self.next_beat += err
                 self._jump = 0
 
-    def __call__(self, odf: float, bass: float = 0.0, chord: float = 0.0) -> tuple[bool, bool]:
-        """ODF, bass onset strength and chord change (0..1) of the newest hop -> (beat, downbeat) in this hop."""
+    def __call__(
+        self, odf: float, bass: float = 0.0, chord: float = 0.0, kick: float = 0.0, snare: float = 0.0
+    ) -> tuple[bool, bool]:
+        """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1) of the newest hop -> (beat,
+        downbeat) in this hop."""
         a = self._mean_a
         m_odf, m_chord = self._means
         m_odf, m_chord = a * m_odf + (1 - a) * odf, a * m_chord + (1 - a) * chord
         self._means = (m_odf, m_chord)
         fill = 1.0 - a ** (self.count + 1)  # unbiased while the means fill up
         accent = odf * fill / max(m_odf, 1e-9) + DOWN_CHORD * chord * fill / max(m_chord, 1e-9)
-        self.odf[self.pos] = odf
-        self.low[self.pos] = bass
-        self.chord[self.pos] = chord
+        self.rings[:, self.pos] = (odf, bass, chord, kick, snare)
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
         now = self.count * self.hop_s
         if self.count % self.every == 0 and self.count * self.hop_s >= MIN_HISTORY_S:
-            h = self._history(self.odf)
+            hist = self._history()  # [5, n]
+            h = hist[0]
             recent = h[-int(2.0 / self.hop_s) :].mean()
             if self.period == 0 or recent > BREAK_RATIO * h.mean():
                 settling = self.count * self.hop_s < SETTLE_S
                 if self.period == 0 or settling or self.count % (TEMPO_EVERY * self.every) == 0:
                     self._tempo(h)
                 if self.period > 0:
-                    self._phase(h)
+                    self._phase(hist)
         self._pending = [(s, left - 1, max(a, accent)) for s, left, a in self._pending]
         for bi, left, a in self._pending:
             if left <= 0:
@@ -197,6 +226,9 @@ class BeatTracker:
         while self.next_beat - self.delay_s < now - period_s:  # fell behind (a jump): skip the missed beats
             self.next_beat += period_s
         if self.next_beat - self.delay_s > now:
+            return False, False
+        if self.last_beat is not None and self.next_beat - self.delay_s < self.last_beat + 0.5 * period_s:
+            self.next_beat += period_s  # the PLL pulled the next beat back onto the last one: never report it twice
             return False, False
         self.last_beat = self.next_beat - self.delay_s
         self.next_beat += period_s

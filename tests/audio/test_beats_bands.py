@@ -124,6 +124,37 @@ def test_tracker_keeps_phase_through_a_break():
     assert sum(f.beat for f in in_break) >= 2  # the beat goes on in the break, as a VJ counts it
 
 
+def _beats_after_4_s(x: np.ndarray, last: float) -> np.ndarray:
+    feats = Analyzer().feed(x)
+    got = np.array([beat_time(f) for f in feats if f.beat and f.time >= 4.0])
+    return got[got < last + 0.1]
+
+
+def _share_within_30_ms(got: np.ndarray, times: np.ndarray) -> float:
+    return float(np.mean([np.min(np.abs(times - g)) < 0.03 for g in got]))
+
+
+def test_kick_and_snare_mark_the_beat_over_loud_off_beats():
+    """A kit (kick on 1 and 3, snare on 2 and 4) under louder clicks on every off-beat: the ODF alone peaks on the
+    off-beats (the tracker locked there before it heard the drum bands); the beats go on the kick and snare."""
+    secs, beat = 10.0, 0.5
+    beats = np.arange(0.37, secs - 0.3, beat)
+    offs = beats + beat / 2
+    x = drum("kick", secs, beats[::2]) + drum("snare", secs, beats[1::2]) + click_track(offs, secs, seed=3, gain=1.4)
+    got = _beats_after_4_s(x, beats[-1])
+    assert len(got) >= 9 and _share_within_30_ms(got, beats) == 1.0, (got, beats)
+
+
+def test_swing_puts_the_beat_on_the_long_note():
+    """Equal clicks on each beat and 2/3 of a beat after it: either chain repeats at the beat, but only the beat
+    starts the long gap (without the swing taps the tracker flipped between the two)."""
+    secs, beat = 10.0, 0.5
+    beats = np.arange(0.37, secs - 0.3, beat)
+    x = click_track(beats, secs, seed=7) + click_track(beats + 2 * beat / 3, secs, seed=7)
+    got = _beats_after_4_s(x, beats[-1])
+    assert len(got) >= 9 and _share_within_30_ms(got, beats) == 1.0, (got, beats)
+
+
 @pytest.mark.parametrize("meter", [4, 3])
 def test_downbeats_follow_the_accent(meter):
     x, beats = pattern(0.5, 1, [1.0] + [0.3] * (meter - 1), 12.0)
