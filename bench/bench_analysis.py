@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import socket
 import subprocess
 import tempfile
@@ -13,6 +12,7 @@ import time
 
 import numpy as np
 
+from bench.machine import cpu_name
 from livedream.audio.analyzer import ANALYSIS_RATE, DEFAULT_ONSET_METHOD, ONSET_METHODS, Analyzer
 from livedream.audio.bands import DRUM_BANDS, REPORT_HOPS
 from livedream.audio.report import beat_time
@@ -100,7 +100,8 @@ def run_set(clips: str, a: argparse.Namespace) -> None:
     result = {
         "set": name,
         "host": socket.gethostname(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
         "note": "CPU time of Analyzer.feed on one core (decode excluded); the machine's 2 cores are shared",
         "method": a.method,
         "chunk": a.chunk,
