@@ -42,9 +42,18 @@ SLOW_BLOCK_S = 0.1  # no slow report this soon after a fast one (the same note)
 PEAK_HALF_LIFE_S = 4.0
 # Pitch path: a new note in legato music changes the pitch content even where the energy hardly rises (a choir
 # moving one voice, a string section changing chord). Semitone bands of the chroma spectrum (4096 points, 5.4 Hz
-# bins), each compared with its maximum over the last PITCH_PAST updates: the shimmer of held notes stays below,
+# bins), each compared with its maximum over the last `lag` updates: the shimmer of held notes stays below,
 # a note entering a band that was empty rises above. Picked like the slow path, reported where both were silent.
 PITCH = FluxSetting(1000.0, 1, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02, max_over_lags=True)
+# Held tones: the tremolo and vibrato of a sustained note (a choir's "aah", an organ, a pad) lift the spectrum by
+# several dB a few times a second, which the fast and slow paths read as onsets. In sustained music (no sharp onset
+# for a while: the fast ODF's peak over the last HELD_CONTEXT_S stays under HELD_SPIKY times its mean) a report
+# whose spectrum rises less than HELD_SHARE of its fast ODF above the maximum of the last HELD_HOPS spectra only
+# went back to where it was a moment ago: it is dropped. Plucked, percussive and band music is spiky: never gated.
+HELD_CONTEXT_S = 2.0
+HELD_SPIKY = 6.0
+HELD_HOPS = 20  # 232 ms: longer than a tremolo's dip
+HELD_SHARE = 0.2
 PITCH_FMIN, PITCH_FMAX = 60.0, 4000.0  # Hz: bass fundamentals to the upper partials of a melody
 
 
@@ -85,6 +94,7 @@ class SuperFlux:
         self.avg = np.zeros((setting.avg_hops, n_bands), np.float32)  # [avg, bands] the newest log spectra
         self.avg_pos = 0
         self.log_spec = np.zeros(n_bands, np.float32)  # [bands] the newest (averaged) log spectrum
+        self.mf = self.log_spec  # [bands] the same, max-filtered across frequency
 
     def __call__(self, bands: np.ndarray) -> float:
         """bands [n_bands] filterbank amplitudes of the newest hop -> ODF value (>= 0)."""
@@ -100,7 +110,7 @@ class SuperFlux:
             mf[1:-1] = np.maximum(np.maximum(log_spec[:-2], log_spec[1:-1]), log_spec[2:])
         self.hist[self.pos] = mf
         self.pos = (self.pos + 1) % len(self.hist)
-        self.log_spec = log_spec
+        self.log_spec, self.mf = log_spec, mf
         return odf
 
 
@@ -186,11 +196,35 @@ class PitchNovelty:
         return nov
 
 
+class HeldToneGate:
+    """Tells a held note's tremolo from a new note, from the fast path's spectra and ODF (see HELD_SPIKY)."""
+
+    def __init__(self, n_bands: int, hop_s: float):
+        self.odfs = np.zeros(max(2, round(HELD_CONTEXT_S / hop_s)), np.float32)  # [context hops] fast ODF ring
+        self.odf_pos = 0
+        self.spectra = np.zeros((HELD_HOPS, n_bands), np.float32)  # [HELD_HOPS, bands] past max-filtered spectra
+        self.spec_pos = 0
+
+    def held(self, odf: float, log_spec: np.ndarray) -> bool:
+        """Whether a report now (fast ODF odf, log spectrum log_spec [bands]) is only a held tone's swell."""
+        if float(self.odfs.max()) > HELD_SPIKY * float(self.odfs.mean()):
+            return False
+        new = float(np.maximum(log_spec - self.spectra.max(axis=0), 0.0).sum())
+        return new < HELD_SHARE * odf
+
+    def push(self, odf: float, mf: np.ndarray) -> None:
+        """Store the newest hop (after the reports of that hop were judged)."""
+        self.odfs[self.odf_pos] = odf
+        self.odf_pos = (self.odf_pos + 1) % len(self.odfs)
+        self.spectra[self.spec_pos] = mf
+        self.spec_pos = (self.spec_pos + 1) % HELD_HOPS
+
+
 class TwoPathOnsets:
     """The fast and the slow path (and the pitch path, when fed) together: (onset now, its extra delay, fast ODF).
 
     The slow and pitch paths report only where the fast path was silent for SLOW_BLOCK_S and each other for
-    their min_ioi_s: one note, one onset.
+    their min_ioi_s: one note, one onset. The fast and slow reports pass the held-tone gate first.
     """
 
     def __init__(self, n_bands: int, hop_s: float, pitch_hop_s: float | None = None):
@@ -198,6 +232,7 @@ class TwoPathOnsets:
         self.fast, self.slow = SuperFlux(n_bands, FAST), SuperFlux(n_bands, SLOW)
         self.pick_fast, self.pick_slow = OnsetPicker(hop_s, FAST), OnsetPicker(hop_s, SLOW)
         self.pick_pitch = OnsetPicker(pitch_hop_s or hop_s, PITCH)
+        self.gate = HeldToneGate(n_bands, hop_s)
         self.since_fast = 1e9
         self.since_soft = 1e9  # hops since a slow or pitch report
         self.pitch_odf = 0.0
@@ -210,6 +245,9 @@ class TwoPathOnsets:
         self.since_soft += 1
         fast_on = self.pick_fast(odf)
         slow_on = self.pick_slow(slow)
+        if (fast_on or slow_on) and self.gate.held(odf, self.fast.log_spec):
+            fast_on = slow_on = False
+        self.gate.push(odf, self.fast.mf)
         pitch_on = False
         if pitch is not None:
             self.pitch_odf = pitch
