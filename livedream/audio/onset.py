@@ -46,14 +46,17 @@ PEAK_HALF_LIFE_S = 4.0
 # a note entering a band that was empty rises above. Picked like the slow path, reported where both were silent.
 PITCH = FluxSetting(1000.0, 1, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02, max_over_lags=True)
 # Held tones: the tremolo and vibrato of a sustained note (a choir's "aah", an organ, a pad) lift the spectrum by
-# several dB a few times a second, which the fast and slow paths read as onsets. In sustained music (no sharp onset
-# for a while: the fast ODF's peak over the last HELD_CONTEXT_S stays under HELD_SPIKY times its mean) a report
-# whose spectrum rises less than HELD_SHARE of its fast ODF above the maximum of the last HELD_HOPS spectra only
-# went back to where it was a moment ago: it is dropped. Plucked, percussive and band music is spiky: never gated.
+# several dB a few times a second, which the fast and slow paths read as onsets. A report whose spectrum rises
+# less than a share of its ODF above the maximum of the last HELD_HOPS spectra only went back to where it was a
+# moment ago: it is dropped. Fast reports only in sustained music (the fast ODF's peak over the last
+# HELD_CONTEXT_S under HELD_SPIKY times its mean): in plucked, percussive and band music a repeated note or drum
+# hit comes back to the level of the last one, and is an onset. Slow reports always (HELD_SLOW_SHARE of the larger
+# of the fast and slow ODFs): the fast path reports the attacks of that music.
 HELD_CONTEXT_S = 2.0
 HELD_SPIKY = 6.0
 HELD_HOPS = 20  # 232 ms: longer than a tremolo's dip
 HELD_SHARE = 0.2
+HELD_SLOW_SHARE = 0.1
 PITCH_FMIN, PITCH_FMAX = 60.0, 4000.0  # Hz: bass fundamentals to the upper partials of a melody
 
 
@@ -205,12 +208,12 @@ class HeldToneGate:
         self.spectra = np.zeros((HELD_HOPS, n_bands), np.float32)  # [HELD_HOPS, bands] past max-filtered spectra
         self.spec_pos = 0
 
-    def held(self, odf: float, log_spec: np.ndarray) -> bool:
-        """Whether a report now (fast ODF odf, log spectrum log_spec [bands]) is only a held tone's swell."""
-        if float(self.odfs.max()) > HELD_SPIKY * float(self.odfs.mean()):
+    def held(self, odf: float, log_spec: np.ndarray, share: float = HELD_SHARE, always: bool = False) -> bool:
+        """Whether a report now (ODF odf, fast log spectrum log_spec [bands]) is only a held tone's swell."""
+        if not always and float(self.odfs.max()) > HELD_SPIKY * float(self.odfs.mean()):
             return False
         new = float(np.maximum(log_spec - self.spectra.max(axis=0), 0.0).sum())
-        return new < HELD_SHARE * odf
+        return new < share * odf
 
     def push(self, odf: float, mf: np.ndarray) -> None:
         """Store the newest hop (after the reports of that hop were judged)."""
@@ -245,8 +248,10 @@ class TwoPathOnsets:
         self.since_soft += 1
         fast_on = self.pick_fast(odf)
         slow_on = self.pick_slow(slow)
-        if (fast_on or slow_on) and self.gate.held(odf, self.fast.log_spec):
-            fast_on = slow_on = False
+        if fast_on and self.gate.held(odf, self.fast.log_spec):
+            fast_on = False
+        if slow_on and self.gate.held(max(odf, slow), self.fast.log_spec, HELD_SLOW_SHARE, always=True):
+            slow_on = False
         self.gate.push(odf, self.fast.mf)
         pitch_on = False
         if pitch is not None:
