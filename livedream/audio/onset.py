@@ -52,7 +52,7 @@ PITCH = FluxSetting(1000.0, 1, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, ext
 # HELD_CONTEXT_S under HELD_SPIKY times its mean): in plucked, percussive and band music a repeated note or drum
 # hit comes back to the level of the last one, and is an onset. Slow reports always (HELD_SLOW_SHARE of the larger
 # of the fast and slow ODFs): the fast path reports the attacks of that music.
-HELD_CONTEXT_S = 2.0
+HELD_CONTEXT_S = 1.0  # a steady noise's own onset from silence leaves it after 1 s, and the gate holds it too
 HELD_SPIKY = 6.0
 HELD_HOPS = 20  # 232 ms: longer than a tremolo's dip
 HELD_SHARE = 0.2
