@@ -58,6 +58,11 @@ HELD_HOPS = 20  # 232 ms: longer than a tremolo's dip
 HELD_SHARE = 0.2
 HELD_SLOW_SHARE = 0.1
 PITCH_FMIN, PITCH_FMAX = 60.0, 4000.0  # Hz: bass fundamentals to the upper partials of a melody
+# The chroma window is 186 ms long: a note keeps growing in it for ~160 ms after its attack (from ~0.2 to all of its
+# level), a few tenths of a log unit per update in each of its bands, which read as novelty: the pitch path reported
+# many notes (and every first note from silence) a second time, 0.1-0.2 s late. Each band's rise counts only above
+# this margin (log units: 1.5x, 3.5 dB); a new note jumps by several units.
+PITCH_MARGIN = 0.4
 
 
 def log_filterbank(sample_rate: int, n_fft: int, per_octave: int = BANDS_PER_OCTAVE) -> np.ndarray:
@@ -179,7 +184,7 @@ class PitchNovelty:
     """Chroma-resolution magnitude spectrum in, a novelty value out: how much new pitch content appeared.
 
     Per semitone band the largest magnitude (a partial's peak, wherever it sits in the band), log-compressed;
-    novelty = sum over bands of max(0, L[n] - max(L[n - 1 .. n - lag])).
+    novelty = sum over bands of max(0, L[n] - max(L[n - 1 .. n - lag]) - PITCH_MARGIN).
     """
 
     def __init__(self, sample_rate: int, n_fft: int, mag_to_amp: float, setting: FluxSetting = PITCH):
@@ -193,7 +198,7 @@ class PitchNovelty:
         """mag [n_fft // 2 + 1] magnitude spectrum -> novelty (>= 0)."""
         bands = np.maximum.reduceat(mag[: self.end], self.starts) * self.mag_to_amp  # [bands]
         log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32)
-        nov = float(np.maximum(log_spec - self.hist.max(axis=0), 0.0).sum())
+        nov = float(np.maximum(log_spec - self.hist.max(axis=0) - PITCH_MARGIN, 0.0).sum())
         self.hist[self.pos] = log_spec
         self.pos = (self.pos + 1) % len(self.hist)
         return nov
