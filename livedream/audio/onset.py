@@ -43,8 +43,9 @@ PEAK_HALF_LIFE_S = 4.0
 # Pitch path: a new note in legato music changes the pitch content even where the energy hardly rises (a choir
 # moving one voice, a string section changing chord). Semitone bands of the chroma spectrum (4096 points, 5.4 Hz
 # bins), each compared with its maximum over the last `lag` updates: the shimmer of held notes stays below,
-# a note entering a band that was empty rises above. Picked like the slow path, reported where both were silent.
-PITCH = FluxSetting(1000.0, 1, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02, max_over_lags=True)
+# a note entering a band that was empty rises above. Picked like the slow path (but its mean over 0.2 s: after a
+# chord's burst of novelty the threshold is down again for the next voice), reported where both were silent.
+PITCH = FluxSetting(1000.0, 1, 2, 1.0, 2.0, 0.2, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02, max_over_lags=True)
 # Held tones: the tremolo and vibrato of a sustained note (a choir's "aah", an organ, a pad) lift the spectrum by
 # several dB a few times a second, which the fast and slow paths read as onsets. A report whose spectrum rises
 # less than a share of its ODF above the maximum of the last HELD_HOPS spectra only went back to where it was a
