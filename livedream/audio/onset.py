@@ -36,8 +36,9 @@ class FluxSetting:
 # a low bass) flutters from hop to hop, which plain lag-1 flux reports as onsets.
 FAST = FluxSetting(1000.0, 1, 3, 1.5, 2.0, 0.07, max_over_lags=True)
 # Slow path: soft attacks (bowed strings, choir, pads) rise over tens of ms; on the averaged spectra the ensemble
-# shimmer of such sounds cancels, the slow rise remains. It reports only where the fast path was silent.
-SLOW = FluxSetting(3000.0, 4, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02)
+# shimmer of such sounds cancels, the slow rise remains. It reports only where the fast path was silent. Averaged
+# over 2 hops (was 4): the held-tone gate below drops the slower swells of held notes, and the rise counts sooner.
+SLOW = FluxSetting(3000.0, 2, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02)
 SLOW_BLOCK_S = 0.1  # no slow report this soon after a fast one (the same note)
 PEAK_HALF_LIFE_S = 4.0
 # Pitch path: a new note in legato music changes the pitch content even where the energy hardly rises (a choir
