@@ -60,6 +60,7 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=1024, help="samples per feed() call (a sound-card-like block)")
     ap.add_argument("--librosa", action="store_true", help="also score librosa's offline detectors (slow)")
     ap.add_argument("--out", help="result json (default bench/results/analysis-<set>.json)")
+    ap.add_argument("--detections-out", help="also write the onset detections here (for bench/onset_attacks.py)")
     a = ap.parse_args()
     for clips in a.clips:
         run_set(clips, a)
@@ -81,6 +82,9 @@ def run_set(clips: str, a: argparse.Namespace) -> None:
         audio_s += secs
         cpu_s += cpu
         print(f"{c['id']:40s} {len(d['onsets']):4d} onsets {d['tempo_bpm']:6.1f} bpm {speed[c['id']]:6.1f}x")
+    if a.detections_out and len(a.clips) == 1:
+        with open(a.detections_out, "w") as f:
+            json.dump({"onsets": det["onsets"]}, f)
     an = Analyzer(ANALYSIS_RATE, a.method)
     with tempfile.TemporaryDirectory() as td:
         dpath, rpath = os.path.join(td, "det.json"), os.path.join(td, "res.json")

@@ -36,16 +36,35 @@ class FluxSetting:
 # a low bass) flutters from hop to hop, which plain lag-1 flux reports as onsets.
 FAST = FluxSetting(1000.0, 1, 3, 1.5, 2.0, 0.07, max_over_lags=True)
 # Slow path: soft attacks (bowed strings, choir, pads) rise over tens of ms; on the averaged spectra the ensemble
-# shimmer of such sounds cancels, the slow rise remains. It reports only where the fast path was silent.
-SLOW = FluxSetting(3000.0, 4, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02)
+# shimmer of such sounds cancels, the slow rise remains. It reports only where the fast path was silent. Averaged
+# over 2 hops (was 4): the held-tone gate below drops the slower swells of held notes, and the rise counts sooner.
+SLOW = FluxSetting(3000.0, 2, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02)
 SLOW_BLOCK_S = 0.1  # no slow report this soon after a fast one (the same note)
 PEAK_HALF_LIFE_S = 4.0
 # Pitch path: a new note in legato music changes the pitch content even where the energy hardly rises (a choir
 # moving one voice, a string section changing chord). Semitone bands of the chroma spectrum (4096 points, 5.4 Hz
-# bins), each compared with its maximum over the last PITCH_PAST updates: the shimmer of held notes stays below,
-# a note entering a band that was empty rises above. Picked like the slow path, reported where both were silent.
-PITCH = FluxSetting(1000.0, 1, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02, max_over_lags=True)
+# bins), each compared with its maximum over the last `lag` updates: the shimmer of held notes stays below,
+# a note entering a band that was empty rises above. Picked like the slow path (but its mean over 0.2 s: after a
+# chord's burst of novelty the threshold is down again for the next voice), reported where both were silent.
+PITCH = FluxSetting(1000.0, 1, 2, 1.0, 2.0, 0.2, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02, max_over_lags=True)
+# Held tones: the tremolo and vibrato of a sustained note (a choir's "aah", an organ, a pad) lift the spectrum by
+# several dB a few times a second, which the fast and slow paths read as onsets. A report whose spectrum rises
+# less than a share of its ODF above the maximum of the last HELD_HOPS spectra only went back to where it was a
+# moment ago: it is dropped. Fast reports only in sustained music (the fast ODF's peak over the last
+# HELD_CONTEXT_S under HELD_SPIKY times its mean): in plucked, percussive and band music a repeated note or drum
+# hit comes back to the level of the last one, and is an onset. Slow reports always (HELD_SLOW_SHARE of the larger
+# of the fast and slow ODFs): the fast path reports the attacks of that music.
+HELD_CONTEXT_S = 1.0  # a steady noise's own onset from silence leaves it after 1 s, and the gate holds it too
+HELD_SPIKY = 6.0
+HELD_HOPS = 20  # 232 ms: longer than a tremolo's dip
+HELD_SHARE = 0.2
+HELD_SLOW_SHARE = 0.1
 PITCH_FMIN, PITCH_FMAX = 60.0, 4000.0  # Hz: bass fundamentals to the upper partials of a melody
+# The chroma window is 186 ms long: a note keeps growing in it for ~160 ms after its attack (from ~0.2 to all of its
+# level), a few tenths of a log unit per update in each of its bands, which read as novelty: the pitch path reported
+# many notes (and every first note from silence) a second time, 0.1-0.2 s late. Each band's rise counts only above
+# this margin (log units: 1.5x, 3.5 dB); a new note jumps by several units.
+PITCH_MARGIN = 0.4
 
 
 def log_filterbank(sample_rate: int, n_fft: int, per_octave: int = BANDS_PER_OCTAVE) -> np.ndarray:
@@ -85,6 +104,7 @@ class SuperFlux:
         self.avg = np.zeros((setting.avg_hops, n_bands), np.float32)  # [avg, bands] the newest log spectra
         self.avg_pos = 0
         self.log_spec = np.zeros(n_bands, np.float32)  # [bands] the newest (averaged) log spectrum
+        self.mf = self.log_spec  # [bands] the same, max-filtered across frequency
 
     def __call__(self, bands: np.ndarray) -> float:
         """bands [n_bands] filterbank amplitudes of the newest hop -> ODF value (>= 0)."""
@@ -101,7 +121,7 @@ class SuperFlux:
             np.maximum(log_spec[:-2], log_spec[1:-1], out=mf[1:-1])
             np.maximum(mf[1:-1], log_spec[2:], out=mf[1:-1])
         self.pos = (self.pos + 1) % len(self.hist)
-        self.log_spec = log_spec
+        self.log_spec, self.mf = log_spec, mf
         return odf
 
 
@@ -167,7 +187,7 @@ class PitchNovelty:
     """Chroma-resolution magnitude spectrum in, a novelty value out: how much new pitch content appeared.
 
     Per semitone band the largest magnitude (a partial's peak, wherever it sits in the band), log-compressed;
-    novelty = sum over bands of max(0, L[n] - max(L[n - 1 .. n - lag])).
+    novelty = sum over bands of max(0, L[n] - max(L[n - 1 .. n - lag]) - PITCH_MARGIN).
     """
 
     def __init__(self, sample_rate: int, n_fft: int, mag_to_amp: float, setting: FluxSetting = PITCH):
@@ -181,17 +201,41 @@ class PitchNovelty:
         """mag [n_fft // 2 + 1] magnitude spectrum -> novelty (>= 0)."""
         bands = np.maximum.reduceat(mag[: self.end], self.starts) * self.mag_to_amp  # [bands]
         log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32)
-        nov = float(np.maximum(log_spec - self.hist.max(axis=0), 0.0).sum())
+        nov = float(np.maximum(log_spec - self.hist.max(axis=0) - PITCH_MARGIN, 0.0).sum())
         self.hist[self.pos] = log_spec
         self.pos = (self.pos + 1) % len(self.hist)
         return nov
+
+
+class HeldToneGate:
+    """Tells a held note's tremolo from a new note, from the fast path's spectra and ODF (see HELD_SPIKY)."""
+
+    def __init__(self, n_bands: int, hop_s: float):
+        self.odfs = np.zeros(max(2, round(HELD_CONTEXT_S / hop_s)), np.float32)  # [context hops] fast ODF ring
+        self.odf_pos = 0
+        self.spectra = np.zeros((HELD_HOPS, n_bands), np.float32)  # [HELD_HOPS, bands] past max-filtered spectra
+        self.spec_pos = 0
+
+    def held(self, odf: float, log_spec: np.ndarray, share: float = HELD_SHARE, always: bool = False) -> bool:
+        """Whether a report now (ODF odf, fast log spectrum log_spec [bands]) is only a held tone's swell."""
+        if not always and float(self.odfs.max()) > HELD_SPIKY * float(self.odfs.mean()):
+            return False
+        new = float(np.maximum(log_spec - self.spectra.max(axis=0), 0.0).sum())
+        return new < share * odf
+
+    def push(self, odf: float, mf: np.ndarray) -> None:
+        """Store the newest hop (after the reports of that hop were judged)."""
+        self.odfs[self.odf_pos] = odf
+        self.odf_pos = (self.odf_pos + 1) % len(self.odfs)
+        self.spectra[self.spec_pos] = mf
+        self.spec_pos = (self.spec_pos + 1) % HELD_HOPS
 
 
 class TwoPathOnsets:
     """The fast and the slow path (and the pitch path, when fed) together: (onset now, its extra delay, fast ODF).
 
     The slow and pitch paths report only where the fast path was silent for SLOW_BLOCK_S and each other for
-    their min_ioi_s: one note, one onset.
+    their min_ioi_s: one note, one onset. The fast and slow reports pass the held-tone gate first.
     """
 
     def __init__(self, n_bands: int, hop_s: float, pitch_hop_s: float | None = None):
@@ -199,6 +243,7 @@ class TwoPathOnsets:
         self.fast, self.slow = SuperFlux(n_bands, FAST), SuperFlux(n_bands, SLOW)
         self.pick_fast, self.pick_slow = OnsetPicker(hop_s, FAST), OnsetPicker(hop_s, SLOW)
         self.pick_pitch = OnsetPicker(pitch_hop_s or hop_s, PITCH)
+        self.gate = HeldToneGate(n_bands, hop_s)
         self.since_fast = 1e9
         self.since_soft = 1e9  # hops since a slow or pitch report
         self.pitch_odf = 0.0
@@ -211,6 +256,11 @@ class TwoPathOnsets:
         self.since_soft += 1
         fast_on = self.pick_fast(odf)
         slow_on = self.pick_slow(slow)
+        if fast_on and self.gate.held(odf, self.fast.log_spec):
+            fast_on = False
+        if slow_on and self.gate.held(max(odf, slow), self.fast.log_spec, HELD_SLOW_SHARE, always=True):
+            slow_on = False
+        self.gate.push(odf, self.fast.mf)
         pitch_on = False
         if pitch is not None:
             self.pitch_odf = pitch
