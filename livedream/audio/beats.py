@@ -49,6 +49,16 @@ BAR_HISTORY = 24  # beats of accents the meter and the downbeat are read from
 BAR_DECAY = 0.97  # weight of each older beat in them
 METER_SWITCH = 1.1  # a new meter must fold the accents into a 10 % sharper bar profile
 DOWNBEAT_SWITCH = 1.2
+# The 3+3+2 figure of band music (a dotted quarter twice, then a quarter) makes the ODF repeat at 1.5 beats as much as
+# at the beat, and the comb then takes 2/3 of the tempo. Its tell: the slower grid's phase fit has notes a third and
+# two thirds of its period after its beat (the beats and the figure's accents, in turn) but none half-way, the faster
+# grid's fit is fed on its half (the eighths), and the ODF repeats at 4 faster beats (the bar) more than at 2 slower
+# ones (3 beats: no bar). A 6/8 jig's even eighths repeat at every level and fail the bar test. (4 slower beats as well
+# in the bar test: the rule fired 5 s later on the wide band mix, at 6 beats the ACF has few products early on.)
+LEVEL_SCORE = 0.7  # the faster level's comb score must reach this share of the slower one's
+LEVEL_HOLD = 0.5  # ... or this share once the faster level is followed: a dip for a bar does not drop it
+LEVEL_BAR = 0.08  # ACF at 4 faster beats over ACF at 2 slower beats by this
+LEVEL_OFF, LEVEL_ON = 0.15, 0.5  # phase-fit at a sub-beat (over the fit's floor, as a share of its peak): none, a note
 
 
 _SMOOTH = np.convolve((1, 4, 6, 4, 1), (1, 4, 6, 4, 1)) / 256.0  # [9] binomial, sigma ~1.4 hops
@@ -99,8 +109,10 @@ class BeatTracker:
         h = np.concatenate((self.rings[:, self.pos :], self.rings[:, : self.pos]), axis=1)  # np.roll without its Python
         return h[:, -min(self.count, self.n_hist) :]
 
-    def _tempo(self, h: np.ndarray) -> None:
-        """Period (hops) and confidence from the ODF history h [n]."""
+    def _tempo(self, hist: np.ndarray) -> None:
+        """Period (hops) and confidence from the history [5, n] (the ODF's autocorrelation; the phase signal for
+        the 3+3+2 test)."""
+        h = hist[0]
         # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
         x = np.convolve(h, _SMOOTH, mode="same")
         x = x - x.mean()
@@ -121,6 +133,8 @@ class BeatTracker:
         score *= self.prior
         best = float(self.lags[int(np.argmax(score))])
         at_lag = lambda lag: float(np.interp(lag, self.lags, score))  # noqa: E731
+        faster = self._three_two(hist, best, at_lag, acf)
+        best = faster or best
         if self.period == 0:
             self.period = best
         elif abs(best / self.period - 1) < 0.04:
@@ -130,7 +144,7 @@ class BeatTracker:
             cand, votes = self._switch
             votes = votes + 1 if abs(best / max(cand, 1e-9) - 1) < 0.04 else 1
             self._switch = (best, votes)
-            if votes >= SWITCH_VOTES and at_lag(best) > SWITCH_MARGIN * at_lag(self.period):
+            if votes >= SWITCH_VOTES and (faster or at_lag(best) > SWITCH_MARGIN * at_lag(self.period)):
                 self.period = best
                 self._switch = (0.0, 0)
         if self.period > 0:
@@ -142,9 +156,35 @@ class BeatTracker:
             self.period = float(periods[int(np.argmax(fine))])
         self.confidence = float(np.clip(2.0 * np.interp(self.period, np.arange(len(acf)), acf), 0.0, 1.0))
 
+    def _three_two(self, hist: np.ndarray, best: float, at_lag, acf: np.ndarray) -> float:
+        """2/3 of the period best where best is the dotted beat of a 3+3+2 figure (see LEVEL_*), else 0."""
+        c = best * 2 / 3
+        held = self.period > 0 and abs(c / self.period - 1) < 0.04  # the faster level is the one followed now
+        if c < self.lags[0] or at_lag(c) < (LEVEL_HOLD if held else LEVEL_SCORE) * at_lag(best):
+            return 0.0
+        grid = np.arange(len(acf))
+        if np.interp(4 * c, grid, acf, right=0.0) < np.interp(2 * best, grid, acf) + LEVEL_BAR:
+            return 0.0
+        sig = np.convolve(self._signal(hist, best), (0.25, 0.5, 0.25), mode="same")  # [n]
+        half, third, two_thirds = self._sub_fits(sig, best)
+        if half > LEVEL_OFF or min(third, two_thirds) < LEVEL_ON or self._sub_fits(sig, c)[0] < LEVEL_ON:
+            return 0.0
+        return c
+
+    def _sub_fits(self, smooth: np.ndarray, p: float) -> tuple[float, float, float]:
+        """The phase fit half, a third and two thirds of a beat after its best phase, over the fit's floor, as a share
+        of its peak."""
+        comb = self._comb(smooth, p)  # [P]
+        i, lo, m = int(np.argmax(comb)), float(comb.min()), len(comb)
+        span = max(float(comb[i]) - lo, 1e-9)
+        return tuple((float(comb[(i - int(round(f * m))) % m]) - lo) / span for f in (1 / 2, 1 / 3, 2 / 3))
+
     def _phase(self, hist: np.ndarray) -> None:
         """Fit the beat phase on the history [5, n]: the ODF, bass onsets, chord changes, kick and snare hits."""
-        p = self.period
+        self._fit_phase(self._signal(hist, self.period), self.period)
+
+    def _signal(self, hist: np.ndarray, p: float) -> np.ndarray:
+        """[n] the phase signal for a period of p hops: the ODF plus the bass, chord, kick and snare rows."""
         means = hist.mean(axis=1)  # [5]
         sig = hist[0] / max(means[0], 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
         late = (  # (row, weight over its mean, hops it comes after the ODF)
@@ -156,18 +196,23 @@ class BeatTracker:
         for row, weight, lag in late:  # each moved back onto the ODF's time
             if lag < n:
                 sig[: n - lag] += weight * hist[row, lag:]
-        self._fit_phase(sig, p)
+        return sig
 
-    def _fit_phase(self, h: np.ndarray, p: float) -> None:
-        """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
-        n = len(h)
-        smooth = np.convolve(h, (0.25, 0.5, 0.25), mode="same")
-        phis = np.arange(0.0, p, 0.5)  # [P] hops back from now to the latest beat
+    def _comb(self, smooth: np.ndarray, p: float) -> np.ndarray:
+        """[P] the fit of a comb of PHASE_BEATS past beats for a latest beat 0, 0.5, 1, ... hops back from now."""
+        n = len(smooth)
+        phis = np.arange(0.0, p, 0.5)  # [P]
         k = np.arange(PHASE_BEATS)  # [K]
         idx = n - 1 - phis[:, None] - k[None, :] * p  # [P, K]
         w = np.where(idx >= 0, PHASE_DECAY**k, 0.0)
         vals = np.interp(np.clip(idx, 0, n - 1), np.arange(n), smooth)
-        comb = (vals * w).sum(axis=1)  # [P] the comb's fit for a beat phi hops back
+        return (vals * w).sum(axis=1)
+
+    def _fit_phase(self, h: np.ndarray, p: float) -> None:
+        """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
+        smooth = np.convolve(h, (0.25, 0.5, 0.25), mode="same")
+        phis = np.arange(0.0, p, 0.5)  # [P] hops back from now to the latest beat
+        comb = self._comb(smooth, p)  # [P] the comb's fit for a beat phi hops back
         fit = comb.copy()
         steps = np.arange(len(phis))  # [P]
         for share, weight in PHASE_TAPS:  # + the fit of the phase share of a beat later (phi smaller)
@@ -211,7 +256,7 @@ class BeatTracker:
             if self.period == 0 or recent > BREAK_RATIO * h.mean():
                 settling = self.count * self.hop_s < SETTLE_S
                 if self.period == 0 or settling or self.count % (TEMPO_EVERY * self.every) == 0:
-                    self._tempo(h)
+                    self._tempo(hist)
                 if self.period > 0:
                     self._phase(hist)
         self._pending = [(s, left - 1, max(a, accent)) for s, left, a in self._pending]

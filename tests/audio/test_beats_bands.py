@@ -155,6 +155,22 @@ def test_swing_puts_the_beat_on_the_long_note():
     assert len(got) >= 9 and _share_within_30_ms(got, beats) == 1.0, (got, beats)
 
 
+# a band mix's ODF folded on the eighths of its 2-bar phrase (openmsx ultimate_run, 150 bpm): the 3+3+2 figure
+BAND_332 = (0.41, 0.52, 0.66, 0.33, 0.33, 1.0, 0.17, 0.14, 0.47, 0.48, 0.51, 0.19, 0.3, 0.58, 0.16, 0.2)
+
+
+def test_three_three_two_figure_keeps_the_beat_not_the_dotted_beat():
+    """Clicks on the eighths at 150 bpm, loud as that phrase's: its ODF repeats at 1.5 beats as much as at one, and
+    the tempo comb alone took 100 bpm from 5 s on (28 % of the hops after 4 s at 150); the beats stay at 150."""
+    secs, eighth = 12.0, 0.2
+    x = sum(
+        click_track(np.arange(0.37 + j * eighth, secs - 0.3, 16 * eighth), secs, seed=j, gain=g)
+        for j, g in enumerate(BAND_332)
+    )
+    tempo = np.array([f.tempo_bpm for f in Analyzer().feed(x) if f.time >= 4.0])
+    assert np.mean(np.abs(tempo / 150.0 - 1) < 0.03) > 0.6 and np.all(np.abs(tempo / 100.0 - 1) > 0.03), tempo
+
+
 @pytest.mark.parametrize("meter", [4, 3])
 def test_downbeats_follow_the_accent(meter):
     x, beats = pattern(0.5, 1, [1.0] + [0.3] * (meter - 1), 12.0)
