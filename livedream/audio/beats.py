@@ -1,10 +1,11 @@
-"""Causal beat and bar tracking: tempo from a comb over the ODF's autocorrelation, phase by a long comb and a PLL."""
+"""Causal beat tracking: tempo from a comb over the ODF's autocorrelation, phase by a long comb and a PLL; bars in bars.py."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from livedream.audio.bands import REPORT_HOPS
+from livedream.audio.bars import BarTracker
 
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
 UPDATE_S = 0.1  # re-fit the phase this often
@@ -23,7 +24,6 @@ JUMP_VOTES = 2
 SWITCH_VOTES = 3  # updates in a row a new tempo must win before it replaces the current one
 SWITCH_MARGIN = 1.1
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
-METERS = (3, 4)
 PHASE_BASS = 0.5  # weight of the bass onsets (each part over its mean) in the phase fit: kick and bass sit on the beat
 PHASE_CHORD = 0.25  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat.
 #   At 0.5 a click's second chord change (as it leaves the chroma window, 1/3 of a 174 bpm beat later) weighs a
@@ -42,13 +42,6 @@ PHASE_TAPS = ((1 / 3, -0.7), (2 / 3, 0.7))  # (share of a beat after it, weight)
 #   long-short figures the note on the beat is followed by one 2/3 of a beat later, not 1/3 (the long note starts on
 #   it), even where the swung note is the louder (a boogie's 4:1, Blupi's shuffles). At 0.9-1.0 a tap outweighs the
 #   beat's own comb and straight music slips by a third; 0.5 keeps straight music a little better (wide F 0.648)
-DOWN_CHORD = 1.0  # the downbeat accent: the beat's ODF plus this times the chord change, each over its mean
-ACCENT_HOPS = 9  # hops after a beat in which its accent is measured (the chord change comes ~6 hops late)
-ACCENT_MEAN_S = 4.0  # time constant of the running means the accent's parts are divided by
-BAR_HISTORY = 24  # beats of accents the meter and the downbeat are read from
-BAR_DECAY = 0.97  # weight of each older beat in them
-METER_SWITCH = 1.1  # a new meter must fold the accents into a 10 % sharper bar profile
-DOWNBEAT_SWITCH = 1.2
 # The 3+3+2 figure of band music (a dotted quarter twice, then a quarter) makes the ODF repeat at 1.5 beats as much as
 # at the beat, and the comb then takes 2/3 of the tempo. Its tell: the slower grid's phase fit has notes a third and
 # two thirds of its period after its beat (the beats and the figure's accents, in turn) but none half-way, the faster
@@ -89,16 +82,15 @@ class BeatTracker:
         self.next_beat = 0.0  # ODF time (s) of the next beat
         self.last_beat: float | None = None
         self.confidence = 0.0
-        self.meter = 4
         self.beat_index = 0
-        self.downbeat_pos = 0  # the beat_index residue (mod meter) of the downbeats
-        self._beat_acc = np.zeros(BAR_HISTORY)  # [H] accent of each recent beat
-        self._beat_idx = np.full(BAR_HISTORY, -1)  # [H] its beat_index (-1: none yet)
-        self._means = (0.0, 0.0)  # running means of the ODF and the chord change
-        self._mean_a = float(np.exp(-hop_s / ACCENT_MEAN_S))
+        self.bars = BarTracker(hop_s)
         self._switch = (0.0, 0)  # candidate period, votes
         self._jump = 0
-        self._pending: list[tuple[int, int, float]] = []  # (beat index, hops left, max accent so far)
+
+    @property
+    def meter(self) -> int:
+        """Beats per bar (3 or 4), from the bar tracker."""
+        return self.bars.meter
 
     @property
     def tempo_bpm(self) -> float:
@@ -239,12 +231,7 @@ class BeatTracker:
     ) -> tuple[bool, bool]:
         """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1) of the newest hop -> (beat,
         downbeat) in this hop."""
-        a = self._mean_a
-        m_odf, m_chord = self._means
-        m_odf, m_chord = a * m_odf + (1 - a) * odf, a * m_chord + (1 - a) * chord
-        self._means = (m_odf, m_chord)
-        fill = 1.0 - a ** (self.count + 1)  # unbiased while the means fill up
-        accent = odf * fill / max(m_odf, 1e-9) + DOWN_CHORD * chord * fill / max(m_chord, 1e-9)
+        self.bars.accent(odf, chord)
         self.rings[:, self.pos] = (odf, bass, chord, kick, snare)
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
@@ -259,12 +246,6 @@ class BeatTracker:
                     self._tempo(hist)
                 if self.period > 0:
                     self._phase(hist)
-        self._pending = [(s, left - 1, max(a, accent)) for s, left, a in self._pending]
-        for bi, left, a in self._pending:
-            if left <= 0:
-                self._beat_acc[bi % BAR_HISTORY] = a
-                self._beat_idx[bi % BAR_HISTORY] = bi
-        self._pending = [q for q in self._pending if q[1] > 0]
         if self.period == 0:
             return False, False
         period_s = self.period * self.hop_s
@@ -278,38 +259,11 @@ class BeatTracker:
         self.last_beat = self.next_beat - self.delay_s
         self.next_beat += period_s
         self.beat_index += 1
-        self._bar()
-        self._pending.append((self.beat_index, ACCENT_HOPS, accent))
-        return True, self.beat_index % self.meter == self.downbeat_pos
-
-    def _bar(self) -> None:
-        """Meter and downbeat: the meter that folds the recent beats' accents into the sharpest bar profile,
-        the downbeat its strongest slot (each switched only for a clearly better one: bars do not flicker)."""
-        ok = self._beat_idx >= 0
-        if ok.sum() < 2 * max(METERS):
-            return
-        idx, acc = self._beat_idx[ok], self._beat_acc[ok]
-        w = BAR_DECAY ** (self.beat_index - idx).astype(np.float64)
-        prof, sharp = {}, {}
-        for m in METERS:
-            prof[m] = np.bincount(idx % m, w * acc, m) / np.maximum(np.bincount(idx % m, w, m), 1e-12)  # [m]
-            top2 = np.sort(prof[m])[-2:]  # the strongest slot over the next: a wrong meter smears the bar flat
-            sharp[m] = float(max(top2[1] - top2[0], 0.0) / max(prof[m].mean(), 1e-12)) + 0.01
-        best = max(METERS, key=lambda m: sharp[m])
-        if best != self.meter and sharp[best] > METER_SWITCH * sharp[self.meter]:
-            self.meter = best
-            self.downbeat_pos = int(np.argmax(prof[best]))
-        pr = prof[self.meter]
-        top = int(np.argmax(pr))
-        if pr[top] > DOWNBEAT_SWITCH * pr[self.downbeat_pos % self.meter]:
-            self.downbeat_pos = top
-        self.downbeat_pos %= self.meter
+        return True, self.bars.beat(self.beat_index)
 
     def phases(self, now: float) -> tuple[float, float]:
         """(beat phase, bar phase) in [0, 1) at audio time now."""
         if self.last_beat is None or self.period == 0:
             return 0.0, 0.0
         beat = min(max((now - self.last_beat) / (self.period * self.hop_s), 0.0), 0.999)
-        m = self.meter
-        in_bar = (self.beat_index - self.downbeat_pos) % m
-        return beat, min((in_bar + beat) / m, 0.999)
+        return beat, self.bars.bar_phase(self.beat_index, beat)
