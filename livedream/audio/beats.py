@@ -169,7 +169,10 @@ class BeatTracker:
         comb = self._comb(smooth, p)  # [P]
         i, lo, m = int(np.argmax(comb)), float(comb.min()), len(comb)
         span = max(float(comb[i]) - lo, 1e-9)
-        return tuple((float(comb[(i - int(round(f * m))) % m]) - lo) / span for f in (1 / 2, 1 / 3, 2 / 3))
+        half, third, two_thirds = (
+            (float(comb[(i - int(round(f * m))) % m]) - lo) / span for f in (1 / 2, 1 / 3, 2 / 3)
+        )
+        return half, third, two_thirds
 
     def _phase(self, hist: np.ndarray) -> None:
         """Fit the beat phase on the history [5, n]: the ODF, bass onsets, chord changes, kick and snare hits."""
