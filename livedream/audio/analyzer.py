@@ -14,7 +14,8 @@ from livedream.audio.chroma import StreamingChroma
 from livedream.audio.features import AudioFeatures
 from livedream.audio.hpss import CausalHPSS, leading_edge_window
 from livedream.audio.normalize import Envelope, GlobalStats, PeakTracker
-from livedream.audio.onset import AubioOnset, PitchNovelty, TwoPathOnsets, log_filterbank
+from livedream.audio.onset import AubioOnset, TwoPathOnsets
+from livedream.audio.onset_odf import PitchNovelty, log_filterbank
 from livedream.audio.spectrum import MagnitudeSpectrum, strided_view
 from livedream.errors import LivedreamError
 
