@@ -51,6 +51,13 @@ PITCH_FMIN, PITCH_FMAX = 60.0, 4000.0  # Hz: bass fundamentals to the upper part
 # many notes (and every first note from silence) a second time, 0.1-0.2 s late. Each band's rise counts only above
 # this margin (log units: 1.5x, 3.5 dB); a new note jumps by several units.
 PITCH_MARGIN = 0.4
+# Noise has no pitch, but its spectrum's random peaks move from update to update, which the pitch novelty read as
+# new notes (white and pink noise: 2-9 reports in 3.5 s). The novelty counts only where the spectrum is tonal: the
+# share of its magnitude in local maxima that stand PITCH_PEAK times over the mean of the PITCH_LOCAL_BINS around
+# them (steady noise <= 0.03, the reports in choir and string clips >= 0.10).
+PITCH_PEAK = 2.5
+PITCH_LOCAL_BINS = 15
+PITCH_TONAL = 0.06
 
 
 def log_filterbank(sample_rate: int, n_fft: int, per_octave: int = BANDS_PER_OCTAVE) -> np.ndarray:
@@ -139,12 +146,18 @@ class PitchNovelty:
         self.mag_to_amp = mag_to_amp
         self.hist = np.zeros((setting.lag, len(self.starts)), np.float32)  # [lag, bands] past log spectra
         self.pos = 0
+        self.kernel = np.full(PITCH_LOCAL_BINS, 1.0 / PITCH_LOCAL_BINS, np.float32)
+        self.tonal = 0.0  # the newest spectrum's tonal share
 
     def __call__(self, mag: np.ndarray) -> float:
-        """mag [n_fft // 2 + 1] magnitude spectrum -> novelty (>= 0)."""
-        bands = np.maximum.reduceat(mag[: self.end], self.starts) * self.mag_to_amp  # [bands]
+        """mag [n_fft // 2 + 1] magnitude spectrum -> novelty (>= 0; 0 where the spectrum is not tonal)."""
+        m = mag[: self.end]  # [bins]
+        bands = np.maximum.reduceat(m, self.starts) * self.mag_to_amp  # [bands]
         log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32)
         nov = float(np.maximum(log_spec - self.hist.max(axis=0) - PITCH_MARGIN, 0.0).sum())
         self.hist[self.pos] = log_spec
         self.pos = (self.pos + 1) % len(self.hist)
-        return nov
+        c = m[1:-1]  # [bins - 2]
+        tall = (c >= np.maximum(m[:-2], m[2:])) & (c > PITCH_PEAK * np.convolve(m, self.kernel, mode="same")[1:-1])
+        self.tonal = float(c[tall].sum()) / max(float(m.sum()), 1e-12)
+        return nov if self.tonal >= PITCH_TONAL else 0.0
