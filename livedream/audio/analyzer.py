@@ -90,7 +90,7 @@ class Analyzer:
         # [max(chroma_n, spec_n)] the newest samples, oldest first; both spectra read their ends of it
         self._samples = np.zeros(max(self._chroma_n, n), np.float32)
         self._chroma_fn = StreamingChroma(sr, self._chroma_n)
-        self._pitch = PitchNovelty(sr, self._chroma_n, self._chroma_fn.mag_to_amp)
+        self._pitch = PitchNovelty(sr, self._chroma_n, self._chroma_fn.mag_to_amp, CHROMA_EVERY * hop_s)
         self._chroma = np.zeros(12, np.float32)  # [12] newest chroma (summed peak magnitudes)
         self._bass = np.zeros(12, np.float32)  # [12] newest bass chroma
         self._chroma_prev = np.zeros(12, np.float32)

@@ -74,12 +74,12 @@ class HeldToneGate:
         self.spectra = np.zeros((HELD_HOPS, n_bands), np.float32)  # [HELD_HOPS, bands] past max-filtered spectra
         self.spec_pos = 0
 
-    def held(self, odf: float, log_spec: np.ndarray, share: float = HELD_SHARE, always: bool = False) -> bool:
+    def held(self, odf: float, log_spec: np.ndarray, share: float | None = None, always: bool = False) -> bool:
         """Whether a report now (ODF odf, fast log spectrum log_spec [bands]) is only a held tone's swell."""
         if not always and float(self.odfs.max()) > HELD_SPIKY * float(self.odfs.mean()):
             return False
         new = float(np.maximum(log_spec - self.spectra.max(axis=0), 0.0).sum())
-        return new < share * odf
+        return new < (HELD_SHARE if share is None else share) * odf
 
     def push(self, odf: float, mf: np.ndarray) -> None:
         """Store the newest hop (after the reports of that hop were judged)."""

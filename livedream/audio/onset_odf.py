@@ -54,10 +54,12 @@ PITCH_MARGIN = 0.4
 # Noise has no pitch, but its spectrum's random peaks move from update to update, which the pitch novelty read as
 # new notes (white and pink noise: 2-9 reports in 3.5 s). The novelty counts only where the spectrum is tonal: the
 # share of its magnitude in local maxima that stand PITCH_PEAK times over the mean of the PITCH_LOCAL_BINS around
-# them (steady noise <= 0.03, the reports in choir and string clips >= 0.10).
+# them (steady noise <= 0.03, the reports in choir and string clips >= 0.10), held with a decay of PITCH_TONAL_HALF_S:
+# a chord after a rest starts with a broadband attack, and counts as the music before it was tonal.
 PITCH_PEAK = 2.5
 PITCH_LOCAL_BINS = 15
 PITCH_TONAL = 0.06
+PITCH_TONAL_HALF_S = 1.0
 
 
 def log_filterbank(sample_rate: int, n_fft: int, per_octave: int = BANDS_PER_OCTAVE) -> np.ndarray:
@@ -140,14 +142,15 @@ class PitchNovelty:
     novelty = sum over bands of max(0, L[n] - max(L[n - 1 .. n - lag]) - PITCH_MARGIN).
     """
 
-    def __init__(self, sample_rate: int, n_fft: int, mag_to_amp: float, setting: FluxSetting = PITCH):
+    def __init__(self, sample_rate: int, n_fft: int, mag_to_amp: float, update_s: float, setting: FluxSetting = PITCH):
         self.s = setting
         self.starts, self.end = semitone_edges(sample_rate, n_fft)
         self.mag_to_amp = mag_to_amp
         self.hist = np.zeros((setting.lag, len(self.starts)), np.float32)  # [lag, bands] past log spectra
         self.pos = 0
         self.kernel = np.full(PITCH_LOCAL_BINS, 1.0 / PITCH_LOCAL_BINS, np.float32)
-        self.tonal = 0.0  # the newest spectrum's tonal share
+        self.tonal = 0.0  # the tonal share of the recent spectra (held, decaying)
+        self.tonal_decay = 0.5 ** (update_s / PITCH_TONAL_HALF_S)
 
     def __call__(self, mag: np.ndarray) -> float:
         """mag [n_fft // 2 + 1] magnitude spectrum -> novelty (>= 0; 0 where the spectrum is not tonal)."""
@@ -159,5 +162,5 @@ class PitchNovelty:
         self.pos = (self.pos + 1) % len(self.hist)
         c = m[1:-1]  # [bins - 2]
         tall = (c >= np.maximum(m[:-2], m[2:])) & (c > PITCH_PEAK * np.convolve(m, self.kernel, mode="same")[1:-1])
-        self.tonal = float(c[tall].sum()) / max(float(m.sum()), 1e-12)
+        self.tonal = max(self.tonal * self.tonal_decay, float(c[tall].sum()) / max(float(m.sum()), 1e-12))
         return nov if self.tonal >= PITCH_TONAL else 0.0
