@@ -44,7 +44,9 @@ SLOW = FluxSetting(3000.0, 2, 2, 1.0, 2.0, 0.5, rearm_s=0.2, min_ioi_s=0.1, extr
 # bins), each compared with its maximum over the last `lag` updates: the shimmer of held notes stays below,
 # a note entering a band that was empty rises above. Picked like the slow path (but its mean over 0.2 s: after a
 # chord's burst of novelty the threshold is down again for the next voice), reported where both were silent.
-PITCH = FluxSetting(1000.0, 1, 2, 1.0, 2.0, 0.2, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02, max_over_lags=True)
+# 1x its mean (was 2x): with the tonal gate below noise no longer reaches it, and soft entries under held chords
+# (a second voice, a string section's next chord) count (wide: haydn menuetto 0.54 -> 0.63, luca 0.57 -> 0.59).
+PITCH = FluxSetting(1000.0, 1, 2, 1.0, 1.0, 0.2, rearm_s=0.2, min_ioi_s=0.1, extra_delay_s=0.02, max_over_lags=True)
 PITCH_FMIN, PITCH_FMAX = 60.0, 4000.0  # Hz: bass fundamentals to the upper partials of a melody
 # The chroma window is 186 ms long: a note keeps growing in it for ~160 ms after its attack (from ~0.2 to all of its
 # level), a few tenths of a log unit per update in each of its bands, which read as novelty: the pitch path reported
