@@ -14,7 +14,8 @@ from livedream.audio.chroma import StreamingChroma
 from livedream.audio.features import AudioFeatures
 from livedream.audio.hpss import CausalHPSS, leading_edge_window
 from livedream.audio.normalize import Envelope, GlobalStats, PeakTracker
-from livedream.audio.onset import AubioOnset, PitchNovelty, TwoPathOnsets, log_filterbank
+from livedream.audio.onset import AubioOnset, TwoPathOnsets
+from livedream.audio.onset_odf import PitchNovelty, log_filterbank
 from livedream.audio.spectrum import MagnitudeSpectrum, strided_view
 from livedream.errors import LivedreamError
 
@@ -89,7 +90,7 @@ class Analyzer:
         # [max(chroma_n, spec_n)] the newest samples, oldest first; both spectra read their ends of it
         self._samples = np.zeros(max(self._chroma_n, n), np.float32)
         self._chroma_fn = StreamingChroma(sr, self._chroma_n)
-        self._pitch = PitchNovelty(sr, self._chroma_n, self._chroma_fn.mag_to_amp)
+        self._pitch = PitchNovelty(sr, self._chroma_n, self._chroma_fn.mag_to_amp, CHROMA_EVERY * hop_s)
         self._chroma = np.zeros(12, np.float32)  # [12] newest chroma (summed peak magnitudes)
         self._bass = np.zeros(12, np.float32)  # [12] newest bass chroma
         self._chroma_prev = np.zeros(12, np.float32)
