@@ -20,6 +20,14 @@ HELD_SPIKY = 6.0
 HELD_HOPS = 20  # 232 ms: longer than a tremolo's dip
 HELD_SHARE = 0.2
 HELD_SLOW_SHARE = 0.1
+# A steady sound whose partials beat (a clipped square's aliases against its true partials, two close tones) moves
+# energy between bands several times a second: a spiky fast ODF, so the gate above stays off, and a storm of reports.
+# Its loudness, though, holds still, where plucked, percussive and band music never keeps its level for long (notes
+# decay, hits rise). So in spiky context too a report is dropped when the summed band amplitude of the last
+# STEADY_S stays within STEADY_DB and the report only went back to a recent level.
+STEADY_S = 0.5
+STEADY_DB = 2.0
+STEADY_NEW = 1.0
 
 
 class OnsetPicker:
@@ -71,8 +79,13 @@ class HeldToneGate:
     def __init__(self, n_bands: int, hop_s: float):
         self.odfs = np.zeros(max(2, round(HELD_CONTEXT_S / hop_s)), np.float32)  # [context hops] fast ODF ring
         self.odf_pos = 0
+        self.levels = np.zeros(max(2, round(STEADY_S / hop_s)), np.float32)  # [steady hops] summed band amplitudes
+        self.level_pos = 0
+        self.steady_ratio = float(10 ** (STEADY_DB / 20))
         self.spectra = np.zeros((HELD_HOPS, n_bands), np.float32)  # [HELD_HOPS, bands] past max-filtered spectra
         self.spec_pos = 0
+        self.long = np.zeros((len(self.levels), n_bands), np.float32)  # [steady hops, bands] the same, longer
+        self.long_pos = 0
 
     def held(self, odf: float, log_spec: np.ndarray, share: float | None = None, always: bool = False) -> bool:
         """Whether a report now (ODF odf, fast log spectrum log_spec [bands]) is only a held tone's swell."""
@@ -81,12 +94,28 @@ class HeldToneGate:
         new = float(np.maximum(log_spec - self.spectra.max(axis=0), 0.0).sum())
         return new < (HELD_SHARE if share is None else share) * odf
 
+    def level(self, bands: np.ndarray) -> None:
+        """The newest hop's filterbank amplitudes [bands], before its reports are judged (its own level counts)."""
+        self.levels[self.level_pos] = float(bands.sum())
+        self.level_pos = (self.level_pos + 1) % len(self.levels)
+
+    def steady(self, log_spec: np.ndarray) -> bool:
+        """Whether a report now is a steady sound's beating: the loudness held within STEADY_DB over the last
+        STEADY_S (and there was sound), and the spectrum log_spec [bands] rises less than STEADY_NEW above the
+        maximum of that time (a new note at the same loudness, a choir's next chord, still does)."""
+        lo = float(self.levels.min())
+        if not (lo > 0.0 and float(self.levels.max()) < self.steady_ratio * lo):
+            return False
+        return float(np.maximum(log_spec - self.long.max(axis=0), 0.0).sum()) < STEADY_NEW
+
     def push(self, odf: float, mf: np.ndarray) -> None:
         """Store the newest hop (after the reports of that hop were judged)."""
         self.odfs[self.odf_pos] = odf
         self.odf_pos = (self.odf_pos + 1) % len(self.odfs)
         self.spectra[self.spec_pos] = mf
         self.spec_pos = (self.spec_pos + 1) % HELD_HOPS
+        self.long[self.long_pos] = mf
+        self.long_pos = (self.long_pos + 1) % len(self.long)
 
 
 class TwoPathOnsets:
@@ -110,6 +139,7 @@ class TwoPathOnsets:
         """bands [n_bands] filterbank amplitudes; pitch: a PitchNovelty value on the hops that have one."""
         odf = self.fast(bands)
         slow = self.slow(bands)
+        self.gate.level(bands)
         self.since_fast += 1
         self.since_soft += 1
         fast_on = self.pick_fast(odf)
@@ -118,11 +148,13 @@ class TwoPathOnsets:
             fast_on = False
         if slow_on and self.gate.held(max(odf, slow), self.fast.log_spec, HELD_SLOW_SHARE, always=True):
             slow_on = False
-        self.gate.push(odf, self.fast.mf)
         pitch_on = False
         if pitch is not None:
             self.pitch_odf = pitch
             pitch_on = self.pick_pitch(pitch)
+        if (fast_on or slow_on or pitch_on) and self.gate.steady(self.fast.log_spec):
+            fast_on = slow_on = pitch_on = False
+        self.gate.push(odf, self.fast.mf)
         if fast_on:
             self.since_fast = 0
             return True, 0.0, odf
