@@ -11,6 +11,10 @@ REPORT_HOPS = (1, 1, 1)  # hops between a band's hit and its report (on top of t
 # Hz. Kick: the body below 150 Hz. Snare: its shell and the rattle of the snares, 150 Hz - 4 kHz (a tom or a
 # clap lands here too). Hats: the metallic noise above 6 kHz, where a snare has little energy left.
 BAND_EDGES = {"kick": (35.0, 150.0), "snare": (150.0, 4000.0), "hats": (6000.0, 11000.0)}
+# The snare's hit is found in its rattle alone (FLUX_EDGES): below 1 kHz the percussive mask lets through the
+# attacks of pitched notes (bass, piano, guitar: new sounds read as percussive for a few hops) and a kick's upper
+# partials, which fired the 150 Hz - 4 kHz flux on hats and kicks as often as on snares.
+FLUX_EDGES = {"snare": (1000.0, 4000.0)}
 BAND_LOG_LAMBDA = 3000.0
 # A band's flux compares its level with the largest of its levels 2..BAND_LAG_MAX hops ago: a hit rises over two
 # hops, while a steady buzz (a clipped square's aliased partials in the hats band) that flutters from hop to hop
@@ -35,9 +39,11 @@ _FLOOR_AMP = 10 ** (-50 / 20)
 
 
 def band_masks(sample_rate: int, n_fft: int) -> np.ndarray:
-    """[3, n_fft // 2 + 1] 0/1 masks of the FFT bins in each band (empty above the Nyquist frequency)."""
+    """[4, n_fft // 2 + 1] 0/1 masks of the FFT bins in each band (empty above the Nyquist frequency): kick, snare,
+    hats, then the snare's rattle (FLUX_EDGES)."""
     freqs = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
-    return np.stack([((freqs >= lo) & (freqs < hi)).astype(np.float32) for lo, hi in BAND_EDGES.values()])
+    edges = [*BAND_EDGES.values(), FLUX_EDGES["snare"]]
+    return np.stack([((freqs >= lo) & (freqs < hi)).astype(np.float32) for lo, hi in edges])
 
 
 class DrumBands:
@@ -48,12 +54,12 @@ class DrumBands:
     """
 
     def __init__(self, sample_rate: int, n_fft: int, hop_s: float, spec_to_ms: float):
-        self.masks = band_masks(sample_rate, n_fft)  # [3, bins]
-        width = np.maximum(self.masks.sum(axis=1), 1.0)  # [3] bins per band
+        self.masks = band_masks(sample_rate, n_fft)  # [4, bins]
+        width = np.maximum(self.masks.sum(axis=1), 1.0)  # [4] bins per band
         idx = [np.flatnonzero(m) for m in self.masks]
         self.spans = [(int(i[0]), int(i[-1]) + 1) if len(i) else (0, 0) for i in idx]  # each band's bins, contiguous
         # a band's energy is a difference of the cumulative sum at its two ends (index 0 of the sum is 0)
-        self._ends = np.array([b for _, b in self.spans] + [a for a, _ in self.spans])  # [6] his, then los
+        self._ends = np.array([b for _, b in self.spans] + [a for a, _ in self.spans])  # [8] his, then los
         self.spec_to_ms = spec_to_ms
         self.hop_s = hop_s
         self.mean_n = max(2, round(BAND_MEAN_S / hop_s))
@@ -62,7 +68,8 @@ class DrumBands:
         self.release = float(np.exp(-hop_s / BAND_RELEASE_S))
         # The per-hop state as plain floats in lists, one item per band in DRUM_BANDS order: three numbers a hop
         # cost far less as Python floats than as numpy calls on 3-element arrays.
-        self.level_scale_l = (np.sqrt(spec_to_ms) / np.sqrt(width)).tolist()  # energy -> amplitude per bin
+        self.flux_of = (0, 3, 2)  # the energy each band's flux is taken from: the snare's is its rattle
+        self.level_scale_l = (np.sqrt(spec_to_ms) / np.sqrt(width[list(self.flux_of)])).tolist()  # -> amplitude/bin
         self.width_l = width.tolist()
         self.delta_l = [BAND_DELTA[b] for b in DRUM_BANDS]
         self.prev_l = [[0.0] * BAND_LAG_MAX for _ in range(3)]  # [3][lags] log energies of the last hops, oldest first
@@ -76,16 +83,17 @@ class DrumBands:
         self.rms = [0.0] * 3  # the newest band RMS values
 
     def energies(self, perc_mags: np.ndarray) -> list[list[float]]:
-        """perc_mags [k, bins] percussive magnitude spectra -> [k][3] each band's energy (sum of squares).
+        """perc_mags [k, bins] percussive magnitude spectra -> [k][4] each band's energy (sum of squares), the snare's
+        rattle last.
 
         All the hops of a feed call at once, from one cumulative sum along each row (numpy calls are the cost).
         """
         cs = np.zeros((len(perc_mags), perc_mags.shape[1] + 1))  # [k, bins + 1], column 0 stays 0
         np.cumsum(np.square(perc_mags, dtype=np.float64), axis=1, out=cs[:, 1:])
-        return [[max(hi - lo, 0.0) for hi, lo in zip(e[:3], e[3:], strict=True)] for e in cs[:, self._ends].tolist()]
+        return [[max(hi - lo, 0.0) for hi, lo in zip(e[:4], e[4:], strict=True)] for e in cs[:, self._ends].tolist()]
 
     def __call__(self, energy: list[float]) -> tuple[list[bool], list[float]]:
-        """energy [3] of the newest hop (from energies) -> (onset [3] bools, env [3] 0..1 at float32 precision),
+        """energy [4] of the newest hop (from energies) -> (onset [3] bools, env [3] 0..1 at float32 precision),
         in DRUM_BANDS order."""
         own = self._own(energy)
         pos = self.pos
@@ -94,9 +102,10 @@ class DrumBands:
         a, to_ms, mean_n, decay, hop_s = self.release, self.spec_to_ms, self.mean_n, self.peak_decay, self.hop_s
         sums, since_l, pending, peaks, envs = self.recent_sum_l, self.since_l, self.pending_l, self.peak_l, self.env_l
         onset = [False] * 3
-        for b, e in enumerate(energy):
+        for b, f in enumerate(self.flux_of):
+            e = energy[b]
             rms = math.sqrt(e * to_ms)  # the band's share of the signal's RMS
-            level = math.log1p(BAND_LOG_LAMBDA * math.sqrt(e) * self.level_scale_l[b])
+            level = math.log1p(BAND_LOG_LAMBDA * math.sqrt(energy[f]) * self.level_scale_l[b])
             lag = self.prev_l[b]
             flux = max(level - max(lag[:-1]), 0.0)  # over two hops or more
             lag.pop(0)
@@ -118,11 +127,12 @@ class DrumBands:
         return onset, np.array(self.env_l, np.float32).tolist()
 
     def _own(self, energy: list[float]) -> tuple[bool, bool, bool]:
-        """Whether each band's energy beats the bands it is confused with (kick: snare, snare: both, hats: snare)."""
-        e0, e1, e2 = energy
-        d1, d2 = e1 / self.width_l[1], e2 / self.width_l[2]
+        """Whether each band's energy beats the bands it is confused with (kick: snare, snare: both, hats: snare);
+        the snare's by its rattle."""
+        e0, e1, e2, e3 = energy
+        d1, d2, d3 = e1 / self.width_l[1], e2 / self.width_l[2], e3 / self.width_l[3]
         return (
             e0 >= KICK_OVER_SNARE * e1,
-            e1 >= SNARE_OVER_KICK * e0 and d1 >= SNARE_OVER_HATS * d2,
+            e3 >= SNARE_OVER_KICK * e0 and d3 >= SNARE_OVER_HATS * d2,
             d2 >= HATS_OVER_SNARE * d1,
         )
