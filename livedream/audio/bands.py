@@ -21,8 +21,10 @@ BAND_LOG_LAMBDA = 3000.0
 # stays below its own recent maximum.
 BAND_LAG_MAX = 3
 # log-flux per band that counts as a hit (wide eval set; the kick band has few bins: noise flutters more there)
-BAND_DELTA = {"kick": 1.0, "snare": 0.6, "hats": 0.5}
-BAND_MEAN = 1.5  # times the band's recent mean flux
+# (the hats' smaller delta and mean factor: a closed hat over a ringing open one or a ride rises by little; at 0.3
+# white noise flutters into hats)
+BAND_DELTA = {"kick": 1.0, "snare": 0.6, "hats": 0.35}
+BAND_MEAN = {"kick": 1.5, "snare": 1.5, "hats": 0.5}  # times the band's recent mean flux
 BAND_MEAN_S = 0.3
 BAND_MIN_IOI_S = 0.06
 # A hit spills into the neighbour bands (a kick's click, a snare's hiss up high); a snare or hats candidate is
@@ -72,6 +74,7 @@ class DrumBands:
         self.level_scale_l = (np.sqrt(spec_to_ms) / np.sqrt(width[list(self.flux_of)])).tolist()  # -> amplitude/bin
         self.width_l = width.tolist()
         self.delta_l = [BAND_DELTA[b] for b in DRUM_BANDS]
+        self.mean_k_l = [BAND_MEAN[b] / self.mean_n for b in DRUM_BANDS]
         self.prev_l = [[0.0] * BAND_LAG_MAX for _ in range(3)]  # [3][lags] log energies of the last hops, oldest first
         self.recent_l = [[0.0] * self.mean_n for _ in range(3)]  # [3][mean_n] past band fluxes (ring)
         self.recent_sum_l = [0.0] * 3  # their running sum
@@ -99,7 +102,7 @@ class DrumBands:
         pos = self.pos
         self.pos = (pos + 1) % self.mean_n
         resum = self.pos == 0  # the ring wrapped: its sum afresh, no drift from the running sum
-        a, to_ms, mean_n, decay, hop_s = self.release, self.spec_to_ms, self.mean_n, self.peak_decay, self.hop_s
+        a, to_ms, decay, hop_s = self.release, self.spec_to_ms, self.peak_decay, self.hop_s
         sums, since_l, pending, peaks, envs = self.recent_sum_l, self.since_l, self.pending_l, self.peak_l, self.env_l
         onset = [False] * 3
         for b, f in enumerate(self.flux_of):
@@ -111,7 +114,7 @@ class DrumBands:
             lag.pop(0)
             lag.append(level)
             recent, total = self.recent_l[b], sums[b]
-            thr = self.delta_l[b] + BAND_MEAN * max(total, 0.0) / mean_n
+            thr = self.delta_l[b] + self.mean_k_l[b] * max(total, 0.0)
             total = total + flux - recent[pos]
             recent[pos] = flux
             sums[b] = sum(recent) if resum else total
