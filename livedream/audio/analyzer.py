@@ -161,7 +161,7 @@ class Analyzer:
         self._samples = samples[-past:]
         mags = self._spectrum(self._frames(samples, past, self._spec_n))  # [k, spec_n/2+1]
         perc_e, harm_e, mask_p = self._hpss(mags)
-        band_e = self._bands.energies(mags * mask_p)  # [k][3]
+        band_e = self._bands.energies(mags, mask_p)  # [k][4]
         amps = mags * self._mag_to_amp  # [k, spec_n/2+1]
         first = -(self._hops + 1) % CHROMA_EVERY  # the first of these hops with a chroma update (every CHROMA_EVERY)
         chroma = [None] * len(hops)
