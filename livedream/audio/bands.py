@@ -25,6 +25,8 @@ FLUX_EDGES = {"snare": (1000.0, 4000.0)}
 # Wide set: kick F 0.620 -> 0.686; the soft form |X|^2 / (|X|^2 + (5 x median)^2) gave 0.659, with a held note's
 # constant 4 % leak under every kick.
 KICK_TIME_MARGIN = 2.0
+# The beat tracker reads a kick taken through the HPSS mask alone (beat_kick): the time-only mask also passes the
+# start of a bass note, and in music without drums those pulled the beats off (held-out beat F 0.58 -> 0.53).
 BAND_LOG_LAMBDA = 3000.0
 # A band's flux compares its level with the largest of its levels 2..BAND_LAG_MAX hops ago: a hit rises over two
 # hops, while a steady buzz (a clipped square's aliased partials in the hats band) that flutters from hop to hop
@@ -85,20 +87,25 @@ class DrumBands:
         self.release = float(np.exp(-hop_s / BAND_RELEASE_S))
         # The per-hop state as plain floats in lists, one item per band in DRUM_BANDS order: three numbers a hop
         # cost far less as Python floats than as numpy calls on 3-element arrays.
-        self.flux_of = (0, 3, 2)  # the energy each band's flux is taken from: the snare's is its rattle
-        self.level_scale_l = (np.sqrt(spec_to_ms) / np.sqrt(width[list(self.flux_of)])).tolist()  # -> amplitude/bin
+        # Four detectors: the three bands and the beat tracker's kick. Each one's energy, and the energy its flux is
+        # taken from (the snare's is its rattle), as indices into energies()'s rows.
+        self.band_of = (0, 1, 2, 4)
+        self.flux_of = (0, 3, 2, 4)
+        self.level_scale_l = (np.sqrt(spec_to_ms) / np.sqrt(width[[0, 3, 2, 0]])).tolist()  # energy -> amplitude/bin
         self.width_l = width.tolist()
-        self.delta_l = [BAND_DELTA[b] for b in DRUM_BANDS]
-        self.mean_k_l = [BAND_MEAN[b] / self.mean_n for b in DRUM_BANDS]
-        self.prev_l = [[0.0] * BAND_LAG_MAX for _ in range(3)]  # [3][lags] log energies of the last hops, oldest first
-        self.recent_l = [[0.0] * self.mean_n for _ in range(3)]  # [3][mean_n] past band fluxes (ring)
-        self.recent_sum_l = [0.0] * 3  # their running sum
-        self.since_l = [1e9] * 3  # hops since each band's last candidate
-        self.pending_l = [False] * 3  # band candidates of the last hop, confirmed in this one
-        self.peak_l = [_FLOOR_AMP] * 3  # running peaks of the band RMS (8 s half-life), as PeakTracker
-        self.env_l = [0.0] * 3  # instant attack, BAND_RELEASE_S release, as Envelope(0, release)
-        self.flux = [0.0] * 3
-        self.rms = [0.0] * 3  # the newest band RMS values
+        dets = (*DRUM_BANDS, "kick")
+        self.delta_l = [BAND_DELTA[b] for b in dets]
+        self.mean_k_l = [BAND_MEAN[b] / self.mean_n for b in dets]
+        self.prev_l = [[0.0] * BAND_LAG_MAX for _ in range(4)]  # [4][lags] log energies of the last hops, oldest first
+        self.recent_l = [[0.0] * self.mean_n for _ in range(4)]  # [4][mean_n] past fluxes (ring)
+        self.recent_sum_l = [0.0] * 4  # their running sum
+        self.since_l = [1e9] * 4  # hops since each detector's last candidate
+        self.pending_l = [False] * 4  # candidates of the last hop, confirmed in this one
+        self.peak_l = [_FLOOR_AMP] * 4  # running peaks of the band RMS (8 s half-life), as PeakTracker
+        self.env_l = [0.0] * 4  # instant attack, BAND_RELEASE_S release, as Envelope(0, release)
+        self.flux = [0.0] * 4
+        self.rms = [0.0] * 4  # the newest band RMS values
+        self.beat_kick = False  # the newest hop's kick through the HPSS mask alone, for the beat tracker
         lo, hi = self.spans[0]
         self._kick_past = np.zeros((8, hi - lo), np.float32)  # [8, kick bins] the last spectra's kick band
 
@@ -115,32 +122,37 @@ class DrumBands:
         return np.maximum(mask[:, lo:hi], time_mask)
 
     def energies(self, mags: np.ndarray, mask: np.ndarray) -> list[list[float]]:
-        """mags [k, bins] magnitude spectra, mask [k, bins] their HPSS percussive masks -> [k][4] each band's
-        percussive energy (sum of squares), the snare's rattle last.
+        """mags [k, bins] magnitude spectra, mask [k, bins] their HPSS percussive masks -> [k][5] each band's
+        percussive energy (sum of squares): kick, snare, hats, the snare's rattle, the kick band's through the HPSS
+        mask alone.
 
         All the hops of a feed call at once, from one cumulative sum along each row (numpy calls are the cost).
         """
         perc_mags = mags * mask  # [k, bins]
         lo, hi = self.spans[0]
+        hpss_kick = np.square(perc_mags[:, lo:hi], dtype=np.float64).sum(axis=1).tolist()  # [k]
         if hi > lo:
             perc_mags[:, lo:hi] = mags[:, lo:hi] * self._kick_mask(mags, mask)
         cs = np.zeros((len(perc_mags), perc_mags.shape[1] + 1))  # [k, bins + 1], column 0 stays 0
         np.cumsum(np.square(perc_mags, dtype=np.float64), axis=1, out=cs[:, 1:])
-        return [[max(hi - lo, 0.0) for hi, lo in zip(e[:4], e[4:], strict=True)] for e in cs[:, self._ends].tolist()]
+        return [
+            [*(max(hi - lo, 0.0) for hi, lo in zip(e[:4], e[4:], strict=True)), h]
+            for e, h in zip(cs[:, self._ends].tolist(), hpss_kick, strict=True)
+        ]
 
     def __call__(self, energy: list[float]) -> tuple[list[bool], list[float]]:
-        """energy [4] of the newest hop (from energies) -> (onset [3] bools, env [3] 0..1 at float32 precision),
-        in DRUM_BANDS order."""
+        """energy [5] of the newest hop (from energies) -> (onset [3] bools, env [3] 0..1 at float32 precision),
+        in DRUM_BANDS order; beat_kick the beat tracker's kick."""
         own = self._own(energy)
         pos = self.pos
         self.pos = (pos + 1) % self.mean_n
         resum = self.pos == 0  # the ring wrapped: its sum afresh, no drift from the running sum
         a, to_ms, decay, hop_s = self.release, self.spec_to_ms, self.peak_decay, self.hop_s
         sums, since_l, pending, peaks, envs = self.recent_sum_l, self.since_l, self.pending_l, self.peak_l, self.env_l
-        onset = [False] * 3
+        onset = [False] * 4
         floor = KIT_FLOOR * max(peaks)  # the last hop's peaks: a hit's own rise does not raise its floor
         for b, f in enumerate(self.flux_of):
-            e = energy[b]
+            e = energy[self.band_of[b]]
             rms = math.sqrt(e * to_ms)  # the band's share of the signal's RMS
             level = math.log1p(BAND_LOG_LAMBDA * math.sqrt(energy[f]) * self.level_scale_l[b])
             lag = self.prev_l[b]
@@ -161,15 +173,17 @@ class DrumBands:
             x, env = min(rms / peak, 1.0), envs[b]
             envs[b] = x if x > env else a * env + (1.0 - a) * x
             self.flux[b], self.rms[b] = flux, rms
-        return onset, np.array(self.env_l, np.float32).tolist()
+        self.beat_kick = onset.pop()
+        return onset, np.array(envs[:3], np.float32).tolist()
 
-    def _own(self, energy: list[float]) -> tuple[bool, bool, bool]:
+    def _own(self, energy: list[float]) -> tuple[bool, bool, bool, bool]:
         """Whether each band's energy beats the bands it is confused with (kick: snare, snare: both, hats: snare);
-        the snare's by its rattle."""
-        e0, e1, e2, e3 = energy
+        the snare's by its rattle; last the beat tracker's kick."""
+        e0, e1, e2, e3, e4 = energy
         d1, d2, d3 = e1 / self.width_l[1], e2 / self.width_l[2], e3 / self.width_l[3]
         return (
             e0 >= KICK_OVER_SNARE * e1,
             e3 >= SNARE_OVER_KICK * e0 and d3 >= SNARE_OVER_HATS * d2,
             d2 >= HATS_OVER_SNARE * d1,
+            e4 >= KICK_OVER_SNARE * e1,
         )
