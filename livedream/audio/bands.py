@@ -36,9 +36,7 @@ BAND_LAG_MAX = 3
 # (the hats' smaller delta and mean factor: a closed hat over a ringing open one or a ride rises by little; at 0.3
 # white noise flutters into hats)
 BAND_DELTA = {"kick": 1.0, "snare": 0.6, "hats": 0.35}
-# times the band's recent mean flux (the snare's 2.5: on music without drums a note's attack fires the snare band;
-# 1.5 -> 2.5 took those from 2.1 to 1.9 a second on the wide set's pitched clips at the same snare F)
-BAND_MEAN = {"kick": 1.5, "snare": 2.5, "hats": 0.5}
+BAND_MEAN = {"kick": 1.5, "snare": 1.5, "hats": 0.5}  # times the band's recent mean flux
 BAND_MEAN_S = 0.3
 BAND_MIN_IOI_S = 0.06
 # A hit spills into the neighbour bands (a kick's click, a snare's hiss up high); a snare or hats candidate is
