@@ -162,7 +162,7 @@ class Analyzer:
         self._samples = samples[-past:]
         mags = self._spectrum(self._frames(samples, past, self._spec_n))  # [k, spec_n/2+1]
         perc_e, harm_e, mask_p = self._hpss(mags)
-        band_e = self._bands.energies(mags * mask_p)  # [k][3]
+        band_e = self._bands.energies(mags, mask_p)  # [k][5]
         amps = mags * self._mag_to_amp  # [k, spec_n/2+1]
         first = -(self._hops + 1) % CHROMA_EVERY  # the first of these hops with a chroma update (every CHROMA_EVERY)
         chroma = [None] * len(hops)
@@ -204,7 +204,9 @@ class Analyzer:
         self._prev_low = low
         level = self._n_level(rms)
         # the beat tracker hears loudness too: log flux alone hardly tells an accented beat from a soft off-beat
-        beat, downbeat = self._beats(odf * level, bass_onset, self._chroma_change, float(band_on[0]), float(band_on[1]))
+        beat, downbeat = self._beats(
+            odf * level, bass_onset, self._chroma_change, float(self._bands.beat_kick), float(band_on[1])
+        )
         beat_phase, bar_phase = self._beats.phases(t)
 
         onset_ratio = self._n_onset(strength)
