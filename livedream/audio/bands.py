@@ -218,7 +218,7 @@ class DrumBands:
         elif not kit:
             self.kit_open = False
         kicks = self.kick_hits
-        if onset[0]:
+        if self.beat_kick:  # through the HPSS mask alone: the time-only mask passes each new bass note
             kicks.append(hop)
         while kicks and hop - kicks[0] > self.kit_hold:
             kicks.pop(0)

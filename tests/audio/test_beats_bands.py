@@ -99,6 +99,20 @@ def test_a_hat_on_a_pitched_attack_is_no_snare():
     assert len(hits(feats, "snare", 0)) <= 1, hits(feats, "snare", 0)
 
 
+def test_a_plucked_melody_without_drums_fires_no_drum_band():
+    """A plucked melody (a note every 0.25 s over two octaves): each attack leaks through the percussive mask (the
+    ungated bands found SNARES snares here); with no noise-like hit no kit is present and the bands stay quiet, while
+    their envelopes still move."""
+    rng = np.random.default_rng(4)
+    times = np.arange(0.25, 5.5, 0.25)
+    x = sum(pluck(6.0, [t], f) for t, f in zip(times, 196.0 * 2 ** (rng.integers(0, 24, len(times)) / 12), strict=True))
+    an = Analyzer()
+    feats = an.feed(x.astype(np.float32))
+    for band in DRUM_BANDS:
+        assert len(hits(feats, band, 0)) <= 1, (band, hits(feats, band, 0))
+    assert max(f.band_env("snare") for f in feats) > 0.5
+
+
 def test_a_kick_under_a_loud_bass_note_stays_a_kick():
     """A held 73 Hz bass note (3 harmonics, as loud as the kick) under a kick every 0.5 s: the HPSS's frequency
     median reads the kick's few low bins as a tone (it found 5 of 7); the time-only mask in the kick band finds them."""
