@@ -45,8 +45,8 @@ def hits(feats: list[AudioFeatures], band: str, delay: float, hop_s: float = 0.0
 
 
 def test_each_drum_lands_in_its_own_band():
-    """Each drum alone from t = 0.4 s: its band reports from the hit that shows a kit on (the second snare or hat,
-    the KICK_MIN_HITS-th kick of a kick alone) and every hit after it."""
+    """Each drum alone from t = 0.4 s: its band reports from the hit that shows a kit at the latest (the second snare
+    or hat, the first when it is very flat; the KICK_MIN_HITS-th kick of a kick alone) and every hit after it."""
     times = np.arange(0.4, 3.6, 0.4)
     for kind in ("kick", "snare", "hats"):
         an = Analyzer()
@@ -54,7 +54,8 @@ def test_each_drum_lands_in_its_own_band():
         got = hits(feats, kind, an.onset_delay_s, an.hop_s)
         first = (KICK_MIN_HITS if kind == "kick" else KIT_MIN_HITS) - 1  # the hits before it prove the kit
         found = [t for t in times[first:] if len(got) and np.min(np.abs(got - t)) < 0.03]
-        assert len(found) == len(times) - first and len(got) == len(found), (kind, got)
+        assert len(found) == len(times) - first, (kind, got)
+        assert all(np.min(np.abs(times - g)) < 0.03 for g in got), (kind, got)
         for other in {"kick", "snare", "hats"} - {kind}:
             assert len(hits(feats, other, 0)) <= len(times) // 4, (kind, other, hits(feats, other, 0))
         env = np.array([f.band_env(kind) for f in feats])
@@ -101,7 +102,7 @@ def test_a_hat_on_a_pitched_attack_is_no_snare():
 
 def test_a_plucked_melody_without_drums_fires_no_drum_band():
     """A plucked melody (a note every 0.25 s over two octaves): each attack leaks through the percussive mask (the
-    ungated bands found SNARES snares here); with no noise-like hit no kit is present and the bands stay quiet, while
+    ungated bands found a snare on each of the 21); with no noise-like hit no kit is present and the bands stay quiet, while
     their envelopes still move."""
     rng = np.random.default_rng(4)
     times = np.arange(0.25, 5.5, 0.25)
