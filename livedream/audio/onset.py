@@ -79,25 +79,26 @@ class HeldToneGate:
     def __init__(self, n_bands: int, hop_s: float):
         self.odfs = np.zeros(max(2, round(HELD_CONTEXT_S / hop_s)), np.float32)  # [context hops] fast ODF ring
         self.odf_pos = 0
-        self.levels = np.zeros(max(2, round(STEADY_S / hop_s)), np.float32)  # [steady hops] summed band amplitudes
-        self.level_pos = 0
+        n = max(HELD_HOPS, round(STEADY_S / hop_s))
+        # Two rings at one position: the summed band amplitude [n] (the newest hop's written before its reports are
+        # judged) and the max-filtered spectra [n, bands] (written after them); the held test reads the newest
+        # HELD_HOPS of the spectra, the steady test all of both.
+        self.levels = np.zeros(n, np.float32)
+        self.spectra = np.zeros((n, n_bands), np.float32)
+        self.pos = 0
         self.steady_ratio = float(10 ** (STEADY_DB / 20))
-        self.spectra = np.zeros((HELD_HOPS, n_bands), np.float32)  # [HELD_HOPS, bands] past max-filtered spectra
-        self.spec_pos = 0
-        self.long = np.zeros((len(self.levels), n_bands), np.float32)  # [steady hops, bands] the same, longer
-        self.long_pos = 0
 
     def held(self, odf: float, log_spec: np.ndarray, share: float | None = None, always: bool = False) -> bool:
         """Whether a report now (ODF odf, fast log spectrum log_spec [bands]) is only a held tone's swell."""
         if not always and float(self.odfs.max()) > HELD_SPIKY * float(self.odfs.mean()):
             return False
-        new = float(np.maximum(log_spec - self.spectra.max(axis=0), 0.0).sum())
+        recent = self.spectra[(self.pos - 1 - np.arange(HELD_HOPS)) % len(self.spectra)]  # [HELD_HOPS, bands]
+        new = float(np.maximum(log_spec - recent.max(axis=0), 0.0).sum())
         return new < (HELD_SHARE if share is None else share) * odf
 
     def level(self, bands: np.ndarray) -> None:
         """The newest hop's filterbank amplitudes [bands], before its reports are judged (its own level counts)."""
-        self.levels[self.level_pos] = float(bands.sum())
-        self.level_pos = (self.level_pos + 1) % len(self.levels)
+        self.levels[self.pos] = float(bands.sum())
 
     def steady(self, log_spec: np.ndarray) -> bool:
         """Whether a report now is a steady sound's beating: the loudness held within STEADY_DB over the last
@@ -106,16 +107,14 @@ class HeldToneGate:
         lo = float(self.levels.min())
         if not (lo > 0.0 and float(self.levels.max()) < self.steady_ratio * lo):
             return False
-        return float(np.maximum(log_spec - self.long.max(axis=0), 0.0).sum()) < STEADY_NEW
+        return float(np.maximum(log_spec - self.spectra.max(axis=0), 0.0).sum()) < STEADY_NEW
 
     def push(self, odf: float, mf: np.ndarray) -> None:
         """Store the newest hop (after the reports of that hop were judged)."""
         self.odfs[self.odf_pos] = odf
         self.odf_pos = (self.odf_pos + 1) % len(self.odfs)
-        self.spectra[self.spec_pos] = mf
-        self.spec_pos = (self.spec_pos + 1) % HELD_HOPS
-        self.long[self.long_pos] = mf
-        self.long_pos = (self.long_pos + 1) % len(self.long)
+        self.spectra[self.pos] = mf
+        self.pos = (self.pos + 1) % len(self.spectra)
 
 
 class TwoPathOnsets:
