@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 
 RECV_BUFFER = 4 * 1024 * 1024  # bytes of kernel buffer: a burst waits there instead of being lost
 MAX_BATCH = 1024  # datagrams read in one go before any is decoded
-YIELD_AFTER = 64  # after a batch this big, sleep a moment: the main thread gets the interpreter lock
-YIELD_S = 0.002
+PACE_S = 0.004  # after each batch, wait this long: a flood then comes in few large batches, mostly coalesced
+# (the newest value wins), and wakes the thread ~250 times a second at most instead of once per datagram; each
+# wake takes the interpreter lock from the display thread. A quarter of a 60 Hz frame: the main thread reads
+# the inbox once a frame anyway, so no change arrives on screen later for it.
 # Parameter addresses: within one batch only the newest message to each is decoded (the newest value wins anyway).
 _COMMANDS = frozenset(c.encode() for c in COMMANDS if "<" not in c)
 _COALESCE = frozenset(f"{base}/{p.name}".encode() for p in PARAMS for base in (PREFIX, NORM))
@@ -86,8 +88,8 @@ class OscServer:
         while not self._stop.is_set():
             batch = self._receive()
             self.handle_batch(batch)
-            if len(batch) >= YIELD_AFTER:  # a flood: let the display thread run
-                time.sleep(YIELD_S)
+            if batch:
+                self._stop.wait(PACE_S)
 
     def _receive(self) -> list[tuple[bytes, Any]]:
         """Wait for a datagram, then take whatever else is already there (up to MAX_BATCH)."""

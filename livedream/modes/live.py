@@ -75,6 +75,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
     from livedream.sinks.window import Window, WindowSink
     from livedream.sources.device import LiveInput
     from livedream.util.allocator import keep_freed_memory
+    from livedream.util.gc_pauses import freeze_startup_objects
 
     if s.duration is not None and s.duration <= 0:
         raise LivedreamError("--duration must be > 0 seconds")
@@ -161,6 +162,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         analysis.start()
         stack.callback(analysis.join, timeout=5.0)  # ExitStack calls back last-in first: stop, then join
         stack.callback(analysis.stop)
+        freeze_startup_objects()  # a full collection during the show would stop the display for 50-90 ms
         stats.begin(start)
         interrupted: KeyboardInterrupt | None = None
         try:
