@@ -22,6 +22,7 @@ from typing import Any
 
 from livedream.errors import LivedreamError
 from livedream.modes.clock import DisplayClock, FrameTime
+from livedream.modes.live_hud import hud_lines
 from livedream.modes.live_inputs import meter, start_midi, start_osc, start_web
 from livedream.modes.settings import LiveSettings
 from livedream.modes.stats import PeakHold
@@ -146,7 +147,7 @@ def run_live(s: LiveSettings, on_frame: Callable[[FrameInfo], None] | None = Non
         session = LiveSession(
             s, engine, control, feed, source, worker, window, window_sink, stats, osc, video_out, web, midi
         )
-        window_sink.hud_lines = lambda: _hud_lines(session)
+        window_sink.hud_lines = lambda: hud_lines(session)
         if s.record_hud and recorder is not None:
             from livedream.render.hud import HudOverlay
 
@@ -284,27 +285,3 @@ def _between_frames(session: LiveSession, ft: FrameTime) -> bool:
         session.engine.resize(window.size)
     session.control.update(ft.t)
     return True
-
-
-def _hud_lines(session: LiveSession) -> list[str]:
-    import math
-
-    last, worker = session.stats.last, session.worker
-    size = session.window.size
-    level = session.peak.update(session.feed.level, time.monotonic())
-    db = 20 * math.log10(level) if level > 1e-6 else -120.0
-    lines = [
-        f"{last.get('fps') or 0:5.1f} fps   {size[0]}x{size[1]}",
-        f"gen {last.get('gen_ms') or 0:5.1f} ms   skipped {worker.dropped} (overtaken by newer frames)",
-        f"input {db:6.1f} dBFS (peak hold)",
-        f"latency {last.get('latency_ms') or 0:5.1f} ms",
-    ]
-    tempo = session.control.state.get("tempo") or {}
-    if tempo.get("bpm"):
-        lines.append(f"tempo {tempo['bpm']:6.1f} BPM ({tempo['source']})  beat {tempo['beat_phase']:.2f}")
-    learner = session.control.learner
-    if learner is not None and learner.target is not None:
-        lines.append(f"MIDI learn: {learner.target} - move a control (L next, Esc cancel)")
-    if worker.errors:
-        lines.append(f"generator errors: {worker.errors}")
-    return lines
