@@ -20,6 +20,7 @@ PEAK_HALF_LIFE_S = 4.0
 HELD_CONTEXT_S = 1.0  # a steady noise's own onset from silence leaves it after 1 s, and the gate holds it too
 HELD_SPIKY = 6.0
 HELD_SPIKY_SECOND = 3.0
+SPIKE_TAIL = 4  # hops a transient stays in the onset spectrum's window (1024 samples, hop 256)
 HELD_HOPS = 20  # 232 ms: longer than a tremolo's dip
 HELD_SHARE = 0.2
 HELD_SLOW_SHARE = 0.1
@@ -93,12 +94,19 @@ class HeldToneGate:
 
     def held(self, odf: float, log_spec: np.ndarray, share: float | None = None, always: bool = False) -> bool:
         """Whether a report now (ODF odf, fast log spectrum log_spec [bands]) is only a held tone's swell."""
+        ages = np.arange(HELD_HOPS)  # [HELD_HOPS] hops back from the newest stored one
         if not always:
             mean = float(self.odfs.mean())
             if float(self.odfs.max()) > HELD_SPIKY * mean:
                 if float(np.partition(self.odfs, -2)[-2]) > HELD_SPIKY_SECOND * mean:
                     return False
-        recent = self.spectra[(self.pos - 1 - np.arange(HELD_HOPS)) % len(self.spectra)]  # [HELD_HOPS, bands]
+                # One spike: compare only with what sounded outside its transient (a click stays in the spectrum
+                # window for SPIKE_TAIL hops and would hide a chord entering after it).
+                spike = (self.odf_pos - 1 - int(self.odfs.argmax())) % len(self.odfs)
+                ages = ages[(ages > spike) | (ages < spike - SPIKE_TAIL + 1)]
+                if len(ages) == 0:
+                    return False
+        recent = self.spectra[(self.pos - 1 - ages) % len(self.spectra)]  # [<= HELD_HOPS, bands]
         new = float(np.maximum(log_spec - recent.max(axis=0), 0.0).sum())
         return new < (HELD_SHARE if share is None else share) * odf
 
