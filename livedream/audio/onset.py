@@ -13,10 +13,14 @@ PEAK_HALF_LIFE_S = 4.0
 # less than a share of its ODF above the maximum of the last HELD_HOPS spectra only went back to where it was a
 # moment ago: it is dropped. Fast reports only in sustained music (the fast ODF's peak over the last
 # HELD_CONTEXT_S under HELD_SPIKY times its mean): in plucked, percussive and band music a repeated note or drum
-# hit comes back to the level of the last one, and is an onset. Slow reports always (HELD_SLOW_SHARE of the larger
+# hit comes back to the level of the last one, and is an onset. One spike is not such music: the context is spiky only
+# when the second-largest value is also HELD_SPIKY_SECOND times the mean (a pad's chord onset alone had left the gate
+# off for the second after it, and its swells came out as onsets). Slow reports always (HELD_SLOW_SHARE of the larger
 # of the fast and slow ODFs): the fast path reports the attacks of that music.
 HELD_CONTEXT_S = 1.0  # a steady noise's own onset from silence leaves it after 1 s, and the gate holds it too
 HELD_SPIKY = 6.0
+HELD_SPIKY_SECOND = 3.0
+SPIKE_TAIL = 4  # hops a transient stays in the onset spectrum's window (1024 samples, hop 256)
 HELD_HOPS = 20  # 232 ms: longer than a tremolo's dip
 HELD_SHARE = 0.2
 HELD_SLOW_SHARE = 0.1
@@ -90,9 +94,19 @@ class HeldToneGate:
 
     def held(self, odf: float, log_spec: np.ndarray, share: float | None = None, always: bool = False) -> bool:
         """Whether a report now (ODF odf, fast log spectrum log_spec [bands]) is only a held tone's swell."""
-        if not always and float(self.odfs.max()) > HELD_SPIKY * float(self.odfs.mean()):
-            return False
-        recent = self.spectra[(self.pos - 1 - np.arange(HELD_HOPS)) % len(self.spectra)]  # [HELD_HOPS, bands]
+        ages = np.arange(HELD_HOPS)  # [HELD_HOPS] hops back from the newest stored one
+        if not always:
+            mean = float(self.odfs.mean())
+            if float(self.odfs.max()) > HELD_SPIKY * mean:
+                if float(np.partition(self.odfs, -2)[-2]) > HELD_SPIKY_SECOND * mean:
+                    return False
+                # One spike: compare only with what sounded outside its transient (a click stays in the spectrum
+                # window for SPIKE_TAIL hops and would hide a chord entering after it).
+                spike = (self.odf_pos - 1 - int(self.odfs.argmax())) % len(self.odfs)
+                ages = ages[(ages > spike) | (ages < spike - SPIKE_TAIL + 1)]
+                if len(ages) == 0:
+                    return False
+        recent = self.spectra[(self.pos - 1 - ages) % len(self.spectra)]  # [<= HELD_HOPS, bands]
         new = float(np.maximum(log_spec - recent.max(axis=0), 0.0).sum())
         return new < (HELD_SHARE if share is None else share) * odf
 

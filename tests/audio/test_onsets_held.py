@@ -34,3 +34,28 @@ def test_legato_notes_in_one_timbre_are_all_found():
     est = np.array([f.onset_time for f in Analyzer().feed(y.astype(np.float32)) if f.onset])
     found = [float(np.min(np.abs(est - i * 0.5))) <= 0.05 for i in range(len(notes))]
     assert all(found) and len(est) <= len(notes) + 1, est
+
+
+def test_one_chord_onset_alone_does_not_turn_the_held_gate_off():
+    """A pad's chord onset is one spike in a second of smooth swells: a swell back to a recent level is still held;
+    with a second spike (a plucked or band context) the gate stays off and a repeated note counts; a click's
+    transient is no past level to return to."""
+    from livedream.audio.onset import HeldToneGate
+
+    hop_s, bands = 256 / SR, 8
+    rng = np.random.default_rng(0)
+    spectrum = rng.uniform(1.0, 3.0, bands).astype(np.float32)  # [bands] a held chord's log spectrum
+
+    def gate_after(spikes: list[int], click: bool = False) -> HeldToneGate:
+        g = HeldToneGate(bands, hop_s)
+        for h in range(len(g.odfs)):  # one second of swells (ODF ~1), spikes (ODF 20) at the given hops
+            g.level(np.ones(bands, np.float32))
+            loud = click and any(0 <= h - s < 4 for s in spikes)  # a click's broadband transient, for 4 hops
+            g.push(20.0 if h in spikes else float(rng.uniform(0.5, 1.5)), spectrum + 3.0 if loud else spectrum)
+        return g
+
+    swell = spectrum - 0.05  # back to (just under) where the chord was a moment ago
+    assert gate_after([10]).held(3.0, swell)  # one spike: sustained music, the swell is dropped
+    assert not gate_after([10, 50]).held(3.0, swell)  # two: spiky music, the report stands
+    # a chord entering 10 hops after a click rises above what sounded before it, but not above the click
+    assert not gate_after([75], click=True).held(3.0, spectrum + 1.0)
