@@ -35,6 +35,10 @@ PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a dru
 PHASE_SNARE = 0.3  # the same for the snare band: the back-beat is a beat too (2 and 4), never the off-beat
 KICK_FLOOR = 0.5
 DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
+PHASE_HARM = 0.5  # weight of the harmonic novelty in the phase fit: the chroma of the HARM_S before a point against
+#   the HARM_S after it (1 - cosine). Chords change on the beat even where the off-beat's notes are the louder ones;
+#   over 0.2 s it is a broad bump a beat wide, so at 1-2 it outweighs the ODF's peaks and moves straight clips
+HARM_S = 0.2
 FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
 BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
 #   (a dotted quarter, the 3+3+2 of band music) repeats at 1.5 and 3 beats but not at the 4-beat bar
@@ -69,8 +73,13 @@ class BeatTracker:
         self.delay_s = delay_s
         self.n_hist = int(round(HISTORY_S / hop_s))
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
-        # [5, n_hist] ring of the newest ODF values, bass onset strengths, chord changes, kick and snare hits (0/1)
-        self.rings = np.zeros((5, self.n_hist), np.float64)
+        # [6, n_hist] ring of the newest ODF values, bass onset strengths, chord changes, kick and snare hits (0/1)
+        # and harmonic novelties (each novelty written harm_w hops after the point it is centred on)
+        self.rings = np.zeros((6, self.n_hist), np.float64)
+        self.harm_w = max(1, int(round(HARM_S / hop_s)))
+        self._chromas = np.zeros((2 * self.harm_w, 12))  # [2w, 12] ring of the newest chromas
+        self._cpos = 0
+        self._csum = np.zeros((2, 12))  # [2, 12] sums of the ring's older and newer halves
         self.chord_lag = int(round(CHORD_LAG_S / hop_s))
         self.pos = 0
         self.count = 0
@@ -97,12 +106,12 @@ class BeatTracker:
         return 60.0 / (self.period * self.hop_s) if self.period > 0 else 0.0
 
     def _history(self) -> np.ndarray:
-        """[5, n] the rings' values, oldest first (only what has been heard)."""
+        """[6, n] the rings' values, oldest first (only what has been heard)."""
         h = np.concatenate((self.rings[:, self.pos :], self.rings[:, : self.pos]), axis=1)  # np.roll without its Python
         return h[:, -min(self.count, self.n_hist) :]
 
     def _tempo(self, hist: np.ndarray) -> None:
-        """Period (hops) and confidence from the history [5, n] (the ODF's autocorrelation; the phase signal for
+        """Period (hops) and confidence from the history [6, n] (the ODF's autocorrelation; the phase signal for
         the 3+3+2 test)."""
         h = hist[0]
         # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
@@ -175,17 +184,18 @@ class BeatTracker:
         return half, third, two_thirds
 
     def _phase(self, hist: np.ndarray) -> None:
-        """Fit the beat phase on the history [5, n]: the ODF, bass onsets, chord changes, kick and snare hits."""
+        """Fit the beat phase on the history [6, n]: the ODF, bass onsets, chord changes, drum hits, harmonic novelty."""
         self._fit_phase(self._signal(hist, self.period), self.period)
 
     def _signal(self, hist: np.ndarray, p: float) -> np.ndarray:
-        """[n] the phase signal for a period of p hops: the ODF plus the bass, chord, kick and snare rows."""
+        """[n] the phase signal for a period of p hops: the ODF plus the bass, chord, kick, snare and harmony rows."""
         means = hist.mean(axis=1)  # [5]
         sig = hist[0] / max(means[0], 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
         late = (  # (row, weight over its mean, hops it comes after the ODF)
             (2, PHASE_CHORD / max(means[2], 1e-9), self.chord_lag),
             (3, PHASE_KICK / max(means[3], KICK_FLOOR / p, 1e-9), DRUM_LAG[0]),
             (4, PHASE_SNARE / max(means[4], KICK_FLOOR / p, 1e-9), DRUM_LAG[1]),
+            (5, PHASE_HARM / max(means[5], 1e-9), self.harm_w + self.chord_lag),
         )
         n = hist.shape[1]
         for row, weight, lag in late:  # each moved back onto the ODF's time
@@ -230,12 +240,19 @@ class BeatTracker:
                 self._jump = 0
 
     def __call__(
-        self, odf: float, bass: float = 0.0, chord: float = 0.0, kick: float = 0.0, snare: float = 0.0
+        self,
+        odf: float,
+        bass: float = 0.0,
+        chord: float = 0.0,
+        kick: float = 0.0,
+        snare: float = 0.0,
+        chroma: np.ndarray | None = None,
     ) -> tuple[bool, bool]:
-        """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1) of the newest hop -> (beat,
-        downbeat) in this hop."""
+        """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1), chroma [12] of the newest hop
+        -> (beat, downbeat) in this hop."""
         self.bars.accent(odf, chord)
-        self.rings[:, self.pos] = (odf, bass, chord, kick, snare)
+        harm = 0.0 if chroma is None else self._harmony(chroma)
+        self.rings[:, self.pos] = (odf, bass, chord, kick, snare, harm)
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
         now = self.count * self.hop_s
@@ -263,6 +280,22 @@ class BeatTracker:
         self.next_beat += period_s
         self.beat_index += 1
         return True, self.bars.beat(self.beat_index)
+
+    def _harmony(self, chroma: np.ndarray) -> float:
+        """The harmonic novelty harm_w hops ago: 1 - cosine of the chroma summed over the harm_w hops before it and
+        the harm_w after it (running sums over a ring of chromas, re-summed at each wrap so no error builds up)."""
+        w, i = self.harm_w, self._cpos
+        ring, sums = self._chromas, self._csum  # [2w, 12], [2, 12]
+        mid = ring[(i + w) % (2 * w)]  # the chroma that moves from the newer half to the older
+        sums[0] += mid - ring[i]
+        sums[1] += chroma - mid
+        ring[i] = chroma
+        self._cpos = (i + 1) % (2 * w)
+        if self._cpos == 0:
+            sums[0], sums[1] = ring[:w].sum(axis=0), ring[w:].sum(axis=0)
+        a, b = sums
+        den = float(np.sqrt(a.dot(a) * b.dot(b)))
+        return 1.0 - float(a.dot(b)) / den if den > 1e-12 else 0.0
 
     def phases(self, now: float) -> tuple[float, float]:
         """(beat phase, bar phase) in [0, 1) at audio time now."""

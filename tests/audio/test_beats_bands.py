@@ -7,6 +7,7 @@ import pytest
 
 from livedream.audio.analyzer import ANALYSIS_RATE, Analyzer
 from livedream.audio.bands import DRUM_BANDS, KICK_MIN_HITS, KIT_MIN_HITS, REPORT_HOPS
+from livedream.audio.beats import BeatTracker
 from livedream.audio.features import AudioFeatures
 from livedream.audio.report import beat_time
 from livedream.control.amplitudes import routed
@@ -208,6 +209,25 @@ def test_swing_puts_the_beat_on_the_long_note():
     x = click_track(beats, secs, seed=7) + click_track(beats + 2 * beat / 3, secs, seed=7)
     got = _beats_after_4_s(x, beats[-1])
     assert len(got) >= 9 and _share_within_30_ms(got, beats) == 1.0, (got, beats)
+
+
+def test_chords_changing_on_the_beat_outweigh_slightly_louder_off_beats():
+    """Tracker inputs: equal notes on each beat and off-beat (the off-beat's 10 % louder, as a guitar's off-beat
+    chords), the chord changing on each beat: the ODF alone puts the beats on the off-beat, the harmonic novelty
+    brings them onto the chord changes."""
+    hop_s, beat, first = 512 / SR, 0.5, 0.3
+    tr = BeatTracker(hop_s)
+    chords = np.eye(12)[[0, 5, 7, 9]] + np.eye(12)[[4, 9, 11, 0]] + np.eye(12)[[7, 0, 2, 4]]  # [4, 12] C F G Am
+    got = []
+    for i in range(int(12.0 / hop_s)):
+        t = (i + 1) * hop_s
+        k, frac = divmod((t - first) / beat, 1.0)
+        odf = (1.0 if frac < hop_s / beat else 0.0) + (1.1 if 0 <= frac - 0.5 < hop_s / beat else 0.0)
+        beat_now, _ = tr(odf, chroma=chords[int(k) % 4] if t >= first else np.zeros(12))
+        if beat_now and t > 6.0:
+            got.append(tr.last_beat)
+    assert tr.tempo_bpm == pytest.approx(120, rel=0.01)
+    assert len(got) >= 10 and _share_within_30_ms(np.array(got), np.arange(first, 13.0, beat)) == 1.0, got
 
 
 # a band mix's ODF folded on the eighths of its 2-bar phrase (openmsx ultimate_run, 150 bpm): the 3+3+2 figure
