@@ -74,12 +74,11 @@ class BeatTracker:
         self.n_hist = int(round(HISTORY_S / hop_s))
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
         # [6, n_hist] ring of the newest ODF values, bass onset strengths, chord changes, kick and snare hits (0/1)
-        # and harmonic novelties (each novelty written harm_w hops after the point it is centred on)
+        # and harmonic novelties (each filled in once the HARM_S after it has been heard, 0 until then)
         self.rings = np.zeros((6, self.n_hist), np.float64)
+        self.chromas = np.zeros((self.n_hist, 12))  # [n_hist, 12] ring of the newest chromas, at the same positions
         self.harm_w = max(1, int(round(HARM_S / hop_s)))
-        self._chromas = np.zeros((2 * self.harm_w, 12))  # [2w, 12] ring of the newest chromas
-        self._cpos = 0
-        self._csum = np.zeros((2, 12))  # [2, 12] sums of the ring's older and newer halves
+        self._harm_next = self.harm_w  # the first hop (0 the first heard) whose novelty is not filled in yet
         self.chord_lag = int(round(CHORD_LAG_S / hop_s))
         self.pos = 0
         self.count = 0
@@ -107,8 +106,35 @@ class BeatTracker:
 
     def _history(self) -> np.ndarray:
         """[6, n] the rings' values, oldest first (only what has been heard)."""
+        self._harmony()
         h = np.concatenate((self.rings[:, self.pos :], self.rings[:, : self.pos]), axis=1)  # np.roll without its Python
         return h[:, -min(self.count, self.n_hist) :]
+
+    def _harmony(self) -> None:
+        """Fill in the harmonic novelty of the hops whose next harm_w hops have been heard since the last call: 1 -
+        cosine of the chroma summed over the harm_w hops up to each and the harm_w after it (0 where one is silent)."""
+        w, n = self.harm_w, self.n_hist
+        first = max(self._harm_next, self.count - n + w)
+        m = self.count - w - first  # the hops first .. first + m - 1 are filled in now (hop k + w is heard)
+        if m <= 0:
+            return
+        i0 = (first - w) % n  # the chromas of hops first - w .. first + m + w - 1, each hop's place = its index % n
+        span = (
+            self.chromas[i0 : i0 + m + 2 * w]
+            if i0 + m + 2 * w <= n
+            else self.chromas[np.arange(i0, i0 + m + 2 * w) % n]
+        )
+        cs = span.cumsum(axis=0)  # [m + 2w, 12]
+        a, b = cs[w : w + m] - cs[:m], cs[2 * w :] - cs[w : w + m]  # [m, 12] the sums up to each hop and after it
+        dots = np.stack((a * b, a * a, b * b)).sum(axis=2)  # [3, m]
+        den = np.sqrt(dots[1] * dots[2])
+        nov = np.where(den > 1e-12, 1.0 - dots[0] / np.maximum(den, 1e-12), 0.0)  # [m]
+        j0 = first % n
+        if j0 + m <= n:
+            self.rings[5, j0 : j0 + m] = nov
+        else:
+            self.rings[5, np.arange(j0, j0 + m) % n] = nov
+        self._harm_next = first + m
 
     def _tempo(self, hist: np.ndarray) -> None:
         """Period (hops) and confidence from the history [6, n] (the ODF's autocorrelation; the phase signal for
@@ -195,7 +221,7 @@ class BeatTracker:
             (2, PHASE_CHORD / max(means[2], 1e-9), self.chord_lag),
             (3, PHASE_KICK / max(means[3], KICK_FLOOR / p, 1e-9), DRUM_LAG[0]),
             (4, PHASE_SNARE / max(means[4], KICK_FLOOR / p, 1e-9), DRUM_LAG[1]),
-            (5, PHASE_HARM / max(means[5], 1e-9), self.harm_w + self.chord_lag),
+            (5, PHASE_HARM / max(means[5], 1e-9), self.chord_lag),
         )
         n = hist.shape[1]
         for row, weight, lag in late:  # each moved back onto the ODF's time
@@ -251,8 +277,9 @@ class BeatTracker:
         """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1), chroma [12] of the newest hop
         -> (beat, downbeat) in this hop."""
         self.bars.accent(odf, chord)
-        harm = 0.0 if chroma is None else self._harmony(chroma)
-        self.rings[:, self.pos] = (odf, bass, chord, kick, snare, harm)
+        self.rings[:, self.pos] = (odf, bass, chord, kick, snare, 0.0)
+        if chroma is not None:
+            self.chromas[self.pos] = chroma
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
         now = self.count * self.hop_s
@@ -280,22 +307,6 @@ class BeatTracker:
         self.next_beat += period_s
         self.beat_index += 1
         return True, self.bars.beat(self.beat_index)
-
-    def _harmony(self, chroma: np.ndarray) -> float:
-        """The harmonic novelty harm_w hops ago: 1 - cosine of the chroma summed over the harm_w hops before it and
-        the harm_w after it (running sums over a ring of chromas, re-summed at each wrap so no error builds up)."""
-        w, i = self.harm_w, self._cpos
-        ring, sums = self._chromas, self._csum  # [2w, 12], [2, 12]
-        mid = ring[(i + w) % (2 * w)]  # the chroma that moves from the newer half to the older
-        sums[0] += mid - ring[i]
-        sums[1] += chroma - mid
-        ring[i] = chroma
-        self._cpos = (i + 1) % (2 * w)
-        if self._cpos == 0:
-            sums[0], sums[1] = ring[:w].sum(axis=0), ring[w:].sum(axis=0)
-        a, b = sums
-        den = float(np.sqrt(a.dot(a) * b.dot(b)))
-        return 1.0 - float(a.dot(b)) / den if den > 1e-12 else 0.0
 
     def phases(self, now: float) -> tuple[float, float]:
         """(beat phase, bar phase) in [0, 1) at audio time now."""
