@@ -37,7 +37,7 @@ KICK_FLOOR = 0.5
 DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
 PHASE_HARM = 0.5  # weight of the harmonic novelty in the phase fit: the chroma of the HARM_S before a point against
 #   the HARM_S after it (1 - cosine). Chords change on the beat even where the off-beat's notes are the louder ones;
-#   over 0.2 s it is a broad bump a beat wide, so at 1-2 it outweighs the ODF's peaks and moves straight clips
+#   over 0.2 s it is a bump about a beat wide: at 1-4 it outweighs clear ODF peaks and moves straight clips
 HARM_S = 0.2
 FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
 BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
@@ -215,7 +215,7 @@ class BeatTracker:
 
     def _signal(self, hist: np.ndarray, p: float) -> np.ndarray:
         """[n] the phase signal for a period of p hops: the ODF plus the bass, chord, kick, snare and harmony rows."""
-        means = hist.mean(axis=1)  # [5]
+        means = hist.mean(axis=1)  # [6]
         sig = hist[0] / max(means[0], 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
         late = (  # (row, weight over its mean, hops it comes after the ODF)
             (2, PHASE_CHORD / max(means[2], 1e-9), self.chord_lag),
@@ -284,7 +284,7 @@ class BeatTracker:
         self.count += 1
         now = self.count * self.hop_s
         if self.count % self.every == 0 and self.count * self.hop_s >= MIN_HISTORY_S:
-            hist = self._history()  # [5, n]
+            hist = self._history()  # [6, n]
             h = hist[0]
             recent = h[-int(2.0 / self.hop_s) :].mean()
             if self.period == 0 or recent > BREAK_RATIO * h.mean():
