@@ -39,6 +39,14 @@ PHASE_HARM = 0.5  # weight of the harmonic novelty in the phase fit: the chroma 
 #   the HARM_S after it (1 - cosine). Chords change on the beat even where the off-beat's notes are the louder ones;
 #   over 0.2 s it is a bump about a beat wide: at 1-4 it outweighs clear ODF peaks and moves straight clips
 HARM_S = 0.2
+TEMPO_HARM = 0.5  # weight of the harmonic novelty's ACF in the tempo comb where the ODF's ACF peaks at FLAT_HI or
+#   less over the tempo range (full weight at FLAT_LO): slow legato choirs and strings have no clear onsets but
+#   change chords on the beat (Palestrina 164 -> 64 bpm for 60, the Gloria 81 -> 64 for 64). Not in the first
+#   FLAT_AFTER_S (the ODF's ACF is short and low there), and a tempo the mix picks must beat the one followed by
+#   HARM_SWITCH (at 1.1 a harp's flat bar took 85 for 96 bpm for a second); at 1.0 it moved clear clips too
+FLAT_LO, FLAT_HI = 0.2, 0.3
+FLAT_AFTER_S = 4.0
+HARM_SWITCH = 2.0
 FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
 BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
 #   (a dotted quarter, the 3+3+2 of band music) repeats at 1.5 and 3 beats but not at the 4-beat bar
@@ -139,18 +147,12 @@ class BeatTracker:
     def _tempo(self, hist: np.ndarray) -> None:
         """Period (hops) and confidence from the history [6, n] (the ODF's autocorrelation; the phase signal for
         the 3+3+2 test)."""
-        h = hist[0]
-        # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
-        x = np.convolve(h, _SMOOTH, mode="same")
-        x = x - x.mean()
-        spec = np.fft.rfft(x, self.fft_n)
-        acf = np.fft.irfft(spec * np.conj(spec), self.fft_n)[: len(x)]
-        acf = acf / np.maximum(len(x) - np.arange(len(x)), 1)  # unbiased: later lags have fewer products
-        if acf[0] < 1e-10:  # silence, DC, a steady tone: nothing repeats, so no tempo (and no beats) from it
+        acf = self._acf(hist[0])
+        if acf is None:  # silence, DC, a steady tone: nothing repeats, so no tempo (and no beats) from it
             return
-        acf = np.maximum(acf / max(acf[0], 1e-12), 0.0)
         grid = np.arange(len(acf))
-        at = {k: np.interp(self.lags * k, grid, acf, right=0.0) for k in (1, 2, 3, 4, 6, 8)}  # [L] ACF at k periods
+        comb_acf = self._with_harmony(hist, acf)  # the ACF the comb reads: the ODF's, or a mix where it is flat
+        at = {k: np.interp(self.lags * k, grid, comb_acf, right=0.0) for k in (1, 2, 3, 4, 6, 8)}  # [L] at k periods
         score = sum(w * at[k] for k, w in enumerate(COMB, start=1))  # [L]
         score = score + BAR_COMB * np.maximum(at[3] + at[6], at[4] + at[8])
         if score.max() < 1e-6:  # one transient (a tone's start) and nothing after it: no period to follow
@@ -171,7 +173,10 @@ class BeatTracker:
             cand, votes = self._switch
             votes = votes + 1 if abs(best / max(cand, 1e-9) - 1) < 0.04 else 1
             self._switch = (best, votes)
-            if votes >= SWITCH_VOTES and (faster or at_lag(best) > SWITCH_MARGIN * at_lag(self.period)):
+            margin = (
+                SWITCH_MARGIN if comb_acf is acf else HARM_SWITCH
+            )  # a flat ODF's tempo is kept unless clearly beaten
+            if votes >= SWITCH_VOTES and (faster or at_lag(best) > margin * at_lag(self.period)):
                 self.period = best
                 self._switch = (0.0, 0)
         if self.period > 0:
@@ -182,6 +187,31 @@ class BeatTracker:
                 fine[inside] += np.interp(periods[inside] * k, np.arange(len(acf)), acf)
             self.period = float(periods[int(np.argmax(fine))])
         self.confidence = float(np.clip(2.0 * np.interp(self.period, np.arange(len(acf)), acf), 0.0, 1.0))
+
+    def _acf(self, h: np.ndarray) -> np.ndarray | None:
+        """[n] the unbiased autocorrelation of h [n], smoothed first, over its value at lag 0; None if h is flat."""
+        # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
+        x = np.convolve(h, _SMOOTH, mode="same")
+        x = x - x.mean()
+        spec = np.fft.rfft(x, self.fft_n)
+        acf = np.fft.irfft(spec * np.conj(spec), self.fft_n)[: len(x)]
+        acf = acf / np.maximum(len(x) - np.arange(len(x)), 1)  # unbiased: later lags have fewer products
+        if acf[0] < 1e-10:
+            return None
+        return np.maximum(acf / max(acf[0], 1e-12), 0.0)
+
+    def _with_harmony(self, hist: np.ndarray, acf: np.ndarray) -> np.ndarray:
+        """acf [n], or, where it is flat over the tempo range (legato music: the ODF's peaks are noise), a mix with
+        the harmonic novelty's ACF, where that one repeats at least as clearly (see TEMPO_HARM)."""
+        w, grid = self.harm_w, np.arange(len(acf))
+        peak = float(np.interp(self.lags, grid, acf).max())
+        g = TEMPO_HARM * min(max((FLAT_HI - peak) / (FLAT_HI - FLAT_LO), 0.0), 1.0)
+        if g == 0 or self.count * self.hop_s < FLAT_AFTER_S or hist.shape[1] <= 3 * w:
+            return acf
+        harm = self._acf(hist[5, :-w])  # [n - w] (its newest w hops are not filled in yet)
+        if harm is None or float(np.interp(self.lags, grid[: len(harm)], harm, right=0.0).max()) < peak:
+            return acf
+        return (1 - g) * acf + g * np.concatenate((harm, np.zeros(w)))
 
     def _three_two(self, hist: np.ndarray, best: float, at_lag, acf: np.ndarray) -> float:
         """2/3 of the period best where best is the dotted beat of a 3+3+2 figure (see LEVEL_*), else 0."""

@@ -230,6 +230,23 @@ def test_chords_changing_on_the_beat_outweigh_slightly_louder_off_beats():
     assert len(got) >= 10 and _share_within_30_ms(np.array(got), np.arange(first, 13.0, beat)) == 1.0, got
 
 
+def test_legato_chords_give_the_tempo_where_onsets_are_noise():
+    """Tracker inputs: an ODF of random blips (no tempo in it, as a choir's or slow strings' onsets) under a chord
+    changing once a second: the harmonic novelty's repetition gives the tempo, 60 bpm (the ODF alone took 116)."""
+    hop_s, beat, first = 512 / SR, 1.0, 0.3
+    tr = BeatTracker(hop_s)
+    rng = np.random.default_rng(3)
+    chords = np.eye(12)[[0, 5, 7, 9]] + np.eye(12)[[4, 9, 11, 0]] + np.eye(12)[[7, 0, 2, 4]]  # [4, 12] C F G Am
+    tempo = []
+    for i in range(int(16.0 / hop_s)):
+        t = (i + 1) * hop_s
+        odf = rng.exponential(1.0) * (rng.random() < 0.3)
+        tr(odf, chroma=chords[int((t - first) // beat) % 4] if t >= first else np.zeros(12))
+        if t > 8.0:
+            tempo.append(tr.tempo_bpm)
+    assert np.mean(np.abs(np.array(tempo) / 60.0 - 1) < 0.03) > 0.6, np.median(tempo)
+
+
 # a band mix's ODF folded on the eighths of its 2-bar phrase (openmsx ultimate_run, 150 bpm): the 3+3+2 figure
 BAND_332 = (0.41, 0.52, 0.66, 0.33, 0.33, 1.0, 0.17, 0.14, 0.47, 0.48, 0.51, 0.19, 0.3, 0.58, 0.16, 0.2)
 
