@@ -6,6 +6,7 @@ import numpy as np
 
 from livedream.audio.bands import REPORT_HOPS
 from livedream.audio.bars import BarTracker
+from livedream.audio.harmony import HarmonicNovelty
 
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
 UPDATE_S = 0.1  # re-fit the phase this often
@@ -35,10 +36,9 @@ PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a dru
 PHASE_SNARE = 0.3  # the same for the snare band: the back-beat is a beat too (2 and 4), never the off-beat
 KICK_FLOOR = 0.5
 DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
-PHASE_HARM = 0.5  # weight of the harmonic novelty in the phase fit: the chroma of the HARM_S before a point against
-#   the HARM_S after it (1 - cosine). Chords change on the beat even where the off-beat's notes are the louder ones;
+PHASE_HARM = 0.5  # weight of the harmonic novelty in the phase fit (harmony.py: the chroma of the 0.2 s before a hop
+#   against the 0.2 s after it). Chords change on the beat even where the off-beat's notes are the louder ones;
 #   over 0.2 s it is a bump about a beat wide: at 1-4 it outweighs clear ODF peaks and moves straight clips
-HARM_S = 0.2
 TEMPO_HARM = 0.5  # weight of the harmonic novelty's ACF in the tempo comb where the ODF's ACF peaks at FLAT_HI or
 #   less over the tempo range (full weight at FLAT_LO): slow legato choirs and strings have no clear onsets but
 #   change chords on the beat (Palestrina 164 -> 64 bpm for 60, the Gloria 81 -> 64 for 64). Not in the first
@@ -82,11 +82,9 @@ class BeatTracker:
         self.n_hist = int(round(HISTORY_S / hop_s))
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
         # [6, n_hist] ring of the newest ODF values, bass onset strengths, chord changes, kick and snare hits (0/1)
-        # and harmonic novelties (each filled in once the HARM_S after it has been heard, 0 until then)
+        # and harmonic novelties (each filled in once the 0.2 s after it has been heard, 0 until then)
         self.rings = np.zeros((6, self.n_hist), np.float64)
-        self.chromas = np.zeros((self.n_hist, 12))  # [n_hist, 12] ring of the newest chromas, at the same positions
-        self.harm_w = max(1, int(round(HARM_S / hop_s)))
-        self._harm_next = self.harm_w  # the first hop (0 the first heard) whose novelty is not filled in yet
+        self.harmony = HarmonicNovelty(self.n_hist, hop_s)
         self.chord_lag = int(round(CHORD_LAG_S / hop_s))
         self.pos = 0
         self.count = 0
@@ -114,35 +112,9 @@ class BeatTracker:
 
     def _history(self) -> np.ndarray:
         """[6, n] the rings' values, oldest first (only what has been heard)."""
-        self._harmony()
+        self.harmony.fill(self.rings[5], self.count)
         h = np.concatenate((self.rings[:, self.pos :], self.rings[:, : self.pos]), axis=1)  # np.roll without its Python
         return h[:, -min(self.count, self.n_hist) :]
-
-    def _harmony(self) -> None:
-        """Fill in the harmonic novelty of the hops whose next harm_w hops have been heard since the last call: 1 -
-        cosine of the chroma summed over the harm_w hops up to each and the harm_w after it (0 where one is silent)."""
-        w, n = self.harm_w, self.n_hist
-        first = max(self._harm_next, self.count - n + w)
-        m = self.count - w - first  # the hops first .. first + m - 1 are filled in now (hop k + w is heard)
-        if m <= 0:
-            return
-        i0 = (first - w) % n  # the chromas of hops first - w .. first + m + w - 1, each hop's place = its index % n
-        span = (
-            self.chromas[i0 : i0 + m + 2 * w]
-            if i0 + m + 2 * w <= n
-            else self.chromas[np.arange(i0, i0 + m + 2 * w) % n]
-        )
-        cs = span.cumsum(axis=0)  # [m + 2w, 12]
-        a, b = cs[w : w + m] - cs[:m], cs[2 * w :] - cs[w : w + m]  # [m, 12] the sums up to each hop and after it
-        dots = np.stack((a * b, a * a, b * b)).sum(axis=2)  # [3, m]
-        den = np.sqrt(dots[1] * dots[2])
-        nov = np.where(den > 1e-12, 1.0 - dots[0] / np.maximum(den, 1e-12), 0.0)  # [m]
-        j0 = first % n
-        if j0 + m <= n:
-            self.rings[5, j0 : j0 + m] = nov
-        else:
-            self.rings[5, np.arange(j0, j0 + m) % n] = nov
-        self._harm_next = first + m
 
     def _tempo(self, hist: np.ndarray) -> None:
         """Period (hops) and confidence from the history [6, n] (the ODF's autocorrelation; the phase signal for
@@ -203,7 +175,7 @@ class BeatTracker:
     def _with_harmony(self, hist: np.ndarray, acf: np.ndarray) -> np.ndarray:
         """acf [n], or, where it is flat over the tempo range (legato music: the ODF's peaks are noise), a mix with
         the harmonic novelty's ACF, where that one repeats at least as clearly (see TEMPO_HARM)."""
-        w, grid = self.harm_w, np.arange(len(acf))
+        w, grid = self.harmony.w, np.arange(len(acf))
         peak = float(np.interp(self.lags, grid, acf).max())
         g = TEMPO_HARM * min(max((FLAT_HI - peak) / (FLAT_HI - FLAT_LO), 0.0), 1.0)
         if g == 0 or self.count * self.hop_s < FLAT_AFTER_S or hist.shape[1] <= 3 * w:
@@ -309,7 +281,7 @@ class BeatTracker:
         self.bars.accent(odf, chord)
         self.rings[:, self.pos] = (odf, bass, chord, kick, snare, 0.0)
         if chroma is not None:
-            self.chromas[self.pos] = chroma
+            self.harmony.chromas[self.pos] = chroma
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
         now = self.count * self.hop_s
