@@ -36,9 +36,10 @@ PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a dru
 PHASE_SNARE = 0.3  # the same for the snare band: the back-beat is a beat too (2 and 4), never the off-beat
 KICK_FLOOR = 0.5
 DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
-PHASE_HARM = 0.5  # weight of the harmonic novelty in the phase fit (harmony.py: the chroma of the 0.2 s before a hop
+PHASE_HARM = 0.7  # weight of the harmonic novelty in the phase fit (harmony.py: the chroma of the 0.2 s before a hop
 #   against the 0.2 s after it). Chords change on the beat even where the off-beat's notes are the louder ones;
-#   over 0.2 s it is a bump about a beat wide: at 1-4 it outweighs clear ODF peaks and moves straight clips
+#   over 0.2 s it is a bump about a beat wide: at 0.5-0.8 the wide set's F is 0.735-0.741, at 1-4 it outweighs
+#   clear ODF peaks and moves straight clips (0.735-0.69)
 TEMPO_HARM = 0.5  # weight of the harmonic novelty's ACF in the tempo comb where the ODF's ACF peaks at FLAT_HI or
 #   less over the tempo range (full weight at FLAT_LO): slow legato choirs and strings have no clear onsets but
 #   change chords on the beat (Palestrina 164 -> 64 bpm for 60, the Gloria 81 -> 64 for 64). Not in the first
