@@ -205,7 +205,12 @@ class Analyzer:
         level = self._n_level(rms)
         # the beat tracker hears loudness too: log flux alone hardly tells an accented beat from a soft off-beat
         beat, downbeat = self._beats(
-            odf * level, bass_onset, self._chroma_change, float(self._bands.beat_kick), float(self._bands.beat_snare)
+            odf * level,
+            bass_onset,
+            self._chroma_change,
+            float(self._bands.beat_kick),
+            float(self._bands.beat_snare),
+            self._chroma,
         )
         beat_phase, bar_phase = self._beats.phases(t)
 

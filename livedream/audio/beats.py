@@ -6,6 +6,7 @@ import numpy as np
 
 from livedream.audio.bands import REPORT_HOPS
 from livedream.audio.bars import BarTracker
+from livedream.audio.harmony import HarmonicNovelty
 
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
 UPDATE_S = 0.1  # re-fit the phase this often
@@ -35,6 +36,18 @@ PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a dru
 PHASE_SNARE = 0.3  # the same for the snare band: the back-beat is a beat too (2 and 4), never the off-beat
 KICK_FLOOR = 0.5
 DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
+PHASE_HARM = 0.7  # weight of the harmonic novelty in the phase fit (harmony.py: the chroma of the 0.2 s before a hop
+#   against the 0.2 s after it). Chords change on the beat even where the off-beat's notes are the louder ones;
+#   over 0.2 s it is a bump about a beat wide: at 0.5-0.8 the wide set's F is 0.735-0.741, at 1-4 it outweighs
+#   clear ODF peaks and moves straight clips (0.735-0.69)
+TEMPO_HARM = 0.5  # weight of the harmonic novelty's ACF in the tempo comb where the ODF's ACF peaks at FLAT_HI or
+#   less over the tempo range (full weight at FLAT_LO): slow legato choirs and strings have no clear onsets but
+#   change chords on the beat (Palestrina 164 -> 64 bpm for 60, the Gloria 81 -> 64 for 64). Not in the first
+#   FLAT_AFTER_S (the ODF's ACF is short and low there), and a tempo the mix picks must beat the one followed by
+#   HARM_SWITCH (at 1.1 a harp's flat bar took 85 for 96 bpm for a second); at 1.0 it moved clear clips too
+FLAT_LO, FLAT_HI = 0.2, 0.3
+FLAT_AFTER_S = 4.0
+HARM_SWITCH = 2.0
 FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
 BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
 #   (a dotted quarter, the 3+3+2 of band music) repeats at 1.5 and 3 beats but not at the 4-beat bar
@@ -69,8 +82,10 @@ class BeatTracker:
         self.delay_s = delay_s
         self.n_hist = int(round(HISTORY_S / hop_s))
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
-        # [5, n_hist] ring of the newest ODF values, bass onset strengths, chord changes, kick and snare hits (0/1)
-        self.rings = np.zeros((5, self.n_hist), np.float64)
+        # [6, n_hist] ring of the newest ODF values, bass onset strengths, chord changes, kick and snare hits (0/1)
+        # and harmonic novelties (each filled in once the 0.2 s after it has been heard, 0 until then)
+        self.rings = np.zeros((6, self.n_hist), np.float64)
+        self.harmony = HarmonicNovelty(self.n_hist, hop_s)
         self.chord_lag = int(round(CHORD_LAG_S / hop_s))
         self.pos = 0
         self.count = 0
@@ -97,25 +112,20 @@ class BeatTracker:
         return 60.0 / (self.period * self.hop_s) if self.period > 0 else 0.0
 
     def _history(self) -> np.ndarray:
-        """[5, n] the rings' values, oldest first (only what has been heard)."""
+        """[6, n] the rings' values, oldest first (only what has been heard)."""
+        self.harmony.fill(self.rings[5], self.count)
         h = np.concatenate((self.rings[:, self.pos :], self.rings[:, : self.pos]), axis=1)  # np.roll without its Python
         return h[:, -min(self.count, self.n_hist) :]
 
     def _tempo(self, hist: np.ndarray) -> None:
-        """Period (hops) and confidence from the history [5, n] (the ODF's autocorrelation; the phase signal for
+        """Period (hops) and confidence from the history [6, n] (the ODF's autocorrelation; the phase signal for
         the 3+3+2 test)."""
-        h = hist[0]
-        # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
-        x = np.convolve(h, _SMOOTH, mode="same")
-        x = x - x.mean()
-        spec = np.fft.rfft(x, self.fft_n)
-        acf = np.fft.irfft(spec * np.conj(spec), self.fft_n)[: len(x)]
-        acf = acf / np.maximum(len(x) - np.arange(len(x)), 1)  # unbiased: later lags have fewer products
-        if acf[0] < 1e-10:  # silence, DC, a steady tone: nothing repeats, so no tempo (and no beats) from it
+        acf = self._acf(hist[0])
+        if acf is None:  # silence, DC, a steady tone: nothing repeats, so no tempo (and no beats) from it
             return
-        acf = np.maximum(acf / max(acf[0], 1e-12), 0.0)
         grid = np.arange(len(acf))
-        at = {k: np.interp(self.lags * k, grid, acf, right=0.0) for k in (1, 2, 3, 4, 6, 8)}  # [L] ACF at k periods
+        comb_acf = self._with_harmony(hist, acf)  # the ACF the comb reads: the ODF's, or a mix where it is flat
+        at = {k: np.interp(self.lags * k, grid, comb_acf, right=0.0) for k in (1, 2, 3, 4, 6, 8)}  # [L] at k periods
         score = sum(w * at[k] for k, w in enumerate(COMB, start=1))  # [L]
         score = score + BAR_COMB * np.maximum(at[3] + at[6], at[4] + at[8])
         if score.max() < 1e-6:  # one transient (a tone's start) and nothing after it: no period to follow
@@ -136,7 +146,10 @@ class BeatTracker:
             cand, votes = self._switch
             votes = votes + 1 if abs(best / max(cand, 1e-9) - 1) < 0.04 else 1
             self._switch = (best, votes)
-            if votes >= SWITCH_VOTES and (faster or at_lag(best) > SWITCH_MARGIN * at_lag(self.period)):
+            margin = (
+                SWITCH_MARGIN if comb_acf is acf else HARM_SWITCH
+            )  # a flat ODF's tempo is kept unless clearly beaten
+            if votes >= SWITCH_VOTES and (faster or at_lag(best) > margin * at_lag(self.period)):
                 self.period = best
                 self._switch = (0.0, 0)
         if self.period > 0:
@@ -147,6 +160,31 @@ class BeatTracker:
                 fine[inside] += np.interp(periods[inside] * k, np.arange(len(acf)), acf)
             self.period = float(periods[int(np.argmax(fine))])
         self.confidence = float(np.clip(2.0 * np.interp(self.period, np.arange(len(acf)), acf), 0.0, 1.0))
+
+    def _acf(self, h: np.ndarray) -> np.ndarray | None:
+        """[n] the unbiased autocorrelation of h [n], smoothed first, over its value at lag 0; None if h is flat."""
+        # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
+        x = np.convolve(h, _SMOOTH, mode="same")
+        x = x - x.mean()
+        spec = np.fft.rfft(x, self.fft_n)
+        acf = np.fft.irfft(spec * np.conj(spec), self.fft_n)[: len(x)]
+        acf = acf / np.maximum(len(x) - np.arange(len(x)), 1)  # unbiased: later lags have fewer products
+        if acf[0] < 1e-10:
+            return None
+        return np.maximum(acf / max(acf[0], 1e-12), 0.0)
+
+    def _with_harmony(self, hist: np.ndarray, acf: np.ndarray) -> np.ndarray:
+        """acf [n], or, where it is flat over the tempo range (legato music: the ODF's peaks are noise), a mix with
+        the harmonic novelty's ACF, where that one repeats at least as clearly (see TEMPO_HARM)."""
+        w, grid = self.harmony.w, np.arange(len(acf))
+        peak = float(np.interp(self.lags, grid, acf).max())
+        g = TEMPO_HARM * min(max((FLAT_HI - peak) / (FLAT_HI - FLAT_LO), 0.0), 1.0)
+        if g == 0 or self.count * self.hop_s < FLAT_AFTER_S or hist.shape[1] <= 3 * w:
+            return acf
+        harm = self._acf(hist[5, :-w])  # [n - w] (its newest w hops are not filled in yet)
+        if harm is None or float(np.interp(self.lags, grid[: len(harm)], harm, right=0.0).max()) < peak:
+            return acf
+        return (1 - g) * acf + g * np.concatenate((harm, np.zeros(w)))
 
     def _three_two(self, hist: np.ndarray, best: float, at_lag, acf: np.ndarray) -> float:
         """2/3 of the period best where best is the dotted beat of a 3+3+2 figure (see LEVEL_*), else 0."""
@@ -175,17 +213,18 @@ class BeatTracker:
         return half, third, two_thirds
 
     def _phase(self, hist: np.ndarray) -> None:
-        """Fit the beat phase on the history [5, n]: the ODF, bass onsets, chord changes, kick and snare hits."""
+        """Fit the beat phase on the history [6, n]: the ODF, bass onsets, chord changes, drum hits, harmonic novelty."""
         self._fit_phase(self._signal(hist, self.period), self.period)
 
     def _signal(self, hist: np.ndarray, p: float) -> np.ndarray:
-        """[n] the phase signal for a period of p hops: the ODF plus the bass, chord, kick and snare rows."""
-        means = hist.mean(axis=1)  # [5]
+        """[n] the phase signal for a period of p hops: the ODF plus the bass, chord, kick, snare and harmony rows."""
+        means = hist.mean(axis=1)  # [6]
         sig = hist[0] / max(means[0], 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
         late = (  # (row, weight over its mean, hops it comes after the ODF)
             (2, PHASE_CHORD / max(means[2], 1e-9), self.chord_lag),
             (3, PHASE_KICK / max(means[3], KICK_FLOOR / p, 1e-9), DRUM_LAG[0]),
             (4, PHASE_SNARE / max(means[4], KICK_FLOOR / p, 1e-9), DRUM_LAG[1]),
+            (5, PHASE_HARM / max(means[5], 1e-9), self.chord_lag),
         )
         n = hist.shape[1]
         for row, weight, lag in late:  # each moved back onto the ODF's time
@@ -230,17 +269,25 @@ class BeatTracker:
                 self._jump = 0
 
     def __call__(
-        self, odf: float, bass: float = 0.0, chord: float = 0.0, kick: float = 0.0, snare: float = 0.0
+        self,
+        odf: float,
+        bass: float = 0.0,
+        chord: float = 0.0,
+        kick: float = 0.0,
+        snare: float = 0.0,
+        chroma: np.ndarray | None = None,
     ) -> tuple[bool, bool]:
-        """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1) of the newest hop -> (beat,
-        downbeat) in this hop."""
+        """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1), chroma [12] of the newest hop
+        -> (beat, downbeat) in this hop."""
         self.bars.accent(odf, chord)
-        self.rings[:, self.pos] = (odf, bass, chord, kick, snare)
+        self.rings[:, self.pos] = (odf, bass, chord, kick, snare, 0.0)
+        if chroma is not None:
+            self.harmony.chromas[self.pos] = chroma
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
         now = self.count * self.hop_s
         if self.count % self.every == 0 and self.count * self.hop_s >= MIN_HISTORY_S:
-            hist = self._history()  # [5, n]
+            hist = self._history()  # [6, n]
             h = hist[0]
             recent = h[-int(2.0 / self.hop_s) :].mean()
             if self.period == 0 or recent > BREAK_RATIO * h.mean():

@@ -7,7 +7,9 @@ import pytest
 
 from livedream.audio.analyzer import ANALYSIS_RATE, Analyzer
 from livedream.audio.bands import DRUM_BANDS, KICK_MIN_HITS, KIT_MIN_HITS, REPORT_HOPS
+from livedream.audio.beats import BeatTracker
 from livedream.audio.features import AudioFeatures
+from livedream.audio.harmony import HarmonicNovelty
 from livedream.audio.report import beat_time
 from livedream.control.amplitudes import routed
 from tests.helpers.synth import chord, click_track
@@ -208,6 +210,62 @@ def test_swing_puts_the_beat_on_the_long_note():
     x = click_track(beats, secs, seed=7) + click_track(beats + 2 * beat / 3, secs, seed=7)
     got = _beats_after_4_s(x, beats[-1])
     assert len(got) >= 9 and _share_within_30_ms(got, beats) == 1.0, (got, beats)
+
+
+def test_harmonic_novelty_peaks_at_the_chord_change_across_the_ring_wrap():
+    """A held C major chord, then G major from hop 700 (the ring of 689 hops has wrapped): the novelty is 0 where the
+    chord holds, ~1 - cos(C, G) at the change and falls off over harm_w hops each side; silence gives 0, not NaN."""
+    n_hist, hop_s = 689, 256 / SR
+    nov = HarmonicNovelty(n_hist, hop_s)
+    row = np.full(n_hist, -1.0)
+    c_major, g_major = np.eye(12)[[0, 4, 7]].sum(axis=0), np.eye(12)[[7, 11, 2]].sum(axis=0)  # [12] each
+    for k in range(800):
+        nov.chromas[k % n_hist] = 0.0 if k < 100 else (c_major if k < 700 else g_major)
+        row[k % n_hist] = -1.0  # as the tracker clears its ring's place for the newest hop
+        if k % 9 == 8:
+            nov.fill(row, k + 1)
+        if k == 98:  # silence so far: 0 where filled in (hops w .. 98 - w), not NaN
+            assert np.all(row[nov.w : 99 - nov.w] == 0.0) and np.all(row[99 - nov.w :] == -1.0)
+    at = lambda k: row[k % n_hist]  # noqa: E731
+    assert at(699) == pytest.approx(1 - 1 / 3) and at(650) == 0.0 and at(699 - nov.w) == pytest.approx(0.0, abs=1e-9)
+    assert 0.1 < at(699 - nov.w // 2) < at(699) and 0.1 < at(699 + nov.w // 2) < at(699)
+    assert at(774) > -1.0 and at(775) == -1.0  # filled in up to the last fill's count - w - 1 (792 - 18)
+
+
+def test_chords_changing_on_the_beat_outweigh_slightly_louder_off_beats():
+    """Tracker inputs: equal notes on each beat and off-beat (the off-beat's 10 % louder, as a guitar's off-beat
+    chords), the chord changing on each beat: the ODF alone puts the beats on the off-beat, the harmonic novelty
+    brings them onto the chord changes."""
+    hop_s, beat, first = 256 / SR, 0.5, 0.3
+    tr = BeatTracker(hop_s)
+    chords = np.eye(12)[[0, 5, 7, 9]] + np.eye(12)[[4, 9, 11, 0]] + np.eye(12)[[7, 0, 2, 4]]  # [4, 12] C F G Am
+    got = []
+    for i in range(int(12.0 / hop_s)):
+        t = (i + 1) * hop_s
+        k, frac = divmod((t - first) / beat, 1.0)
+        odf = (1.0 if frac < hop_s / beat else 0.0) + (1.1 if 0 <= frac - 0.5 < hop_s / beat else 0.0)
+        beat_now, _ = tr(odf, chroma=chords[int(k) % 4] if t >= first else np.zeros(12))
+        if beat_now and t > 6.0:
+            got.append(tr.last_beat)
+    assert tr.tempo_bpm == pytest.approx(120, rel=0.01)
+    assert len(got) >= 10 and _share_within_30_ms(np.array(got), np.arange(first, 13.0, beat)) == 1.0, got
+
+
+def test_legato_chords_give_the_tempo_where_onsets_are_noise():
+    """Tracker inputs: an ODF of random blips (no tempo in it, as a choir's or slow strings' onsets) under a chord
+    changing once a second: the harmonic novelty's repetition gives the tempo, 60 bpm (the ODF alone took 116)."""
+    hop_s, beat, first = 256 / SR, 1.0, 0.3
+    tr = BeatTracker(hop_s)
+    rng = np.random.default_rng(3)
+    chords = np.eye(12)[[0, 5, 7, 9]] + np.eye(12)[[4, 9, 11, 0]] + np.eye(12)[[7, 0, 2, 4]]  # [4, 12] C F G Am
+    tempo = []
+    for i in range(int(16.0 / hop_s)):
+        t = (i + 1) * hop_s
+        odf = rng.exponential(1.0) * (rng.random() < 0.3)
+        tr(odf, chroma=chords[int((t - first) // beat) % 4] if t >= first else np.zeros(12))
+        if t > 8.0:
+            tempo.append(tr.tempo_bpm)
+    assert np.mean(np.abs(np.array(tempo) / 60.0 - 1) < 0.03) > 0.6, np.median(tempo)
 
 
 # a band mix's ODF folded on the eighths of its 2-bar phrase (openmsx ultimate_run, 150 bpm): the 3+3+2 figure
