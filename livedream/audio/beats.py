@@ -1,11 +1,12 @@
-"""Causal beat tracking: tempo from a comb over the ODF's autocorrelation, phase by a long comb and a PLL; bars in bars.py."""
+"""Causal beat tracking: tempo from a comb over the ODF's autocorrelation, phase by a long comb (beat_phase.py) and a
+PLL; bars in bars.py."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from livedream.audio.bands import REPORT_HOPS
 from livedream.audio.bars import BarTracker
+from livedream.audio.beat_phase import CHORD_LAG_S, best_phase, phase_signal, sub_fits
 from livedream.audio.harmony import HarmonicNovelty
 
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
@@ -17,29 +18,12 @@ BPM_LO, BPM_HI = 56.0, 220.0  # beat tempi considered: the slowest felt beats ar
 PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.75  # log-gaussian tempo prior (centre, std in octaves)
 COMB = (1.0, 1.0, 1.0, 1.0)  # weights of ACF at 1..4 beat periods: the beat level the music repeats at
 REFINE_BEATS = 8  # the chosen period is refined (within 3 %) on a comb over this many periods: a 1 % error drifts
-PHASE_BEATS = 16  # beats of ODF history the phase is fitted on: a short fit hops between the eighths
-PHASE_DECAY = 0.88  # weight of each older beat in the phase fit
 PLL_GAIN = 0.6  # share of a small phase error corrected per update
 PLL_JUMP = 0.2  # errors above this share of a beat are only taken after JUMP_VOTES updates in a row
 JUMP_VOTES = 2
 SWITCH_VOTES = 3  # updates in a row a new tempo must win before it replaces the current one
 SWITCH_MARGIN = 1.1
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
-PHASE_BASS = 0.5  # weight of the bass onsets (each part over its mean) in the phase fit: kick and bass sit on the beat
-PHASE_CHORD = 0.25  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat.
-#   At 0.5 a click's second chord change (as it leaves the chroma window, 1/3 of a 174 bpm beat later) weighs a
-#   quarter of the click, and the swing taps below move a click track's beat onto it
-CHORD_LAG_S = 0.07  # the chord change comes this much after the ODF (the chroma window's centre)
-PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a drum kit plays, the kick marks the beat
-#   (the ODF often peaks on the off-beat's hats and chords); over the kicks' mean, floored at KICK_FLOOR a beat, so
-#   the odd low note the kick band takes in music without drums does not weigh like a kick on every beat
-PHASE_SNARE = 0.3  # the same for the snare band: the back-beat is a beat too (2 and 4), never the off-beat
-KICK_FLOOR = 0.5
-DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
-PHASE_HARM = 0.7  # weight of the harmonic novelty in the phase fit (harmony.py: the chroma of the 0.2 s before a hop
-#   against the 0.2 s after it). Chords change on the beat even where the off-beat's notes are the louder ones;
-#   over 0.2 s it is a bump about a beat wide: at 0.5-0.8 the wide set's F is 0.735-0.741, at 1-4 it outweighs
-#   clear ODF peaks and moves straight clips (0.735-0.69)
 TEMPO_HARM = 0.5  # weight of the harmonic novelty's ACF in the tempo comb where the ODF's ACF peaks at FLAT_HI or
 #   less over the tempo range (full weight at FLAT_LO): slow legato choirs and strings have no clear onsets but
 #   change chords on the beat (Palestrina 164 -> 64 bpm for 60, the Gloria 81 -> 64 for 64). Not in the first
@@ -51,10 +35,6 @@ HARM_SWITCH = 2.0
 FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
 BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
 #   (a dotted quarter, the 3+3+2 of band music) repeats at 1.5 and 3 beats but not at the 4-beat bar
-PHASE_TAPS = ((1 / 3, -0.7), (2 / 3, 0.7))  # (share of a beat after it, weight) in the phase fit: in swing and in
-#   long-short figures the note on the beat is followed by one 2/3 of a beat later, not 1/3 (the long note starts on
-#   it), even where the swung note is the louder (a boogie's 4:1, Blupi's shuffles). At 0.9-1.0 a tap outweighs the
-#   beat's own comb and straight music slips by a third; 0.5 keeps straight music a little better (wide F 0.648)
 # The 3+3+2 figure of band music (a dotted quarter twice, then a quarter) makes the ODF repeat at 1.5 beats as much as
 # at the beat, and the comb then takes 2/3 of the tempo. Its tell: the slower grid's phase fit has notes a third and
 # two thirds of its period after its beat (the beats and the figure's accents, in turn) but none half-way, the faster
@@ -195,63 +175,19 @@ class BeatTracker:
         grid = np.arange(len(acf))
         if np.interp(4 * c, grid, acf, right=0.0) < np.interp(2 * best, grid, acf) + LEVEL_BAR:
             return 0.0
-        sig = np.convolve(self._signal(hist, best), (0.25, 0.5, 0.25), mode="same")  # [n]
-        half, third, two_thirds = self._sub_fits(sig, best)
-        if half > LEVEL_OFF or min(third, two_thirds) < LEVEL_ON or self._sub_fits(sig, c)[0] < LEVEL_ON:
+        sig = np.convolve(phase_signal(hist, best, self.chord_lag), (0.25, 0.5, 0.25), mode="same")  # [n]
+        half, third, two_thirds = sub_fits(sig, best)
+        if half > LEVEL_OFF or min(third, two_thirds) < LEVEL_ON or sub_fits(sig, c)[0] < LEVEL_ON:
             return 0.0
         return c
 
-    def _sub_fits(self, smooth: np.ndarray, p: float) -> tuple[float, float, float]:
-        """The phase fit half, a third and two thirds of a beat after its best phase, over the fit's floor, as a share
-        of its peak."""
-        comb = self._comb(smooth, p)  # [P]
-        i, lo, m = int(np.argmax(comb)), float(comb.min()), len(comb)
-        span = max(float(comb[i]) - lo, 1e-9)
-        half, third, two_thirds = (
-            (float(comb[(i - int(round(f * m))) % m]) - lo) / span for f in (1 / 2, 1 / 3, 2 / 3)
-        )
-        return half, third, two_thirds
-
     def _phase(self, hist: np.ndarray) -> None:
         """Fit the beat phase on the history [6, n]: the ODF, bass onsets, chord changes, drum hits, harmonic novelty."""
-        self._fit_phase(self._signal(hist, self.period), self.period)
-
-    def _signal(self, hist: np.ndarray, p: float) -> np.ndarray:
-        """[n] the phase signal for a period of p hops: the ODF plus the bass, chord, kick, snare and harmony rows."""
-        means = hist.mean(axis=1)  # [6]
-        sig = hist[0] / max(means[0], 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
-        late = (  # (row, weight over its mean, hops it comes after the ODF)
-            (2, PHASE_CHORD / max(means[2], 1e-9), self.chord_lag),
-            (3, PHASE_KICK / max(means[3], KICK_FLOOR / p, 1e-9), DRUM_LAG[0]),
-            (4, PHASE_SNARE / max(means[4], KICK_FLOOR / p, 1e-9), DRUM_LAG[1]),
-            (5, PHASE_HARM / max(means[5], 1e-9), self.chord_lag),
-        )
-        n = hist.shape[1]
-        for row, weight, lag in late:  # each moved back onto the ODF's time
-            if lag < n:
-                sig[: n - lag] += weight * hist[row, lag:]
-        return sig
-
-    def _comb(self, smooth: np.ndarray, p: float) -> np.ndarray:
-        """[P] the fit of a comb of PHASE_BEATS past beats for a latest beat 0, 0.5, 1, ... hops back from now."""
-        n = len(smooth)
-        phis = np.arange(0.0, p, 0.5)  # [P]
-        k = np.arange(PHASE_BEATS)  # [K]
-        idx = n - 1 - phis[:, None] - k[None, :] * p  # [P, K]
-        w = np.where(idx >= 0, PHASE_DECAY**k, 0.0)
-        vals = np.interp(np.clip(idx, 0, n - 1), np.arange(n), smooth)
-        return (vals * w).sum(axis=1)
+        self._fit_phase(phase_signal(hist, self.period, self.chord_lag), self.period)
 
     def _fit_phase(self, h: np.ndarray, p: float) -> None:
         """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
-        smooth = np.convolve(h, (0.25, 0.5, 0.25), mode="same")
-        phis = np.arange(0.0, p, 0.5)  # [P] hops back from now to the latest beat
-        comb = self._comb(smooth, p)  # [P] the comb's fit for a beat phi hops back
-        fit = comb.copy()
-        steps = np.arange(len(phis))  # [P]
-        for share, weight in PHASE_TAPS:  # + the fit of the phase share of a beat later (phi smaller)
-            fit += weight * comb[(steps - int(round(share * len(phis)))) % len(phis)]
-        phi = float(phis[int(np.argmax(fit))])
+        phi = best_phase(h, p)
         now = self.count * self.hop_s
         period_s = p * self.hop_s
         est = now - phi * self.hop_s + period_s  # the next beat, by this fit

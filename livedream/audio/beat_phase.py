@@ -1,0 +1,80 @@
+"""The beat tracker's phase fit: the phase signal (ODF, bass, chord change, drums, harmony) and the comb over it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from livedream.audio.bands import REPORT_HOPS
+
+PHASE_BEATS = 16  # beats of ODF history the phase is fitted on: a short fit hops between the eighths
+PHASE_DECAY = 0.88  # weight of each older beat in the phase fit
+PHASE_BASS = 0.5  # weight of the bass onsets (each part over its mean) in the phase fit: kick and bass sit on the beat
+PHASE_CHORD = 0.25  # weight of the chord change in the phase fit: chords change on the beat, not on the off-beat.
+#   At 0.5 a click's second chord change (as it leaves the chroma window, 1/3 of a 174 bpm beat later) weighs a
+#   quarter of the click, and the swing taps below move a click track's beat onto it
+CHORD_LAG_S = 0.07  # the chord change comes this much after the ODF (the chroma window's centre)
+PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a drum kit plays, the kick marks the beat
+#   (the ODF often peaks on the off-beat's hats and chords); over the kicks' mean, floored at KICK_FLOOR a beat, so
+#   the odd low note the kick band takes in music without drums does not weigh like a kick on every beat
+PHASE_SNARE = 0.3  # the same for the snare band: the back-beat is a beat too (2 and 4), never the off-beat
+KICK_FLOOR = 0.5
+DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
+PHASE_HARM = 0.7  # weight of the harmonic novelty in the phase fit (harmony.py: the chroma of the 0.2 s before a hop
+#   against the 0.2 s after it). Chords change on the beat even where the off-beat's notes are the louder ones;
+#   over 0.2 s it is a bump about a beat wide: at 0.5-0.8 the wide set's F is 0.735-0.741, at 1-4 it outweighs
+#   clear ODF peaks and moves straight clips (0.735-0.69)
+PHASE_TAPS = ((1 / 3, -0.7), (2 / 3, 0.7))  # (share of a beat after it, weight) in the phase fit: in swing and in
+#   long-short figures the note on the beat is followed by one 2/3 of a beat later, not 1/3 (the long note starts on
+#   it), even where the swung note is the louder (a boogie's 4:1, Blupi's shuffles). At 0.9-1.0 a tap outweighs the
+#   beat's own comb and straight music slips by a third; 0.5 keeps straight music a little better (wide F 0.648)
+
+
+def phase_signal(hist: np.ndarray, p: float, chord_lag: int) -> np.ndarray:
+    """[n] the phase signal of the history [6, n] for a period of p hops: the ODF plus the bass, chord, kick, snare and
+    harmony rows (each over its mean), the late ones moved back onto the ODF's time (chord_lag: hops)."""
+    means = hist.mean(axis=1)  # [6]
+    sig = hist[0] / max(means[0], 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
+    late = (  # (row, weight over its mean, hops it comes after the ODF)
+        (2, PHASE_CHORD / max(means[2], 1e-9), chord_lag),
+        (3, PHASE_KICK / max(means[3], KICK_FLOOR / p, 1e-9), DRUM_LAG[0]),
+        (4, PHASE_SNARE / max(means[4], KICK_FLOOR / p, 1e-9), DRUM_LAG[1]),
+        (5, PHASE_HARM / max(means[5], 1e-9), chord_lag),
+    )
+    n = hist.shape[1]
+    for row, weight, lag in late:  # each moved back onto the ODF's time
+        if lag < n:
+            sig[: n - lag] += weight * hist[row, lag:]
+    return sig
+
+
+def comb_fit(smooth: np.ndarray, p: float) -> np.ndarray:
+    """[P] the fit of a comb of PHASE_BEATS past beats for a latest beat 0, 0.5, 1, ... hops back from now."""
+    n = len(smooth)
+    phis = np.arange(0.0, p, 0.5)  # [P]
+    k = np.arange(PHASE_BEATS)  # [K]
+    idx = n - 1 - phis[:, None] - k[None, :] * p  # [P, K]
+    w = np.where(idx >= 0, PHASE_DECAY**k, 0.0)
+    vals = np.interp(np.clip(idx, 0, n - 1), np.arange(n), smooth)
+    return (vals * w).sum(axis=1)
+
+
+def best_phase(sig: np.ndarray, p: float) -> float:
+    """Hops back from now to the latest beat (a multiple of 0.5) whose comb, with the PHASE_TAPS, best fits sig [n]."""
+    smooth = np.convolve(sig, (0.25, 0.5, 0.25), mode="same")
+    phis = np.arange(0.0, p, 0.5)  # [P] hops back from now to the latest beat
+    comb = comb_fit(smooth, p)  # [P] the comb's fit for a beat phi hops back
+    fit = comb.copy()
+    steps = np.arange(len(phis))  # [P]
+    for share, weight in PHASE_TAPS:  # + the fit of the phase share of a beat later (phi smaller)
+        fit += weight * comb[(steps - int(round(share * len(phis)))) % len(phis)]
+    return float(phis[int(np.argmax(fit))])
+
+
+def sub_fits(smooth: np.ndarray, p: float) -> tuple[float, float, float]:
+    """The phase fit half, a third and two thirds of a beat after its best phase, over the fit's floor, as a share
+    of its peak."""
+    comb = comb_fit(smooth, p)  # [P]
+    i, lo, m = int(np.argmax(comb)), float(comb.min()), len(comb)
+    span = max(float(comb[i]) - lo, 1e-9)
+    half, third, two_thirds = ((float(comb[(i - int(round(f * m))) % m]) - lo) / span for f in (1 / 2, 1 / 3, 2 / 3))
+    return half, third, two_thirds
