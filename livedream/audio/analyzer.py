@@ -192,7 +192,7 @@ class Analyzer:
 
         pitch = None if chroma_mag is None else self._update_chroma(chroma_mag)
 
-        onset, extra, odf = self._flux(self._fb @ amp, pitch)
+        onset, extra, odf = self._flux(self._fb @ amp, pitch, self._pitch.entry)
         strength = odf
         if self._aubio is not None:
             onset, strength = self._aubio(hop)

@@ -32,6 +32,12 @@ HELD_SLOW_SHARE = 0.1
 STEADY_S = 0.5
 STEADY_DB = 2.0
 STEADY_NEW = 1.0
+# Soft entries (PitchNovelty.entry, onset_odf.ENTRY_S) count ENTRY_WEIGHT times on top of the pitch novelty, only
+# in sustained music (the held gate's context: in plucked, percussive and band music the fast path reports the
+# notes) and only ENTRY_BLOCK_S after any report: a note reported at its attack keeps growing in the chroma window,
+# and its entry would report it again 50-180 ms late (wide bach pads, Palestrina).
+ENTRY_WEIGHT = 1.5
+ENTRY_BLOCK_S = 0.2
 
 
 class OnsetPicker:
@@ -110,6 +116,14 @@ class HeldToneGate:
         new = float(np.maximum(log_spec - recent.max(axis=0), 0.0).sum())
         return new < (HELD_SHARE if share is None else share) * odf
 
+    def spiky(self) -> bool:
+        """Whether the last HELD_CONTEXT_S is plucked, percussive or band music (two or more spikes), where the
+        fast path reports the notes; otherwise the music is sustained."""
+        mean = float(self.odfs.mean())
+        return float(self.odfs.max()) > HELD_SPIKY * mean and float(np.partition(self.odfs, -2)[-2]) > (
+            HELD_SPIKY_SECOND * mean
+        )
+
     def level(self, bands: np.ndarray) -> None:
         """The newest hop's filterbank amplitudes [bands], before its reports are judged (its own level counts)."""
         self.levels[self.pos] = float(bands.sum())
@@ -148,8 +162,9 @@ class TwoPathOnsets:
         self.since_soft = 1e9  # hops since a slow or pitch report
         self.pitch_odf = 0.0
 
-    def __call__(self, bands: np.ndarray, pitch: float | None = None) -> tuple[bool, float, float]:
-        """bands [n_bands] filterbank amplitudes; pitch: a PitchNovelty value on the hops that have one."""
+    def __call__(self, bands: np.ndarray, pitch: float | None = None, entry: float = 0.0) -> tuple[bool, float, float]:
+        """bands [n_bands] filterbank amplitudes; pitch: a PitchNovelty value on the hops that have one, entry its
+        soft-entry novelty (PitchNovelty.entry)."""
         odf = self.fast(bands)
         slow = self.slow(bands)
         self.gate.level(bands)
@@ -163,6 +178,9 @@ class TwoPathOnsets:
             slow_on = False
         pitch_on = False
         if pitch is not None:
+            blocked = min(self.since_fast, self.since_soft) * self.hop_s <= ENTRY_BLOCK_S
+            if entry > 0.0 and not blocked and not self.gate.spiky():
+                pitch += ENTRY_WEIGHT * entry
             self.pitch_odf = pitch
             pitch_on = self.pick_pitch(pitch)
         if (fast_on or slow_on or pitch_on) and self.gate.steady(self.fast.log_spec):

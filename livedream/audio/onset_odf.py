@@ -62,6 +62,14 @@ PITCH_PEAK = 2.5
 PITCH_LOCAL_BINS = 15
 PITCH_TONAL = 0.06
 PITCH_TONAL_HALF_S = 1.0
+# Soft entries under held chords: a quiet voice entering under a loud chord (a choir's next part, a string section's
+# inner voice) grows in the chroma window over ~160 ms, a few tenths of a log unit per update: under PITCH_MARGIN,
+# so the novelty above misses it. Each band is also compared with its own maximum over the last ENTRY_S; a band
+# that now stands over ENTRY_MIN above everything it held in that time is a voice entering it (held tones,
+# vibrato and tremolo come back to a level the band already had within 0.3 s, and stay below). The sum of those
+# rises is `PitchNovelty.entry`; onset.py adds it to the pitch novelty where the music is sustained.
+ENTRY_S = 0.3
+ENTRY_MIN = 0.7
 
 
 def log_filterbank(sample_rate: int, n_fft: int, per_octave: int = BANDS_PER_OCTAVE) -> np.ndarray:
@@ -141,7 +149,8 @@ class PitchNovelty:
     """Chroma-resolution magnitude spectrum in, a novelty value out: how much new pitch content appeared.
 
     Per semitone band the largest magnitude (a partial's peak, wherever it sits in the band), log-compressed;
-    novelty = sum over bands of max(0, L[n] - max(L[n - 1 .. n - lag]) - PITCH_MARGIN).
+    novelty = sum over bands of max(0, L[n] - max(L[n - 1 .. n - lag]) - PITCH_MARGIN); entry = sum over the bands
+    where L[n] - max(L over the last ENTRY_S) > ENTRY_MIN of that rise.
     """
 
     def __init__(self, sample_rate: int, n_fft: int, mag_to_amp: float, update_s: float, setting: FluxSetting = PITCH):
@@ -150,6 +159,9 @@ class PitchNovelty:
         self.mag_to_amp = mag_to_amp
         self.hist = np.zeros((setting.lag, len(self.starts)), np.float32)  # [lag, bands] past log spectra
         self.pos = 0
+        self.long = np.zeros((max(1, round(ENTRY_S / update_s)), len(self.starts)), np.float32)  # [updates, bands]
+        self.long_pos = 0
+        self.entry = 0.0  # the soft-entry novelty of the newest update (see ENTRY_S)
         self.kernel = np.full(PITCH_LOCAL_BINS, 1.0 / PITCH_LOCAL_BINS, np.float32)
         self.tonal = 0.0  # the tonal share of the recent spectra (held, decaying)
         self.tonal_decay = 0.5 ** (update_s / PITCH_TONAL_HALF_S)
@@ -160,9 +172,16 @@ class PitchNovelty:
         bands = np.maximum.reduceat(m, self.starts) * self.mag_to_amp  # [bands]
         log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32)
         nov = float(np.maximum(log_spec - self.hist.max(axis=0) - PITCH_MARGIN, 0.0).sum())
+        rise = log_spec - self.long.max(axis=0)  # [bands] over the band's own level of the last ENTRY_S
+        self.entry = float(rise[rise > ENTRY_MIN].sum())
+        self.long[self.long_pos] = log_spec
+        self.long_pos = (self.long_pos + 1) % len(self.long)
         self.hist[self.pos] = log_spec
         self.pos = (self.pos + 1) % len(self.hist)
         c = m[1:-1]  # [bins - 2]
         tall = (c >= np.maximum(m[:-2], m[2:])) & (c > PITCH_PEAK * np.convolve(m, self.kernel, mode="same")[1:-1])
         self.tonal = max(self.tonal * self.tonal_decay, float(c[tall].sum()) / max(float(m.sum()), 1e-12))
-        return nov if self.tonal >= PITCH_TONAL else 0.0
+        if self.tonal < PITCH_TONAL:
+            self.entry = 0.0
+            return 0.0
+        return nov

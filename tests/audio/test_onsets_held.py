@@ -59,3 +59,19 @@ def test_one_chord_onset_alone_does_not_turn_the_held_gate_off():
     assert not gate_after([10, 50]).held(3.0, swell)  # two: spiky music, the report stands
     # a chord entering 10 hops after a click rises above what sounded before it, but not above the click
     assert not gate_after([75], click=True).held(3.0, spectrum + 1.0)
+
+
+def test_a_quiet_voice_entering_under_a_held_chord_is_found():
+    """A voice 6 dB under each tone of a loud chord (held, with vibrato and tremolo) entering with a slow attack
+    (150-200 ms) raises the pitch novelty too little for the pitch path; its bands' rise over their own level of
+    the last 0.3 s (PitchNovelty.entry) reports it, and the chord's swells still give nothing."""
+    t = np.arange(4 * SR) / SR
+    vib = 1 + 0.004 * np.sin(2 * np.pi * 5.5 * t)  # [n] a 7-cent vibrato on every voice
+    level = 0.8 + 0.2 * np.sin(2 * np.pi * 3.5 * t)  # a 3.5 dB tremolo on the chord
+    chord = sum(harmonic(2 * np.pi * np.cumsum(440 * 2 ** ((m - 69) / 12) * vib) / SR) for m in (48, 55, 64))
+    held = 0.1 * chord * level * np.minimum(1.0, t / 0.05)
+    for attack in (0.15, 0.2):
+        voice = harmonic(2 * np.pi * 440 * 2 ** (1 / 12) * np.cumsum(vib * (t >= 2.0)) / SR)  # B flat 4 from 2 s
+        x = held + 0.05 * voice * np.clip((t - 2.0) / attack, 0.0, 1.0)
+        est = [round(f.onset_time, 3) for f in Analyzer().feed(x.astype(np.float32)) if f.onset and f.time > 0.3]
+        assert len(est) == 1 and abs(est[0] - 2.0) <= 0.05, (attack, est)
