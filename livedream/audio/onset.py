@@ -44,7 +44,7 @@ ENTRY_BLOCK_S = 0.2
 # band (a pad's echo patch, a choir pad entering). There the fast path's delta falls with the recent mean,
 # delta / (1 + mean / BUSY_DELTA_MEAN); a report that clears only that lowered threshold must bring new spectrum (the
 # held test of sustained music, HELD_SHARE, even here), else it is dropped and the picker stays armed
-# (a real attack a hop later still counts). Wide: band+pad 0.729 -> 0.764, no family lower.
+# (a real attack a hop later still counts). Wide: band+pad 0.729 -> 0.752, no family lower.
 BUSY_DELTA_MEAN = 5.0
 
 
@@ -123,28 +123,26 @@ class HeldToneGate:
     def held(self, odf: float, log_spec: np.ndarray, share: float | None = None, always: bool = False) -> bool:
         """Whether a report now (ODF odf, fast log spectrum log_spec [bands]) is only a held tone's swell."""
         ages = np.arange(HELD_HOPS)  # [HELD_HOPS] hops back from the newest stored one
-        if not always:
-            mean = float(self.odfs.mean())
-            if float(self.odfs.max()) > HELD_SPIKY * mean:
-                if float(np.partition(self.odfs, -2)[-2]) > HELD_SPIKY_SECOND * mean:
-                    return False
-                # One spike: compare only with what sounded outside its transient (a click stays in the spectrum
-                # window for SPIKE_TAIL hops and would hide a chord entering after it).
-                spike = (self.odf_pos - 1 - int(self.odfs.argmax())) % len(self.odfs)
-                ages = ages[(ages > spike) | (ages < spike - SPIKE_TAIL + 1)]
-                if len(ages) == 0:
-                    return False
+        spikes = 0 if always else self.spikes()
+        if spikes == 2:
+            return False
+        if spikes == 1:  # compare only with what sounded outside the spike's transient (a click stays in the
+            # spectrum window for SPIKE_TAIL hops and would hide a chord entering after it)
+            spike = (self.odf_pos - 1 - int(self.odfs.argmax())) % len(self.odfs)
+            ages = ages[(ages > spike) | (ages < spike - SPIKE_TAIL + 1)]
+            if len(ages) == 0:
+                return False
         recent = self.spectra[(self.pos - 1 - ages) % len(self.spectra)]  # [<= HELD_HOPS, bands]
         new = float(np.maximum(log_spec - recent.max(axis=0), 0.0).sum())
         return new < (HELD_SHARE if share is None else share) * odf
 
-    def spiky(self) -> bool:
-        """Whether the last HELD_CONTEXT_S is plucked, percussive or band music (two or more spikes), where the
-        fast path reports the notes; otherwise the music is sustained."""
+    def spikes(self) -> int:
+        """The fast ODF's spikes in the last HELD_CONTEXT_S: 0 (sustained music), 1 (one onset alone) or 2 (two or
+        more: plucked, percussive or band music, where the fast path reports the notes)."""
         mean = float(self.odfs.mean())
-        return float(self.odfs.max()) > HELD_SPIKY * mean and float(np.partition(self.odfs, -2)[-2]) > (
-            HELD_SPIKY_SECOND * mean
-        )
+        if float(self.odfs.max()) <= HELD_SPIKY * mean:
+            return 0
+        return 2 if float(np.partition(self.odfs, -2)[-2]) > HELD_SPIKY_SECOND * mean else 1
 
     def level(self, bands: np.ndarray) -> None:
         """The newest hop's filterbank amplitudes [bands], before its reports are judged (its own level counts)."""
@@ -192,7 +190,7 @@ class TwoPathOnsets:
         self.gate.level(bands)
         self.since_fast += 1
         self.since_soft += 1
-        spiky = self.gate.spiky()
+        spiky = self.gate.spikes() == 2
         self.pick_fast.delta_fall = BUSY_DELTA_MEAN if spiky else 0.0
         fast_on = self.pick_fast(odf)
         slow_on = self.pick_slow(slow)

@@ -157,10 +157,10 @@ class PitchNovelty:
         self.s = setting
         self.starts, self.end = semitone_edges(sample_rate, n_fft)
         self.mag_to_amp = mag_to_amp
-        self.hist = np.zeros((setting.lag, len(self.starts)), np.float32)  # [lag, bands] past log spectra
+        self.n_entry = max(1, round(ENTRY_S / update_s))  # updates in ENTRY_S
+        # [n, bands] ring of the past log spectra: the novelty reads the newest `lag`, the entry the newest n_entry
+        self.past = np.zeros((max(setting.lag, self.n_entry), len(self.starts)), np.float32)
         self.pos = 0
-        self.long = np.zeros((max(1, round(ENTRY_S / update_s)), len(self.starts)), np.float32)  # [updates, bands]
-        self.long_pos = 0
         self.entry = 0.0  # the soft-entry novelty of the newest update (see ENTRY_S)
         self.kernel = np.full(PITCH_LOCAL_BINS, 1.0 / PITCH_LOCAL_BINS, np.float32)
         self.tonal = 0.0  # the tonal share of the recent spectra (held, decaying)
@@ -171,13 +171,13 @@ class PitchNovelty:
         m = mag[: self.end]  # [bins]
         bands = np.maximum.reduceat(m, self.starts) * self.mag_to_amp  # [bands]
         log_spec = np.log1p(self.s.log_lambda * bands).astype(np.float32)
-        nov = float(np.maximum(log_spec - self.hist.max(axis=0) - PITCH_MARGIN, 0.0).sum())
-        rise = log_spec - self.long.max(axis=0)  # [bands] over the band's own level of the last ENTRY_S
+        n = len(self.past)
+        last = lambda k: self.past[(self.pos - 1 - np.arange(k)) % n].max(axis=0)  # noqa: E731 [bands] newest k
+        nov = float(np.maximum(log_spec - last(self.s.lag) - PITCH_MARGIN, 0.0).sum())
+        rise = log_spec - last(self.n_entry)  # [bands] over the band's own level of the last ENTRY_S
         self.entry = float(rise[rise > ENTRY_MIN].sum())
-        self.long[self.long_pos] = log_spec
-        self.long_pos = (self.long_pos + 1) % len(self.long)
-        self.hist[self.pos] = log_spec
-        self.pos = (self.pos + 1) % len(self.hist)
+        self.past[self.pos] = log_spec
+        self.pos = (self.pos + 1) % n
         c = m[1:-1]  # [bins - 2]
         tall = (c >= np.maximum(m[:-2], m[2:])) & (c > PITCH_PEAK * np.convolve(m, self.kernel, mode="same")[1:-1])
         self.tonal = max(self.tonal * self.tonal_decay, float(c[tall].sum()) / max(float(m.sum()), 1e-12))
