@@ -14,6 +14,21 @@ RAMP_SIZE = 1024
 SHARPEN = 2.0  # exponent on class weights: the leading classes set the look
 
 
+class Family:
+    """The fields every built-in family has, as the generator interface names them (z_dim, c_dim, resolution, device).
+
+    A family's constructor calls this first, then builds its own seeded tables.
+    """
+
+    def __init__(self, resolution: int, device: str | torch.device) -> None:
+        if resolution < 16:
+            raise ValueError(f"resolution must be at least 16, got {resolution}")
+        self.z_dim = Z_DIM
+        self.c_dim = len(LOOKS)
+        self.resolution = int(resolution)
+        self.device = torch.device(device)
+
+
 def check_inputs(gen, z: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """z [B, z_dim] and c [B, c_dim] (or empty: class 0) as float32 on gen.device; wrong shapes are refused."""
     z = z.to(gen.device, torch.float32)  # [B, Z]

@@ -8,6 +8,7 @@ import torch
 
 from livedream.models.builtin.common import (
     Z_DIM,
+    Family,
     Palettes,
     check_inputs,
     class_weights,
@@ -26,7 +27,7 @@ FIELD = 1.7  # seeds live in [-FIELD, FIELD]^2 (reflected at the walls), wider t
 DRIFT = 0.22  # seed displacement per unit of (truncated, normalised) z
 
 
-class CrystalStyle:
+class CrystalStyle(Family):
     """Voronoi cells whose seeds drift linearly with z (reflected at the field's walls).
 
     Each cell is lit as a shallow cone around its seed (facets that catch a light whose angle z
@@ -39,12 +40,7 @@ class CrystalStyle:
     """
 
     def __init__(self, resolution: int = 256, seed: int = 0, device: str | torch.device = "cpu") -> None:
-        if resolution < 16:
-            raise ValueError(f"resolution must be at least 16, got {resolution}")
-        self.z_dim = Z_DIM
-        self.c_dim = len(LOOKS)
-        self.resolution = int(resolution)
-        self.device = torch.device(device)
+        super().__init__(resolution, device)
         gen = torch.Generator().manual_seed(int(seed) * 7919 + 101)
         self._base = (torch.rand(SEEDS, 2, generator=gen) * 2 - 1) * FIELD  # [K, 2]
         self._move = torch.randn(Z_DIM, SEEDS * 2, generator=gen)  # [Z, 2K]

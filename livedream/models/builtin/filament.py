@@ -8,6 +8,7 @@ import torch
 
 from livedream.models.builtin.common import (
     Z_DIM,
+    Family,
     Palettes,
     check_inputs,
     class_weights,
@@ -29,7 +30,7 @@ WIDTH = 0.8  # thread core half-width in output pixels
 PHASE_SCALE = 0.35 * math.pi  # radians of wave phase per unit of z
 
 
-class FilamentStyle:
+class FilamentStyle(Family):
     """Contour lines of stream functions: for a 2D divergence-free flow they are its streamlines.
 
     Each layer is a sum of sinusoids of curl-warped coordinates (its phases linear in z, so the
@@ -42,12 +43,7 @@ class FilamentStyle:
     """
 
     def __init__(self, resolution: int = 256, seed: int = 0, device: str | torch.device = "cpu") -> None:
-        if resolution < 16:
-            raise ValueError(f"resolution must be at least 16, got {resolution}")
-        self.z_dim = Z_DIM
-        self.c_dim = len(LOOKS)
-        self.resolution = int(resolution)
-        self.device = torch.device(device)
+        super().__init__(resolution, device)
         gen = torch.Generator().manual_seed(int(seed) * 6007 + 202)
         self._warp_w = random_waves(gen, WARP_WAVES, 1.2, 2.6)  # [Kw, 2]
         amp = 0.55 / (self._warp_w.norm(dim=1) * math.sqrt(WARP_WAVES / 2))  # [Kw]

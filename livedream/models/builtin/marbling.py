@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from livedream.models.builtin.common import RAMP_SIZE, Palettes, check_inputs, class_weights
+from livedream.models.builtin.common import RAMP_SIZE, Family, Palettes, check_inputs, class_weights
 from livedream.models.builtin.looks import LOOKS
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ VEIN_WIDTH = 0.9  # vein half-width in output pixels
 VEIN_DEPTH = 0.3  # how much a vein darkens
 
 
-class BuiltinStyle:
+class BuiltinStyle(Family):
     """A GAN-like generator with no weights to download.
 
     The picture is a stack of curl-noise domain warps (smooth, divergence-free swirls, like marbled
@@ -40,12 +40,7 @@ class BuiltinStyle:
     """
 
     def __init__(self, resolution: int = 256, seed: int = 0, device: str | torch.device = "cpu") -> None:
-        if resolution < 16:
-            raise ValueError(f"resolution must be at least 16, got {resolution}")
-        self.z_dim = Z_DIM
-        self.c_dim = len(LOOKS)
-        self.resolution = int(resolution)
-        self.device = torch.device(device)
+        super().__init__(resolution, device)
         self.seed = int(seed)
         self._low = max(16, min(LOW_MAX, self.resolution // LOW_FACTOR))
         gen = torch.Generator().manual_seed(self.seed)

@@ -6,7 +6,16 @@ import math
 
 import torch
 
-from livedream.models.builtin.common import Z_DIM, Palettes, check_inputs, class_weights, grid, lookup, to_device
+from livedream.models.builtin.common import (
+    Z_DIM,
+    Family,
+    Palettes,
+    check_inputs,
+    class_weights,
+    grid,
+    lookup,
+    to_device,
+)
 from livedream.models.builtin.looks import LOOKS
 
 FOLDS = 6  # mirrored wedges around the axis
@@ -14,7 +23,7 @@ RING_WIDTH = 0.9  # ring core half-width in output pixels
 TAU = 2 * math.pi
 
 
-class TunnelStyle:
+class TunnelStyle(Family):
     """Polar coordinates folded into FOLDS mirrored wedges (u, continuous across the folds) and depth 1/r (v).
 
     A sum of three waves in (u, v) makes tiles whose edges are anti-aliased to one pixel (the
@@ -27,12 +36,7 @@ class TunnelStyle:
     """
 
     def __init__(self, resolution: int = 256, seed: int = 0, device: str | torch.device = "cpu") -> None:
-        if resolution < 16:
-            raise ValueError(f"resolution must be at least 16, got {resolution}")
-        self.z_dim = Z_DIM
-        self.c_dim = len(LOOKS)
-        self.resolution = int(resolution)
-        self.device = torch.device(device)
+        super().__init__(resolution, device)
         gen = torch.Generator().manual_seed(int(seed) * 4001 + 303)
         self._global_p = torch.randn(Z_DIM, 8, generator=gen)  # [Z, 8]: travel, turn, twist, 3 phases, 2 colour
         self._class_p = torch.randn(self.c_dim, 8, generator=gen) * 0.5  # [C, 8]: each class its own arrangement
