@@ -54,7 +54,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="stop StyleGAN2 synthesis at this resolution (faster); the built-in style's render size "
         "(default: the output's short side)",
     )
-    p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when present)")
+    p.add_argument(
+        "--torch-device",
+        "--device",
+        dest="device",
+        default=None,
+        metavar="DEV",
+        help="torch device, e.g. cpu or cuda (default: cuda when present); --device is the same flag",
+    )
     p.add_argument(
         "--batch-size",
         type=int,

@@ -104,7 +104,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="stop synthesis at this resolution (skip-architecture models); the built-in style's size (default 512)",
     )
-    p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when present)")
+    p.add_argument(
+        "--torch-device",
+        "--device",
+        dest="device",
+        default=None,
+        metavar="DEV",
+        help="torch device, e.g. cpu or cuda (default: cuda when present); --device is the same flag",
+    )
     p.set_defaults(run=run)
 
 

@@ -49,15 +49,17 @@ def _device(device: str | torch.device | None) -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
-        raise LivedreamError(f"--device {device!r} is not a torch device (try cpu or cuda)") from None
+        raise LivedreamError(f"--torch-device {device!r} is not a torch device (try cpu or cuda)") from None
     if dev.type not in COMPUTE_DEVICES:
-        raise LivedreamError(f"--device {device}: livedream renders on {', '.join(COMPUTE_DEVICES)}, not {dev.type}")
+        raise LivedreamError(
+            f"--torch-device {device}: livedream renders on {', '.join(COMPUTE_DEVICES)}, not {dev.type}"
+        )
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise LivedreamError(f"--device {device}: CUDA is not available on this machine")
+        raise LivedreamError(f"--torch-device {device}: CUDA is not available on this machine")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise LivedreamError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+        raise LivedreamError(f"--torch-device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise LivedreamError(f"--device {device}: Apple's MPS is not available on this machine")
+        raise LivedreamError(f"--torch-device {device}: Apple's MPS is not available on this machine")
     return dev
 
 

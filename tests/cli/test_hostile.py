@@ -109,7 +109,8 @@ def test_docs_writes_to_stdout_or_to_the_file_given(tmp_path, capsys, monkeypatc
      (["--seed", "-1"], "argument --seed: '-1': expected a whole number from 0 to 4294967295"),
      (["--seed", "1234567890123456789012345"], "expected a whole number from 0 to 4294967295"),
      (["--model-resolution", "8"], "--model-resolution 8: the built-in style renders at 16 to"),
-     (["--device", "meta"], "--device meta: livedream renders on cpu"),
+     (["--device", "meta"], "--torch-device meta: livedream renders on cpu"),
+     (["--torch-device", "cuda:7"], "--torch-device cuda:7: "),
      (["--pulse-react", "11"], "--pulse-react 11: not allowed; expected a number in [0, 10]"),
      (["--bogus"], "livedream export: error: unrecognized arguments: --bogus (see livedream export --help)")],
 )  # fmt: skip
