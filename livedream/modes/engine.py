@@ -29,7 +29,7 @@ from livedream.control.step import FrameStep, StepResult
 from livedream.models.inference import Rendered, Renderer
 from livedream.modes.clock import Clock, FrameTime
 from livedream.render.effects import EffectChain
-from livedream.render.fit import fit_rect
+from livedream.render.fit import DEFAULT_FIT, fit_rect
 from livedream.sinks.base import FrameSink, OutputFrame
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class Engine:
         renderer: Renderer,
         features: Features | None,
         out_size: tuple[int, int],
-        fit: str = "contain",
+        fit: str = DEFAULT_FIT,
         effects: Sequence[str] = ("contrast", "flash"),
         sinks: Sequence[FrameSink] = (),
         numpy_effects: NumpyEffects | None = None,

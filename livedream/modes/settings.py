@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from livedream.render.fit import DEFAULT_FIT
 from livedream.sinks.video_settings import VideoOutSettings
 
 # x264's veryfast encodes 1080p at about 37 fps on this project's 2-core machine with nothing else running,
@@ -48,7 +49,7 @@ class ExportSettings:
     seed: int = 0
     fps: Fraction = Fraction(30)
     size: tuple[int, int] | None = None  # (width, height); None: square at the generator's resolution (>= 512)
-    fit: str = "contain"
+    fit: str = DEFAULT_FIT
     start: float = 0.0
     duration: float | None = None
     audio: Path | None = None  # another soundtrack to mux instead of the song
@@ -91,7 +92,7 @@ class LiveSettings:
     size: tuple[int, int] = (768, 768)  # the window
     fullscreen: bool = False
     monitor: int = 0
-    fit: str = "contain"
+    fit: str = DEFAULT_FIT
     style: str | None = None
     model_resolution: int | None = None
     torch_device: str | None = None

@@ -29,7 +29,7 @@ from typing import Protocol
 import moderngl
 import numpy as np
 
-from livedream.render.fit import fit_rect
+from livedream.render.fit import DEFAULT_FIT, fit_rect
 from livedream.render.gl import compile_program, effect_name, effect_path, fullscreen_vao, set_uniform, shader_path
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class EffectChain:
         ctx: moderngl.Context,
         src_size: tuple[int, int],
         out_size: tuple[int, int],
-        fit: str = "contain",
+        fit: str = DEFAULT_FIT,
         effects: Sequence[str] = ("contrast", "flash"),
     ) -> None:
         self.ctx = ctx

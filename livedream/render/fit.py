@@ -5,6 +5,7 @@ from __future__ import annotations
 from livedream.errors import LivedreamError
 
 FIT_MODES = ("fill", "contain", "mirror")
+DEFAULT_FIT = "contain"  # bars, nothing cropped: a square model's whole picture on any screen
 
 
 def fit_rect(src_size: tuple[int, int], out_size: tuple[int, int], fit: str) -> tuple[int, int, int, int]:
