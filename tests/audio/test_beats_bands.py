@@ -7,6 +7,7 @@ import pytest
 
 from livedream.audio.analyzer import ANALYSIS_RATE, Analyzer
 from livedream.audio.bands import DRUM_BANDS, KICK_MIN_HITS, KIT_MIN_HITS, REPORT_HOPS
+from livedream.audio.beat_phase import best_phase
 from livedream.audio.beats import BeatTracker
 from livedream.audio.features import AudioFeatures
 from livedream.audio.harmony import HarmonicNovelty
@@ -262,6 +263,22 @@ def test_chords_changing_on_the_beat_outweigh_slightly_louder_off_beats():
             got.append(tr.last_beat)
     assert tr.tempo_bpm == pytest.approx(120, rel=0.01)
     assert len(got) >= 10 and _share_within_30_ms(np.array(got), np.arange(first, 13.0, beat)) == 1.0, got
+
+
+def test_chord_changes_take_the_beat_back_from_louder_off_beats():
+    """The phase fit on off-beats 30 % louder than the beats (a band's off-beat snare or syncopated kicks) takes the
+    off-beat; a harmonic novelty bumping on the beats puts it back half a beat, a flat one or one bumping on the
+    off-beats leaves it there."""
+    p, n, last = 40.0, 800, 795  # a beat every 40 hops, the latest 5 hops back from now
+    t = np.arange(n)
+    sig = np.zeros(n)  # [n]
+    sig[last::-40], sig[last - 20 :: -40] = 1.0, 1.3
+    bumps = {shift: np.exp(-0.5 * (((t - last + shift + 20) % 40 - 20) / 4.0) ** 2) for shift in (0, 20)}  # [n]
+    off = best_phase(sig, p)
+    assert abs(off - 25) <= 1.5, off
+    assert abs(best_phase(sig, p, bumps[0] / bumps[0].mean()) - 5) <= 1.5
+    assert best_phase(sig, p, np.ones(n)) == off
+    assert best_phase(sig, p, bumps[20] / bumps[20].mean()) == off
 
 
 def test_legato_chords_give_the_tempo_where_onsets_are_noise():
