@@ -171,6 +171,20 @@ def test_tracker_locks_within_4_s(bpm, subdivisions, accents):
     assert after[-1].beat_confidence > 0.5
 
 
+def test_tone_clicks_keep_a_fast_tempo():
+    """A 1 kHz tone click (a metronome's beep, 30 ms) at 174 bpm, as in a drum-and-bass count-in: the tempo must
+    hold at 174, not fall to 87 once the 8 s history fills (a round-4 report saw that after ~6 s)."""
+    secs, beat = 14.0, 60.0 / 174
+    t = np.arange(int(0.03 * SR)) / SR
+    beep = (0.7 * np.sin(2 * np.pi * 1000.0 * t) * np.exp(-t / 0.01)).astype(np.float32)  # [n]
+    x = np.zeros(int(secs * SR), np.float32)
+    for s in np.arange(0.37, secs - 0.05, beat):
+        i = int(round(s * SR))
+        x[i : i + len(beep)] += beep[: len(x) - i]
+    after = [f for f in Analyzer().feed(x) if f.time >= 4.0]
+    assert all(f.tempo_bpm == pytest.approx(174, rel=0.03) for f in after), min(f.tempo_bpm for f in after)
+
+
 def test_tracker_keeps_phase_through_a_break():
     x, beats = pattern(0.5, 1, [1.0], 12.0)
     x[int(6.0 * SR) : int(8.0 * SR)] = 0.0  # two bars of silence
