@@ -33,6 +33,9 @@ HALF_HARM = 1.5  # between the best phase and the one half a beat from it, the h
 #   off-beat (Blupi's syncopated kicks, midnight_snow_run's off-beat snare), which flipped the fit to the off-beat
 #   for bars at a time. Only for that choice: added to the whole fit, its beat-wide bump moved the boogie's and the
 #   marimba's right phases (wide F 0.751 at 1.0, held-out 0.646 -> 0.633); 1.0-2.0 all within +-0.005 of 1.5
+THIRD_HARM = 1.2  # the same for the phases a third of a beat either side: a 3/4's string chords (the Haydn menuetto,
+#   whose fit slipped onto the swing tap's third: 0.68 -> 0.82) and long-short figures; 0.8-1.5 within +-0.003
+#   of 1.2 on the beats (at 1.5 the held-out downbeats 0.263 -> 0.249), at 2.0 wide F 0.752 and downbeats 0.20
 
 
 def harm_signal(hist: np.ndarray, chord_lag: int) -> np.ndarray:
@@ -76,7 +79,8 @@ def comb_fit(smooth: np.ndarray, p: float, phis: np.ndarray | None = None) -> np
 
 def best_phase(sig: np.ndarray, p: float, harm: np.ndarray | None = None) -> float:
     """Hops back from now to the latest beat (a multiple of 0.5) whose comb, with the PHASE_TAPS, best fits sig [n];
-    with harm [n] (harm_signal) the best phase or the one half a beat from it, whichever wins with HALF_HARM."""
+    with harm [n] (harm_signal) the best phase or the one half or a third of a beat from it, whichever wins with the
+    novelty's fit added (HALF_HARM, THIRD_HARM)."""
     smooth = np.convolve(sig, (0.25, 0.5, 0.25), mode="same")
     phis = np.arange(0.0, p, 0.5)  # [P] hops back from now to the latest beat
     comb = comb_fit(smooth, p)  # [P] the comb's fit for a beat phi hops back
@@ -87,10 +91,14 @@ def best_phase(sig: np.ndarray, p: float, harm: np.ndarray | None = None) -> flo
     i = int(np.argmax(fit))
     if harm is None:
         return float(phis[i])
-    # the beat or its off-beat: the harmonic novelty decides it more than it moves the fit (see HALF_HARM)
-    j = (i + len(phis) // 2) % len(phis)  # half a beat from the best phase
-    hi, hj = comb_fit(np.convolve(harm, (0.25, 0.5, 0.25), mode="same"), p, phis[[i, j]])  # its fit at both
-    return float(phis[j] if fit[j] + HALF_HARM * hj > fit[i] + HALF_HARM * hi else phis[i])
+    # the beat, its off-beat or a third of a beat either side: the harmonic novelty decides more than it moves the
+    # fit (see HALF_HARM)
+    m = len(phis)
+    cands = np.array([i, (i + m // 2) % m, (i + int(round(m / 3))) % m, (i + int(round(2 * m / 3))) % m])  # [4]
+    hs = comb_fit(np.convolve(harm, (0.25, 0.5, 0.25), mode="same"), p, phis[cands])  # [4] the novelty's fit there
+    gain = fit[cands[1:]] - fit[i] + np.array((HALF_HARM, THIRD_HARM, THIRD_HARM)) * (hs[1:] - hs[0])  # [3]
+    k = int(np.argmax(gain))
+    return float(phis[cands[1 + k]] if gain[k] > 0 else phis[i])
 
 
 def sub_fits(smooth: np.ndarray, p: float) -> tuple[float, float, float]:

@@ -295,6 +295,23 @@ def test_chord_changes_take_the_beat_back_from_louder_off_beats():
     assert best_phase(sig, p, bumps[20] / bumps[20].mean()) == off
 
 
+def test_chord_changes_take_the_beat_back_from_a_louder_note_a_third_later():
+    """A note a third of a beat after each beat, 30 % louder (a waltz's second chord, a long-short figure): the phase
+    fit takes the note; a harmonic novelty bumping on the beats puts it back, a flat one or one on the notes does
+    not."""
+    p, n, last = 42.0, 840, 820  # a beat every 42 hops, the latest 19 hops back from now
+    t = np.arange(n)
+    beats = np.arange(last, -1, -42)
+    sig = np.zeros(n)  # [n]
+    sig[beats], sig[beats + 14] = 1.0, 1.3
+    bump = {at: np.exp(-0.5 * (((t - at + 21) % 42 - 21) / 4.0) ** 2) for at in (last, last + 14)}  # [n] each
+    note = best_phase(sig, p)
+    assert abs(note - 5) <= 1.5, note
+    assert abs(best_phase(sig, p, bump[last] / bump[last].mean()) - 19) <= 1.5
+    assert best_phase(sig, p, np.ones(n)) == note
+    assert best_phase(sig, p, bump[last + 14] / bump[last + 14].mean()) == note
+
+
 def test_legato_chords_give_the_tempo_where_onsets_are_noise():
     """Tracker inputs: an ODF of random blips (no tempo in it, as a choir's or slow strings' onsets) under a chord
     changing once a second: the harmonic novelty's repetition gives the tempo, 60 bpm (the ODF alone took 116)."""
