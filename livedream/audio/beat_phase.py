@@ -28,6 +28,24 @@ PHASE_TAPS = ((1 / 3, -0.7), (2 / 3, 0.7))  # (share of a beat after it, weight)
 #   it), even where the swung note is the louder (a boogie's 4:1, Blupi's shuffles). At 0.9-1.0 a tap outweighs the
 #   beat's own comb and straight music slips by a third; 0.5 keeps straight music a little better (wide F 0.648)
 
+HALF_HARM = 1.5  # between the best phase and the one half a beat from it, the harmonic novelty (over its mean) counts
+#   this much more: chords change on the beat, while in band mixes the ODF, kick and snare often peak on the
+#   off-beat (Blupi's syncopated kicks, midnight_snow_run's off-beat snare), which flipped the fit to the off-beat
+#   for bars at a time. Only for that choice: added to the whole fit, its beat-wide bump moved the boogie's and the
+#   marimba's right phases (wide F 0.751 at 1.0, held-out 0.646 -> 0.633); 1.0-2.0 all within +-0.005 of 1.5
+THIRD_HARM = 1.2  # the same for the phases a third of a beat either side: a 3/4's string chords (the Haydn menuetto,
+#   whose fit slipped onto the swing tap's third: 0.68 -> 0.82) and long-short figures; 0.8-1.5 within +-0.003
+#   of 1.2 on the beats (at 1.5 the held-out downbeats 0.263 -> 0.249), at 2.0 wide F 0.752 and downbeats 0.20
+
+
+def harm_signal(hist: np.ndarray, chord_lag: int) -> np.ndarray:
+    """[n] the harmonic novelty row of the history [6, n] over its mean, moved back onto the ODF's time."""
+    n = hist.shape[1]
+    out = np.zeros(n)
+    if chord_lag < n:
+        out[: n - chord_lag] = hist[5, chord_lag:] / max(float(hist[5].mean()), 1e-9)
+    return out
+
 
 def phase_signal(hist: np.ndarray, p: float, chord_lag: int) -> np.ndarray:
     """[n] the phase signal of the history [6, n] for a period of p hops: the ODF plus the bass, chord, kick, snare and
@@ -47,10 +65,11 @@ def phase_signal(hist: np.ndarray, p: float, chord_lag: int) -> np.ndarray:
     return sig
 
 
-def comb_fit(smooth: np.ndarray, p: float) -> np.ndarray:
-    """[P] the fit of a comb of PHASE_BEATS past beats for a latest beat 0, 0.5, 1, ... hops back from now."""
+def comb_fit(smooth: np.ndarray, p: float, phis: np.ndarray | None = None) -> np.ndarray:
+    """[P] the fit of a comb of PHASE_BEATS past beats for a latest beat 0, 0.5, 1, ... hops back from now (or phis
+    [P] hops back)."""
     n = len(smooth)
-    phis = np.arange(0.0, p, 0.5)  # [P]
+    phis = np.arange(0.0, p, 0.5) if phis is None else phis  # [P]
     k = np.arange(PHASE_BEATS)  # [K]
     idx = n - 1 - phis[:, None] - k[None, :] * p  # [P, K]
     w = np.where(idx >= 0, PHASE_DECAY**k, 0.0)
@@ -58,8 +77,10 @@ def comb_fit(smooth: np.ndarray, p: float) -> np.ndarray:
     return (vals * w).sum(axis=1)
 
 
-def best_phase(sig: np.ndarray, p: float) -> float:
-    """Hops back from now to the latest beat (a multiple of 0.5) whose comb, with the PHASE_TAPS, best fits sig [n]."""
+def best_phase(sig: np.ndarray, p: float, harm: np.ndarray | None = None) -> float:
+    """Hops back from now to the latest beat (a multiple of 0.5) whose comb, with the PHASE_TAPS, best fits sig [n];
+    with harm [n] (harm_signal) the best phase or the one half or a third of a beat from it, whichever wins with the
+    novelty's fit added (HALF_HARM, THIRD_HARM)."""
     smooth = np.convolve(sig, (0.25, 0.5, 0.25), mode="same")
     phis = np.arange(0.0, p, 0.5)  # [P] hops back from now to the latest beat
     comb = comb_fit(smooth, p)  # [P] the comb's fit for a beat phi hops back
@@ -67,7 +88,17 @@ def best_phase(sig: np.ndarray, p: float) -> float:
     steps = np.arange(len(phis))  # [P]
     for share, weight in PHASE_TAPS:  # + the fit of the phase share of a beat later (phi smaller)
         fit += weight * comb[(steps - int(round(share * len(phis)))) % len(phis)]
-    return float(phis[int(np.argmax(fit))])
+    i = int(np.argmax(fit))
+    if harm is None:
+        return float(phis[i])
+    # the beat, its off-beat or a third of a beat either side: the harmonic novelty decides more than it moves the
+    # fit (see HALF_HARM)
+    m = len(phis)
+    cands = np.array([i, (i + m // 2) % m, (i + int(round(m / 3))) % m, (i + int(round(2 * m / 3))) % m])  # [4]
+    hs = comb_fit(np.convolve(harm, (0.25, 0.5, 0.25), mode="same"), p, phis[cands])  # [4] the novelty's fit there
+    gain = fit[cands[1:]] - fit[i] + np.array((HALF_HARM, THIRD_HARM, THIRD_HARM)) * (hs[1:] - hs[0])  # [3]
+    k = int(np.argmax(gain))
+    return float(phis[cands[1 + k]] if gain[k] > 0 else phis[i])
 
 
 def sub_fits(smooth: np.ndarray, p: float) -> tuple[float, float, float]:

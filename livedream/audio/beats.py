@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from livedream.audio.bars import BarTracker
-from livedream.audio.beat_phase import CHORD_LAG_S, best_phase, phase_signal, sub_fits
+from livedream.audio.beat_phase import CHORD_LAG_S, best_phase, harm_signal, phase_signal, sub_fits
 from livedream.audio.harmony import HarmonicNovelty
 
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
@@ -183,11 +183,11 @@ class BeatTracker:
 
     def _phase(self, hist: np.ndarray) -> None:
         """Fit the beat phase on the history [6, n]: the ODF, bass onsets, chord changes, drum hits, harmonic novelty."""
-        self._fit_phase(phase_signal(hist, self.period, self.chord_lag), self.period)
+        self._fit_phase(phase_signal(hist, self.period, self.chord_lag), self.period, harm_signal(hist, self.chord_lag))
 
-    def _fit_phase(self, h: np.ndarray, p: float) -> None:
+    def _fit_phase(self, h: np.ndarray, p: float, harm: np.ndarray | None = None) -> None:
         """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
-        phi = best_phase(h, p)
+        phi = best_phase(h, p, harm)
         now = self.count * self.hop_s
         period_s = p * self.hop_s
         est = now - phi * self.hop_s + period_s  # the next beat, by this fit

@@ -7,6 +7,7 @@ import pytest
 
 from livedream.audio.analyzer import ANALYSIS_RATE, Analyzer
 from livedream.audio.bands import DRUM_BANDS, KICK_MIN_HITS, KIT_MIN_HITS, REPORT_HOPS
+from livedream.audio.beat_phase import best_phase
 from livedream.audio.beats import BeatTracker
 from livedream.audio.features import AudioFeatures
 from livedream.audio.harmony import HarmonicNovelty
@@ -170,6 +171,20 @@ def test_tracker_locks_within_4_s(bpm, subdivisions, accents):
     assert after[-1].beat_confidence > 0.5
 
 
+def test_tone_clicks_keep_a_fast_tempo():
+    """A 1 kHz tone click (a metronome's beep, 30 ms) at 174 bpm, as in a drum-and-bass count-in: the tempo must
+    hold at 174, not fall to 87 once the 8 s history fills (a round-4 report saw that after ~6 s)."""
+    secs, beat = 14.0, 60.0 / 174
+    t = np.arange(int(0.03 * SR)) / SR
+    beep = (0.7 * np.sin(2 * np.pi * 1000.0 * t) * np.exp(-t / 0.01)).astype(np.float32)  # [n]
+    x = np.zeros(int(secs * SR), np.float32)
+    for s in np.arange(0.37, secs - 0.05, beat):
+        i = int(round(s * SR))
+        x[i : i + len(beep)] += beep[: len(x) - i]
+    after = [f for f in Analyzer().feed(x) if f.time >= 4.0]
+    assert all(f.tempo_bpm == pytest.approx(174, rel=0.03) for f in after), min(f.tempo_bpm for f in after)
+
+
 def test_tracker_keeps_phase_through_a_break():
     x, beats = pattern(0.5, 1, [1.0], 12.0)
     x[int(6.0 * SR) : int(8.0 * SR)] = 0.0  # two bars of silence
@@ -262,6 +277,39 @@ def test_chords_changing_on_the_beat_outweigh_slightly_louder_off_beats():
             got.append(tr.last_beat)
     assert tr.tempo_bpm == pytest.approx(120, rel=0.01)
     assert len(got) >= 10 and _share_within_30_ms(np.array(got), np.arange(first, 13.0, beat)) == 1.0, got
+
+
+def test_chord_changes_take_the_beat_back_from_louder_off_beats():
+    """The phase fit on off-beats 30 % louder than the beats (a band's off-beat snare or syncopated kicks) takes the
+    off-beat; a harmonic novelty bumping on the beats puts it back half a beat, a flat one or one bumping on the
+    off-beats leaves it there."""
+    p, n, last = 40.0, 800, 795  # a beat every 40 hops, the latest 5 hops back from now
+    t = np.arange(n)
+    sig = np.zeros(n)  # [n]
+    sig[last::-40], sig[last - 20 :: -40] = 1.0, 1.3
+    bumps = {shift: np.exp(-0.5 * (((t - last + shift + 20) % 40 - 20) / 4.0) ** 2) for shift in (0, 20)}  # [n]
+    off = best_phase(sig, p)
+    assert abs(off - 25) <= 1.5, off
+    assert abs(best_phase(sig, p, bumps[0] / bumps[0].mean()) - 5) <= 1.5
+    assert best_phase(sig, p, np.ones(n)) == off
+    assert best_phase(sig, p, bumps[20] / bumps[20].mean()) == off
+
+
+def test_chord_changes_take_the_beat_back_from_a_louder_note_a_third_later():
+    """A note a third of a beat after each beat, 30 % louder (a waltz's second chord, a long-short figure): the phase
+    fit takes the note; a harmonic novelty bumping on the beats puts it back, a flat one or one on the notes does
+    not."""
+    p, n, last = 42.0, 840, 820  # a beat every 42 hops, the latest 19 hops back from now
+    t = np.arange(n)
+    beats = np.arange(last, -1, -42)
+    sig = np.zeros(n)  # [n]
+    sig[beats], sig[beats + 14] = 1.0, 1.3
+    bump = {at: np.exp(-0.5 * (((t - at + 21) % 42 - 21) / 4.0) ** 2) for at in (last, last + 14)}  # [n] each
+    note = best_phase(sig, p)
+    assert abs(note - 5) <= 1.5, note
+    assert abs(best_phase(sig, p, bump[last] / bump[last].mean()) - 19) <= 1.5
+    assert best_phase(sig, p, np.ones(n)) == note
+    assert best_phase(sig, p, bump[last + 14] / bump[last + 14].mean()) == note
 
 
 def test_legato_chords_give_the_tempo_where_onsets_are_noise():
