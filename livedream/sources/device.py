@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 RING_SECONDS = 4.0  # how far the analysis thread may fall behind before samples are lost
 STALL_S = 0.5  # no callback for this long while the stream should run: the device is gone
+# A stream just opened may take longer for its first block: a JACK server just restarted, a loaded machine.
+# Judged by STALL_S from the open, a reconnection that worked was taken for a new loss (seen under load).
+FIRST_BLOCK_S = 2.0
 OPEN_TIMEOUT_S = 15.0  # a capture process that has not opened its stream by then has failed
 STOP_WAIT_S = 2.0  # per step of stopping a capture process
 
@@ -132,11 +135,13 @@ class LiveInput:
         return self._child is not None
 
     def healthy(self) -> bool:
-        """Whether input still arrives: the child lives and wrote recently."""
+        """Whether input still arrives: the child lives and wrote recently (its first block: within FIRST_BLOCK_S)."""
         if self._child is None or self._child.poll() is not None:
             return False
-        last = self.ring.stamp or self._opened_at
-        return time.monotonic() - last < STALL_S
+        stamp = self.ring.stamp
+        if not stamp:  # nothing written since the open yet
+            return time.monotonic() - self._opened_at < FIRST_BLOCK_S
+        return time.monotonic() - stamp < STALL_S
 
     def abandon(self) -> None:
         """Give up a lost input without waiting: its child is told to stop and reaped on a later (re)open."""
