@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 
 RING_SECONDS = 4.0  # how far the analysis thread may fall behind before samples are lost
 STALL_S = 0.5  # no callback for this long while the stream should run: the device is gone
-# A stream just opened may take longer for its first block: a JACK server just restarted, a loaded machine.
-# Judged by STALL_S from the open, a reconnection that worked was taken for a new loss (seen under load).
+# A stream just opened may take longer for its first block (a JACK server just restarted, a loaded machine):
+# judged by STALL_S from the open, a reconnection that worked would count as a new loss.
 FIRST_BLOCK_S = 2.0
 OPEN_TIMEOUT_S = 15.0  # a capture process that has not opened its stream by then has failed
 STOP_WAIT_S = 2.0  # per step of stopping a capture process
