@@ -1,0 +1,56 @@
+"""The pitch path in busy context (onset.py BUSY_PITCH_MEAN_S) and one onset per note across paths (SOFT_FAST_HOPS)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from livedream.audio import onset
+from livedream.audio.onset_odf import PITCH
+
+HOP_S = 256 / 22050
+N_BANDS = 120
+
+
+def pitch_picker(short: bool) -> onset.OnsetPicker:
+    """A pitch picker (one update per 2 hops) that reported a chord's burst of novelty 0.14 s ago."""
+    p = onset.OnsetPicker(2 * HOP_S, PITCH)
+    p.short_n = round(onset.BUSY_PITCH_MEAN_S / p.hop_s) if short else 0
+    assert p(6.0)  # the chord
+    assert not p(5.0)
+    for _ in range(6):  # 0.14 s of quiet novelty: re-armed
+        assert not p(0.0)
+    return p
+
+
+def test_a_note_after_a_chords_burst_counts_with_the_short_mean_only():
+    assert pitch_picker(short=True)(1.6)  # threshold back at delta: the newest 0.12 s were quiet
+    assert not pitch_picker(short=False)(1.6)  # the burst still in the 0.2 s mean: 1 + 11 / 9
+
+
+def run_note(monkeypatch: pytest.MonkeyPatch, block_hops: int) -> list[float]:
+    """A held chord for 1.2 s, then a new note that the pitch path reports from its first quiet partials, a hop
+    before its attack reaches the fast path: the onsets' extra delays after the chord's."""
+    monkeypatch.setattr(onset, "SOFT_FAST_HOPS", block_hops)
+    det = onset.TwoPathOnsets(N_BANDS, HOP_S, 2 * HOP_S)
+    held = np.zeros(N_BANDS, np.float32)
+    held[20:24] = 0.05  # [bands] the chord's partials
+    out = []
+    for h in range(104):
+        pitch = 0.0 if h % 2 else None
+        on, extra, _ = det(held, pitch)
+        if on and h > 10:
+            out.append(extra)
+    soft, note = held.copy(), held.copy()
+    soft[60:64] = 0.00035  # the new note's first partials, 0.3 log units: too little for the fast path
+    note[60:70] = 0.2  # and its attack
+    for bands, pitch in [(soft, 30.0), (note, None), (note, 0.0), (note, None)]:
+        on, extra, _ = det(bands, pitch)
+        if on:
+            out.append(extra)
+    return out
+
+
+def test_the_fast_paths_late_report_of_a_pitch_reported_note_is_dropped(monkeypatch: pytest.MonkeyPatch):
+    assert run_note(monkeypatch, onset.SOFT_FAST_HOPS) == [PITCH.extra_delay_s]
+    assert run_note(monkeypatch, 0) == [PITCH.extra_delay_s, 0.0]  # without the rule: the note twice
