@@ -1,4 +1,4 @@
-"""The pitch path in busy context (onset.py BUSY_PITCH_MEAN_S) and one onset per note across paths (SOFT_FAST_HOPS)."""
+"""The pitch picker after a burst (onset.py BURST_MEAN_S) and one onset per note across paths (SOFT_FAST_HOPS)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ HOP_S = 256 / 22050
 N_BANDS = 120
 
 
-def pitch_picker(short: bool) -> onset.OnsetPicker:
+def pitch_picker(burst: bool) -> onset.OnsetPicker:
     """A pitch picker (one update per 2 hops) that reported a chord's burst of novelty 0.14 s ago."""
     p = onset.OnsetPicker(2 * HOP_S, PITCH)
-    p.short_n = round(onset.BUSY_PITCH_MEAN_S / p.hop_s) if short else 0
+    p.short_n = round(onset.BURST_MEAN_S / p.hop_s) if burst else 0
     assert p(6.0)  # the chord
     assert not p(5.0)
     for _ in range(6):  # 0.14 s of quiet novelty: re-armed
@@ -23,9 +23,24 @@ def pitch_picker(short: bool) -> onset.OnsetPicker:
     return p
 
 
-def test_a_note_after_a_chords_burst_counts_with_the_short_mean_only():
-    assert pitch_picker(short=True)(1.6)  # threshold back at delta: the newest 0.12 s were quiet
-    assert not pitch_picker(short=False)(1.6)  # the burst still in the 0.2 s mean: 1 + 11 / 9
+def test_a_note_after_a_chords_burst_counts():
+    assert pitch_picker(burst=True)(1.6)  # threshold back at delta: the newest 0.12 s were quiet
+    assert not pitch_picker(burst=False)(1.6)  # the burst still in the 0.2 s mean: 1 + 11 / 9
+
+
+def test_without_a_burst_the_full_span_stays(monkeypatch: pytest.MonkeyPatch):
+    """Held notes' shimmer (0.6 a while, then quiet): no burst passed, so a blip of 1.15 stays under 1 + 2.4 / 9."""
+
+    def blip() -> bool:
+        p = onset.OnsetPicker(2 * HOP_S, PITCH)
+        p.short_n = round(onset.BURST_MEAN_S / p.hop_s)
+        for x in [0.6] * 4 + [0.0] * 5:
+            assert not p(x)
+        return p(1.15)
+
+    assert not blip()
+    monkeypatch.setattr(onset, "BURST_RATIO", 1.0)  # the newest 0.12 s alone: the blip reads as a note
+    assert blip()
 
 
 def run_note(monkeypatch: pytest.MonkeyPatch, block_hops: int) -> list[float]:
