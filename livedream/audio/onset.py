@@ -239,7 +239,7 @@ class TwoPathOnsets:
             return True, 0.0, odf
         if self.since_fast * self.hop_s <= SLOW_BLOCK_S:
             return False, 0.0, odf
-        if slow_on:
+        if slow_on and self.since_soft * self.hop_s > SLOW.min_ioi_s:  # the note a pitch report just gave
             self.since_soft = 0
             return True, SLOW.extra_delay_s, odf
         if pitch_on and self.since_soft * self.hop_s > PITCH.min_ioi_s:

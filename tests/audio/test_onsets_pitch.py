@@ -1,12 +1,14 @@
-"""The pitch picker after a burst (onset.py BURST_MEAN_S) and one onset per note across paths (SOFT_FAST_HOPS)."""
+"""The pitch picker after a burst (onset.py BURST_MEAN_S) and one onset per note across the fast, slow and pitch paths."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 
 from livedream.audio import onset
-from livedream.audio.onset_odf import PITCH
+from livedream.audio.onset_odf import PITCH, SLOW
 
 HOP_S = 256 / 22050
 N_BANDS = 120
@@ -69,3 +71,27 @@ def run_note(monkeypatch: pytest.MonkeyPatch, block_hops: int) -> list[float]:
 def test_the_fast_paths_late_report_of_a_pitch_reported_note_is_dropped(monkeypatch: pytest.MonkeyPatch):
     assert run_note(monkeypatch, onset.SOFT_FAST_HOPS) == [PITCH.extra_delay_s]
     assert run_note(monkeypatch, 0) == [PITCH.extra_delay_s, 0.0]  # without the rule: the note twice
+
+
+def run_swell(monkeypatch: pytest.MonkeyPatch, slow_ioi_s: float) -> list[float]:
+    """A held chord, then a new note swelling in 1.3x a hop (too slow for the fast path); the pitch path reports it
+    first, the slow path a hop later: the onsets' extra delays after the chord's."""
+    det = onset.TwoPathOnsets(N_BANDS, HOP_S, 2 * HOP_S)
+    monkeypatch.setattr(onset, "SLOW", dataclasses.replace(SLOW, min_ioi_s=slow_ioi_s))  # the paths' rule only
+    held = np.zeros(N_BANDS, np.float32)
+    held[20:24] = 0.05
+    for h in range(104):
+        det(held, 0.0 if h % 2 else None)
+    out = []
+    for k in range(12):
+        bands = held.copy()
+        bands[60:70] = 0.0001 * 1.3**k
+        on, extra, _ = det(bands, 30.0 if k == 8 else (0.0 if k % 2 == 0 else None))
+        if on:
+            out.append(extra)
+    return out
+
+
+def test_the_slow_paths_report_of_a_pitch_reported_note_is_dropped(monkeypatch: pytest.MonkeyPatch):
+    assert run_swell(monkeypatch, SLOW.min_ioi_s) == [PITCH.extra_delay_s]
+    assert run_swell(monkeypatch, 0.0) == [PITCH.extra_delay_s, SLOW.extra_delay_s]  # without it: twice
