@@ -46,22 +46,18 @@ def test_without_a_burst_the_full_span_stays(monkeypatch: pytest.MonkeyPatch):
 
 
 def run_note(monkeypatch: pytest.MonkeyPatch, block_hops: int) -> list[float]:
-    """A held chord for 1.2 s, then a new note that the pitch path reports from its first quiet partials, a hop
-    before its attack reaches the fast path: the onsets' extra delays after the chord's."""
+    """A decaying chord for 1.2 s, then a new note that the pitch path reports (the chroma window sees it first) a
+    hop before its attack reaches the fast path: the onsets' extra delays after the chord's."""
     monkeypatch.setattr(onset, "SOFT_FAST_HOPS", block_hops)
     det = onset.TwoPathOnsets(N_BANDS, HOP_S, 2 * HOP_S)
-    held = np.zeros(N_BANDS, np.float32)
-    held[20:24] = 0.05  # [bands] the chord's partials
-    out = []
+    chord = np.zeros(N_BANDS, np.float32)
+    chord[20:24] = 0.05  # [bands] the chord's partials
     for h in range(104):
-        pitch = 0.0 if h % 2 else None
-        on, extra, _ = det(held, pitch)
-        if on and h > 10:
-            out.append(extra)
-    soft, note = held.copy(), held.copy()
-    soft[60:64] = 0.00035  # the new note's first partials, 0.3 log units: too little for the fast path
-    note[60:70] = 0.2  # and its attack
-    for bands, pitch in [(soft, 30.0), (note, None), (note, 0.0), (note, None)]:
+        det(chord * 0.99**h, 0.0 if h % 2 else None)
+    note = chord * 0.99**104
+    note[60:70] = 0.2  # the new note's attack
+    out = []
+    for bands, pitch in [(chord * 0.99**104, 30.0), (note, None), (note, 0.0), (note, None)]:
         on, extra, _ = det(bands, pitch)
         if on:
             out.append(extra)
