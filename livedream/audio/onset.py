@@ -82,7 +82,9 @@ class OnsetPicker:
         self.threshold = setting.delta
         self.full_threshold = setting.delta  # the threshold without the busy-mix discount
         self.delta_fall = 0.0  # > 0: delta / (1 + mean / delta_fall) (BUSY_DELTA_MEAN), set by the caller per hop
-        self.short_n = 0  # > 0: after a burst, the threshold from only the newest short_n values (BURST_RATIO)
+        self.short_n = 0  # > 0: after a burst, the threshold from only the newest short_n values (BURST_RATIO);
+        # set before the first call
+        self.short_total = 0.0  # running sum of the newest short_n values of `recent`
         self._undo = (self.since, self.top)
 
     def __call__(self, odf: float) -> bool:
@@ -90,7 +92,7 @@ class OnsetPicker:
         s = self.s
         mean = max(self.total, 0.0) / self.mean_n
         if 0 < self.short_n < self.mean_n:
-            short = float(self.recent[(self.pos - 1 - np.arange(self.short_n)) % self.mean_n].mean())
+            short = max(self.short_total, 0.0) / self.short_n
             # a burst passed (the full span's threshold BURST_RATIO times the newest part's), or one is rising now
             base = s.delta + s.k_peak * self.peak
             if short > mean or base + s.k_mean * mean >= BURST_RATIO * (base + s.k_mean * short):
@@ -101,10 +103,13 @@ class OnsetPicker:
             (s.delta / (1.0 + mean / self.delta_fall) + rest) if self.delta_fall > 0.0 else self.full_threshold
         )
         self.total += odf - self.recent[self.pos]
+        if self.short_n:
+            self.short_total += odf - self.recent[(self.pos - self.short_n) % self.mean_n]
         self.recent[self.pos] = odf
         self.pos = (self.pos + 1) % self.mean_n
         if self.pos == 0:
-            self.total = float(self.recent.sum())  # no drift from the running sum
+            self.total = float(self.recent.sum())  # no drift from the running sums
+            self.short_total = float(self.recent[self.mean_n - self.short_n :].sum()) if self.short_n else 0.0
         self.peak = max(self.peak * self.peak_decay, odf)
         self.since += 1
         self.top = max(self.top, odf)
