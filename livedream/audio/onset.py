@@ -56,7 +56,7 @@ BUSY_DELTA_MEAN = 5.0
 BURST_MEAN_S = 0.12
 BURST_RATIO = 1.5
 # One note, one onset: a fast report within SOFT_FAST_HOPS hops after a slow or pitch report is the same note's
-# attack reaching the fast path a hop or two later (their reports are stamped 20 ms back), and is dropped.
+# attack reaching the fast path a hop or two later (their reports are stamped 20-25 ms back), and is dropped.
 SOFT_FAST_HOPS = 3
 
 
