@@ -25,7 +25,7 @@ JUMP_HOLD_S = 1.0  # a phase followed this long (since its jump or the last temp
 JUMP_LEAD = 0.3  # ... the new phase's leads over it (each a share of its score, over the jump's updates in a row)
 #   add up to this: near-ties flipped it every few updates (cpebach between its beat and off-beat; a blip half a
 #   beat away costs AMLt its continuity for beats). Not in the first SETTLE_S nor right after a jump (a jump back
-#   is quick): wide AMLt 0.740 -> 0.752; a 2-3 s hold or a 0.6-2.0 lead moved less or lowered F
+#   is quick): wide AMLt 0.740 -> 0.752; a 2-3 s hold 0.740-0.746, a 0.6-1.0 lead F 0.754-0.757, no hold F 0.761
 SWITCH_VOTES = 3  # updates in a row a new tempo must win before it replaces the current one
 SWITCH_MARGIN = 1.1
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
