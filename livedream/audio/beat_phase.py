@@ -81,6 +81,24 @@ def best_phase(sig: np.ndarray, p: float, harm: np.ndarray | None = None) -> flo
     """Hops back from now to the latest beat (a multiple of 0.5) whose comb, with the PHASE_TAPS, best fits sig [n];
     with harm [n] (harm_signal) the best phase or the one half or a third of a beat from it, whichever wins with the
     novelty's fit added (HALF_HARM, THIRD_HARM)."""
+    return _best_phase(sig, p, harm)[0]
+
+
+def phase_lead(sig: np.ndarray, p: float, harm: np.ndarray | None, cur: float) -> tuple[float, float]:
+    """best_phase, and its lead over cur (hops back to the latest beat the tracker follows) as a share of its own
+    score: the fit, plus the novelty's fit where best_phase's choice would weigh it (half or a third of a beat)."""
+    phi, fit, smooth_harm = _best_phase(sig, p, harm)
+    d = ((cur - phi) / p + 0.5) % 1.0 - 0.5  # beats from the chosen phase to cur
+    w = HALF_HARM if abs(d) > 0.4 else THIRD_HARM if abs(d) > 0.25 else 0.0
+    at = np.array((phi, cur % p))  # [2]
+    score = np.interp(at, np.arange(0.0, p, 0.5), fit, period=p)  # [2]
+    if smooth_harm is not None and w > 0:
+        score = score + w * comb_fit(smooth_harm, p, at)
+    return phi, float((score[0] - score[1]) / max(abs(float(score[0])), 1e-9))
+
+
+def _best_phase(sig: np.ndarray, p: float, harm: np.ndarray | None) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """best_phase's choice, the fit [P] it was made on and the smoothed novelty [n] (None without harm)."""
     smooth = np.convolve(sig, (0.25, 0.5, 0.25), mode="same")
     phis = np.arange(0.0, p, 0.5)  # [P] hops back from now to the latest beat
     comb = comb_fit(smooth, p)  # [P] the comb's fit for a beat phi hops back
@@ -90,15 +108,16 @@ def best_phase(sig: np.ndarray, p: float, harm: np.ndarray | None = None) -> flo
         fit += weight * comb[(steps - int(round(share * len(phis)))) % len(phis)]
     i = int(np.argmax(fit))
     if harm is None:
-        return float(phis[i])
+        return float(phis[i]), fit, None
     # the beat, its off-beat or a third of a beat either side: the harmonic novelty decides more than it moves the
     # fit (see HALF_HARM)
     m = len(phis)
     cands = np.array([i, (i + m // 2) % m, (i + int(round(m / 3))) % m, (i + int(round(2 * m / 3))) % m])  # [4]
-    hs = comb_fit(np.convolve(harm, (0.25, 0.5, 0.25), mode="same"), p, phis[cands])  # [4] the novelty's fit there
+    smooth_harm = np.convolve(harm, (0.25, 0.5, 0.25), mode="same")
+    hs = comb_fit(smooth_harm, p, phis[cands])  # [4] the novelty's fit there
     gain = fit[cands[1:]] - fit[i] + np.array((HALF_HARM, THIRD_HARM, THIRD_HARM)) * (hs[1:] - hs[0])  # [3]
     k = int(np.argmax(gain))
-    return float(phis[cands[1 + k]] if gain[k] > 0 else phis[i])
+    return float(phis[cands[1 + k]] if gain[k] > 0 else phis[i]), fit, smooth_harm
 
 
 def sub_fits(smooth: np.ndarray, p: float) -> tuple[float, float, float]:
