@@ -54,14 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="stop StyleGAN2 synthesis at this resolution (faster); the built-in style's render size "
         "(default: the output's short side)",
     )
-    p.add_argument(
-        "--torch-device",
-        "--device",
-        dest="device",
-        default=None,
-        metavar="DEV",
-        help="torch device, e.g. cpu or cuda (default: cuda when present); --device is the same flag",
-    )
+    options.add_torch_device_option(p)
     p.add_argument(
         "--batch-size",
         type=int,

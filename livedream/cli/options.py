@@ -163,6 +163,18 @@ def parse_fps(text: str) -> Fraction:
     return fps
 
 
+def add_torch_device_option(parser: argparse.ArgumentParser) -> None:
+    """--torch-device, live's name for it; --device stays the same flag where it is not the audio input (export, still)."""
+    parser.add_argument(
+        "--torch-device",
+        "--device",
+        dest="device",
+        default=None,
+        metavar="DEV",
+        help="torch device, e.g. cpu or cuda (default: cuda when present); --device is the same flag",
+    )
+
+
 def add_effect_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--effect",

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from livedream.cli.options import finite_between
+from livedream.cli.options import add_torch_device_option, finite_between
 from livedream.errors import LivedreamError
 from livedream.util.atomic import atomic_output
 from livedream.util.outputs import check_output
@@ -104,14 +104,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="stop synthesis at this resolution (skip-architecture models); the built-in style's size (default 512)",
     )
-    p.add_argument(
-        "--torch-device",
-        "--device",
-        dest="device",
-        default=None,
-        metavar="DEV",
-        help="torch device, e.g. cpu or cuda (default: cuda when present); --device is the same flag",
-    )
+    add_torch_device_option(p)
     p.set_defaults(run=run)
 
 
