@@ -28,6 +28,13 @@ JUMP_LEAD = 0.3  # ... the new phase's leads over it (each a share of its score,
 #   is quick): wide AMLt 0.740 -> 0.752; a 2-3 s hold 0.740-0.746, a 0.6-1.0 lead F 0.754-0.757, no hold F 0.761
 SWITCH_VOTES = 3  # updates in a row a new tempo must win before it replaces the current one
 SWITCH_MARGIN = 1.1
+# No switch to half the tempo followed in the first SETTLE_S: the early ACF (2-4 s of audio) often repeats at two
+# beats as much as at one, and a half-tempo switch taken there was undone seconds later (the Beethoven scherzo
+# 176 -> 88 at 2.3 s, the Haydn menuetto 136 -> 68 at 2.9 s, ultimate_run 150 -> 100 -> 150); a first guess at
+# twice the tempo is halved from SETTLE_S on (aloha_oe 200 -> 100 at 4.2 s instead of 2.1 s). 2/3 switches stay:
+# a 6/8 pattern's dotted quarter is only found by one (81 -> 120 -> 80 bpm at 3.7 s). After SETTLE_S no switch
+# to a third of the tempo: that is the bar of a fast 3/4 (the Beethoven scherzo 176 -> 59 at 6.7 s, AMLt 0.17 ->
+# 0.97); a tempo three times too fast is a first guess, fixed within SETTLE_S, or goes by 2/3 and 1/2.
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
 TEMPO_HARM = 0.5  # weight of the harmonic novelty's ACF in the tempo comb where the ODF's ACF peaks at FLAT_HI or
 #   less over the tempo range (full weight at FLAT_LO): slow legato choirs and strings have no clear onsets but
@@ -136,7 +143,9 @@ class BeatTracker:
             margin = (
                 SWITCH_MARGIN if comb_acf is acf else HARM_SWITCH
             )  # a flat ODF's tempo is kept unless clearly beaten
-            if votes >= SWITCH_VOTES and (faster or at_lag(best) > margin * at_lag(self.period)):
+            ratio, settling = best / self.period, self.count * self.hop_s < SETTLE_S
+            barred = abs(ratio - 2.0) < 0.04 if settling else abs(ratio - 3.0) < 0.06
+            if votes >= SWITCH_VOTES and not barred and (faster or at_lag(best) > margin * at_lag(self.period)):
                 self.period = best
                 self._switch = (0.0, 0)
                 self._since = self.count * self.hop_s

@@ -171,6 +171,15 @@ def test_tracker_locks_within_4_s(bpm, subdivisions, accents):
     assert after[-1].beat_confidence > 0.5
 
 
+def test_fast_waltz_keeps_its_beat_over_its_bar():
+    """Clicks at 168 bpm, every third one accented (a fast 3/4): once the beat is followed past the settling
+    seconds the tracker must not switch to the bar (56 bpm, a third of the tempo), which repeats as clearly."""
+    x, _ = pattern(180.0 / 168, 3, [1.0, 0.3, 0.3], 12.0)
+    feats = Analyzer().feed(x)
+    late = [f.tempo_bpm for f in feats if f.time >= 5.0]
+    assert all(t == pytest.approx(168, rel=0.03) for t in late), (min(late), max(late))
+
+
 def test_tone_clicks_keep_a_fast_tempo():
     """A 1 kHz tone click (a metronome's beep, 30 ms) at 174 bpm, as in a drum-and-bass count-in: the tempo must
     hold at 174, not fall to 87 once the 8 s history fills (a round-4 report saw that after ~6 s)."""
