@@ -35,6 +35,11 @@ SWITCH_MARGIN = 1.1
 # a 6/8 pattern's dotted quarter is only found by one (81 -> 120 -> 80 bpm at 3.7 s). After SETTLE_S no switch
 # to a third of the tempo: that is the bar of a fast 3/4 (the Beethoven scherzo 176 -> 59 at 6.7 s, AMLt 0.17 ->
 # 0.97); a tempo three times too fast is a first guess, fixed within SETTLE_S, or goes by 2/3 and 1/2.
+KEEP_S = 4.0  # a tempo followed this long (after SETTLE_S) only gives way to a faster one (not the 3+3+2 rule's) ...
+KEEP_VOTES = 30  # ... that wins this many tempo updates in a row (~6 s: a new song's tempo): a faster level showing
+#   up later is a subdivision or a hemiola, not the beat (the Haydn 6/8 winds' 104 -> 156 at 10.7 s, AMLt 0.14 ->
+#   0.53; Corelli's 60 -> 140, held-out blupi_music008 96 -> 128 and Monteverdi m3_2 96 -> 154). Only 3/2: wide
+#   AMLt 0.798 for 0.802; from 3 or 6 s the same, at 20 votes the Haydn takes 156 at 14.7 s
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
 TEMPO_HARM = 0.5  # weight of the harmonic novelty's ACF in the tempo comb where the ODF's ACF peaks at FLAT_HI or
 #   less over the tempo range (full weight at FLAT_LO): slow legato choirs and strings have no clear onsets but
@@ -94,6 +99,7 @@ class BeatTracker:
         self._switch = (0.0, 0)  # candidate period, votes
         self._jump = 0
         self._lead = 0.0
+        self._tempo_at = 0.0  # when the tempo followed was first taken
         self._since = 0.0  # when the phase followed was last jumped to or the tempo switched
 
     @property
@@ -133,6 +139,7 @@ class BeatTracker:
         best = faster or best
         if self.period == 0:
             self.period = best
+            self._tempo_at = self.count * self.hop_s
         elif abs(best / self.period - 1) < 0.04:
             self.period += 0.2 * (best - self.period)  # follow a drift or an accelerando
             self._switch = (0.0, 0)
@@ -145,10 +152,12 @@ class BeatTracker:
             )  # a flat ODF's tempo is kept unless clearly beaten
             ratio, settling = best / self.period, self.count * self.hop_s < SETTLE_S
             barred = abs(ratio - 2.0) < 0.04 if settling else abs(ratio - 3.0) < 0.06
+            kept = self.count * self.hop_s - self._tempo_at >= KEEP_S and votes < KEEP_VOTES
+            barred = barred or (not settling and not faster and ratio < 1.0 and kept)
             if votes >= SWITCH_VOTES and not barred and (faster or at_lag(best) > margin * at_lag(self.period)):
                 self.period = best
                 self._switch = (0.0, 0)
-                self._since = self.count * self.hop_s
+                self._since = self._tempo_at = self.count * self.hop_s
         if self.period > 0:
             periods = np.clip(self.period * (1.0 + np.linspace(-0.03, 0.03, 25)), self.lags[0], self.lags[-1])  # [C]
             fine = np.zeros_like(periods)

@@ -180,6 +180,32 @@ def test_fast_waltz_keeps_its_beat_over_its_bar():
     assert all(t == pytest.approx(168, rel=0.03) for t in late), (min(late), max(late))
 
 
+def test_a_hemiola_keeps_the_dotted_beat():
+    """A 6/8 bar at 104 bpm (dotted quarters) for 8 s, then the same bars as three quarters (the eighths accented in
+    twos, a hemiola, as the Haydn winds play it): the tracker must keep 104, not take the quarter (156 bpm, which
+    repeats as clearly once the history holds the hemiola; without the rule it switches at 13.6 s)."""
+    beat, bar = 60.0 / 104, 120.0 / 104
+    six_eight, _ = pattern(beat, 3, [1.0, 0.35, 0.35, 0.7, 0.35, 0.35], 8.0)
+    start = 0.37 + np.ceil((8.0 - 0.37) / bar) * bar - 8.0  # the hemiola goes on from the next bar line
+    three_four, _ = pattern(beat, 3, [1.0, 0.35, 0.7, 0.35, 0.7, 0.35], 7.0, start=start)
+    feats = Analyzer().feed(np.concatenate((six_eight, three_four)))
+    late = [f.tempo_bpm for f in feats if f.time >= 5.0]
+    assert all(t == pytest.approx(104, rel=0.03) for t in late), (min(late), max(late))
+
+
+def test_a_faster_song_still_takes_over():
+    """Clicks at 100 bpm for 10 s, then at 128: a faster tempo that keeps winning is followed within 10 s (a tempo
+    followed a while gives way to a faster one only after KEEP_VOTES updates: a new song, not a subdivision)."""
+    x = np.concatenate(
+        (
+            click_track(np.arange(0.37, 9.95, 60 / 100), 10.0, seed=7),
+            click_track(np.arange(0.0, 13.95, 60 / 128), 14.0, seed=7),
+        )
+    )
+    late = [f.tempo_bpm for f in Analyzer().feed(x) if f.time >= 20.0]
+    assert all(t == pytest.approx(128, rel=0.03) for t in late), (min(late), max(late))
+
+
 def test_tone_clicks_keep_a_fast_tempo():
     """A 1 kHz tone click (a metronome's beep, 30 ms) at 174 bpm, as in a drum-and-bass count-in: the tempo must
     hold at 174, not fall to 87 once the 8 s history fills (a round-4 report saw that after ~6 s)."""
