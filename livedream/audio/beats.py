@@ -103,6 +103,11 @@ class BeatTracker:
         self._since = 0.0  # when the phase followed was last jumped to or the tempo switched
 
     @property
+    def elapsed_s(self) -> float:
+        """Seconds of audio heard so far (the hops counted)."""
+        return self.count * self.hop_s
+
+    @property
     def meter(self) -> int:
         """Beats per bar (3 or 4), from the bar tracker."""
         return self.bars.meter
@@ -139,7 +144,7 @@ class BeatTracker:
         best = faster or best
         if self.period == 0:
             self.period = best
-            self._tempo_at = self.count * self.hop_s
+            self._tempo_at = self.elapsed_s
         elif abs(best / self.period - 1) < 0.04:
             self.period += 0.2 * (best - self.period)  # follow a drift or an accelerando
             self._switch = (0.0, 0)
@@ -150,14 +155,14 @@ class BeatTracker:
             margin = (
                 SWITCH_MARGIN if comb_acf is acf else HARM_SWITCH
             )  # a flat ODF's tempo is kept unless clearly beaten
-            ratio, settling = best / self.period, self.count * self.hop_s < SETTLE_S
+            ratio, settling = best / self.period, self.elapsed_s < SETTLE_S
             barred = abs(ratio - 2.0) < 0.04 if settling else abs(ratio - 3.0) < 0.06
-            kept = self.count * self.hop_s - self._tempo_at >= KEEP_S and votes < KEEP_VOTES
+            kept = self.elapsed_s - self._tempo_at >= KEEP_S and votes < KEEP_VOTES
             barred = barred or (not settling and not faster and ratio < 1.0 and kept)
             if votes >= SWITCH_VOTES and not barred and (faster or at_lag(best) > margin * at_lag(self.period)):
                 self.period = best
                 self._switch = (0.0, 0)
-                self._since = self._tempo_at = self.count * self.hop_s
+                self._since = self._tempo_at = self.elapsed_s
         if self.period > 0:
             periods = np.clip(self.period * (1.0 + np.linspace(-0.03, 0.03, 25)), self.lags[0], self.lags[-1])  # [C]
             fine = np.zeros_like(periods)
@@ -185,7 +190,7 @@ class BeatTracker:
         w, grid = self.harmony.w, np.arange(len(acf))
         peak = float(np.interp(self.lags, grid, acf).max())
         g = TEMPO_HARM * min(max((FLAT_HI - peak) / (FLAT_HI - FLAT_LO), 0.0), 1.0)
-        if g == 0 or self.count * self.hop_s < FLAT_AFTER_S or hist.shape[1] <= 3 * w:
+        if g == 0 or self.elapsed_s < FLAT_AFTER_S or hist.shape[1] <= 3 * w:
             return acf
         harm = self._acf(hist[5, :-w])  # [n - w] (its newest w hops are not filled in yet)
         if harm is None or float(np.interp(self.lags, grid[: len(harm)], harm, right=0.0).max()) < peak:
@@ -213,7 +218,7 @@ class BeatTracker:
 
     def _fit_phase(self, h: np.ndarray, p: float, harm: np.ndarray | None = None) -> None:
         """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
-        now = self.count * self.hop_s
+        now = self.elapsed_s
         period_s = p * self.hop_s
         cur = (now + period_s - self.next_beat) / self.hop_s  # hops back to the latest beat the PLL follows
         phi, lead = phase_lead(h, p, harm, cur)
@@ -250,13 +255,13 @@ class BeatTracker:
             self.harmony.chromas[self.pos] = chroma
         self.pos = (self.pos + 1) % self.n_hist
         self.count += 1
-        now = self.count * self.hop_s
-        if self.count % self.every == 0 and self.count * self.hop_s >= MIN_HISTORY_S:
+        now = self.elapsed_s
+        if self.count % self.every == 0 and now >= MIN_HISTORY_S:
             hist = self._history()  # [6, n]
             h = hist[0]
             recent = h[-int(2.0 / self.hop_s) :].mean()
             if self.period == 0 or recent > BREAK_RATIO * h.mean():
-                settling = self.count * self.hop_s < SETTLE_S
+                settling = now < SETTLE_S
                 if self.period == 0 or settling or self.count % (TEMPO_EVERY * self.every) == 0:
                     self._tempo(hist)
                 if self.period > 0:
