@@ -14,6 +14,8 @@ import os
 import sys
 import tempfile
 
+import numpy as np
+
 sys.path.insert(0, "/work/shared/eval")
 import make_clips as mc  # noqa: E402
 
@@ -204,6 +206,48 @@ for _c in HELDOUT:
     _c["set"] = "heldout"
 
 
+GRID_TOL_TICKS = 3  # notes within +-3 ticks of one offset count as on it: music008's sit 17-22 ticks late
+GRID_SHARE = 0.6  # ... and at least this share of the file's notes must (the kit's exact-tick test asks 40 %)
+
+
+def notes_grid_offset(midi_path: str) -> int:
+    """Ticks every note sits after the tempo map's 16th grid, or 0 when the notes share no clear offset.
+
+    The kit moves the beats onto the notes' grid for Planet Blupi files 004-009 (their notes come about 20 ticks
+    after the map's grid), but its test counts notes on one exact tick, and music008's spread over 17-22 ticks, so
+    its beats stayed 60 ms before every note. This is the same test with a tolerance of a few ticks.
+    """
+    pm = mc.pretty_midi.PrettyMIDI(midi_path)
+    g = pm.resolution // 4
+    ticks = np.array([pm.time_to_tick(n.start) for i in pm.instruments for n in i.notes], dtype=np.int64)
+    if not len(ticks):
+        return 0
+    ph = ticks % g
+    ph = np.where(ph > g // 2, ph - g, ph)  # signed phase on the 16th
+    best = max(range(-(g // 2), g // 2 + 1), key=lambda d: int(np.sum(np.abs(ph - d) <= GRID_TOL_TICKS)))
+    near = np.abs(ph - best) <= GRID_TOL_TICKS
+    return int(np.round(np.median(ph[near]))) if near.mean() >= GRID_SHARE else 0
+
+
+def align_beats_to_notes(clip: dict, truth_path: str) -> None:
+    """Moves a MIDI clip's beats and downbeats onto its notes' grid where the kit's test missed the offset."""
+    with open(truth_path) as f:
+        truth = json.load(f)
+    if clip["src"][0] != "midi" or truth.get("beat_grid_offset_ticks") or truth.get("tempo_changes"):
+        return
+    d = notes_grid_offset(clip["src"][1])
+    if not d:
+        return
+    pm = mc.pretty_midi.PrettyMIDI(clip["src"][1])
+    shift = float(pm.tick_to_time(pm.resolution) - pm.tick_to_time(0)) * d / pm.resolution  # constant tempo
+    for key in ("beats", "downbeats"):
+        truth[key] = [round(t + shift, 4) for t in truth[key] if 0 <= t + shift < truth["duration"]]
+    truth["beat_grid_offset_ticks"] = d
+    truth["beat_grid_note"] = f"beats moved {shift * 1000:.1f} ms onto the notes' grid by bench/make_heldout.py"
+    with open(truth_path, "w") as f:
+        json.dump(truth, f, separators=(",", ":"))  # as the kit writes it
+
+
 def _worker(args):
     """make_clips' worker, a failed render (a runaway synth) skipping that clip instead of the whole set."""
     try:
@@ -232,6 +276,7 @@ def main() -> None:
         if entry is None:
             print(f"  skip {c['id']}: {err}")
             continue
+        align_beats_to_notes(c, os.path.join(a.out, f"{c['id']}.json"))
         entries.append(entry)
         print(f"  {c['id']:40s} onsets={entry['n_onsets']:4d} {entry['engine']:5s} {entry['kind']}")
     with open(os.path.join(a.out, "index.json"), "w") as f:
