@@ -18,6 +18,13 @@ PHASE_KICK = 0.6  # weight of the kick band's hits in the phase fit: where a dru
 #   the odd low note the kick band takes in music without drums does not weigh like a kick on every beat
 PHASE_SNARE = 0.3  # the same for the snare band: the back-beat is a beat too (2 and 4), never the off-beat
 KICK_FLOOR = 0.5
+PHASE_ODF_POW = 0.8  # the ODF is raised to this power (then over its mean) in the phase fit: the comb should count
+#   where notes are more than how loud the loudest are. A guitar's or band's louder off-beat chords (cpebach, Blupi's
+#   off-beat kicks and section hits) outweighed softer beats that the chord changes, bass and kick also mark: wide F
+#   0.786 -> 0.801, AMLt 0.802 -> 0.807 (cpebach 0.38 -> 0.61, blupi_music001 0.68 -> 0.79, the Haydn 6/8 winds
+#   0.65 -> 0.71), no clip lower; 0.6-0.7 gain a little more but lower ttsong, ultimate_run and the menuetto, 0.9 gains
+#   0.005. Plainly weighing the ODF less (0.6-0.8) gives F 0.788-0.789: the compression is what helps. Tempo and the
+#   bar accents keep the ODF as it is
 DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
 PHASE_HARM = 0.7  # weight of the harmonic novelty in the phase fit (harmony.py: the chroma of the 0.2 s before a hop
 #   against the 0.2 s after it). Chords change on the beat even where the off-beat's notes are the louder ones;
@@ -51,7 +58,8 @@ def phase_signal(hist: np.ndarray, p: float, chord_lag: int) -> np.ndarray:
     """[n] the phase signal of the history [6, n] for a period of p hops: the ODF plus the bass, chord, kick, snare and
     harmony rows (each over its mean), the late ones moved back onto the ODF's time (chord_lag: hops)."""
     means = hist.mean(axis=1)  # [6]
-    sig = hist[0] / max(means[0], 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
+    odf = hist[0] ** PHASE_ODF_POW  # [n]
+    sig = odf / max(float(odf.mean()), 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
     late = (  # (row, weight over its mean, hops it comes after the ODF)
         (2, PHASE_CHORD / max(means[2], 1e-9), chord_lag),
         (3, PHASE_KICK / max(means[3], KICK_FLOOR / p, 1e-9), DRUM_LAG[0]),

@@ -347,6 +347,26 @@ def test_chord_changes_take_the_beat_back_from_a_louder_note_a_third_later():
     assert best_phase(sig, p, bump[last + 14] / bump[last + 14].mean()) == note
 
 
+def test_a_bass_note_on_the_beat_holds_against_a_louder_off_beat_chord():
+    """A plucked bass note on each beat (the root, a new chord every beat) and on each off-beat the chord's three notes
+    an octave up, 0.9 as loud each, with a click (a strum's or a snare's noise): the off-beats are the louder in the
+    ODF, while the bass onsets and the chord changes mark the beats. With the ODF compressed in the phase fit (PHASE_ODF_POW) the beats stay on the bass notes;
+    with it taken as it is, they went to the off-beats (a guitar's louder off-beat chords, cpebach)."""
+    secs, beat = 12.0, 0.6
+    beats = np.arange(0.37, secs - 0.3, beat)
+    chords = ((48, 64, 67), (53, 65, 69), (55, 67, 71), (57, 64, 69))  # C F G Am: the root, then the chord
+    x = np.zeros(int(secs * SR), np.float32)
+    for k, b in enumerate(beats):
+        root, *_ = chords[k % 4]
+        x += pluck(secs, [b], 440 * 2 ** ((root - 69) / 12))
+        for m in chords[k % 4]:
+            x += 0.9 * pluck(secs, [b + beat / 2], 440 * 2 ** ((m + 12 - 69) / 12))
+    x += click_track(beats + beat / 2, secs, seed=3, gain=0.9)
+    got = _beats_after_4_s(x, beats[-1])
+    late = got[got > 7.0]
+    assert len(late) >= 7 and _share_within_30_ms(late, beats) == 1.0, (got, beats)
+
+
 def test_near_tie_off_beats_do_not_flip_the_phase():
     """Tracker inputs: beats at 120 bpm and off-beat notes 0.9 as loud, each off-beat 30 % louder or softer at random
     (a guitar's off-beat eighths, a band's hats): where the phase fit nearly ties, the phase followed stays unless
