@@ -22,9 +22,9 @@ PHASE_ODF_POW = 0.8  # the ODF is raised to this power (then over its mean) in t
 #   where notes are more than how loud the loudest are. A guitar's or band's louder off-beat chords (cpebach, Blupi's
 #   off-beat kicks and section hits) outweighed softer beats that the chord changes, bass and kick also mark: wide F
 #   0.786 -> 0.801, AMLt 0.802 -> 0.807 (cpebach 0.38 -> 0.61, blupi_music001 0.68 -> 0.79, the Haydn 6/8 winds
-#   0.65 -> 0.71), no clip lower; 0.6-0.7 gain a little more but lower ttsong, ultimate_run and the menuetto, 0.9 gains
-#   0.005. Plainly weighing the ODF less (0.6-0.8) gives F 0.788-0.789: the compression is what helps. Tempo and the
-#   bar accents keep the ODF as it is
+#   0.65 -> 0.71), no clip lower in F (cpebach's AMLt 0.62 -> 0.47); 0.6-0.7 gain a little more but lower ttsong,
+#   ultimate_run and the menuetto, 0.9 gains 0.005. Plainly weighing the ODF less (0.6-0.8) gives F 0.788-0.789: the
+#   compression is what helps. Tempo and the bar accents keep the ODF as it is
 DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
 PHASE_HARM = 0.7  # weight of the harmonic novelty in the phase fit (harmony.py: the chroma of the 0.2 s before a hop
 #   against the 0.2 s after it). Chords change on the beat even where the off-beat's notes are the louder ones;
