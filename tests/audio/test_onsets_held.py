@@ -75,3 +75,29 @@ def test_a_quiet_voice_entering_under_a_held_chord_is_found():
         x = held + 0.05 * voice * np.clip((t - 2.0) / attack, 0.0, 1.0)
         est = [round(f.onset_time, 3) for f in Analyzer().feed(x.astype(np.float32)) if f.onset and f.time > 0.3]
         assert len(est) == 1 and abs(est[0] - 2.0) <= 0.05, (attack, est)
+
+
+def test_a_chord_change_whose_new_notes_sound_late_is_found_at_the_release():
+    """Legato strings whose new chord's notes rise from 40 dB under their level over 250 ms (dB-linear, inaudible
+    under the old chord for ~100 ms, as the OPL3 strings of the wide K. 80): the old chord's release, at the
+    note-on, is the change's only mark within 50 ms; the release path reports it, stamped at the fall's start.
+    The held chords themselves give nothing."""
+    t = np.arange(4 * SR) / SR
+    old = sum(harmonic(2 * np.pi * 440 * 2 ** ((m - 69) / 12) * t) for m in (48, 55, 64, 67))
+    new = sum(harmonic(2 * np.pi * 440 * 2 ** ((m - 69) / 12) * t) for m in (50, 57, 65, 69))
+    after = np.maximum(t - 2.0, 0.0)
+    release = np.where(t < 2.0, np.minimum(1.0, t / 0.05), 10 ** (-after / 0.12))  # 20 dB down 120 ms after 2 s
+    attack = np.where(t < 2.0, 0.0, 10 ** (np.minimum(after / 0.25, 1.0) * 2.0 - 2.0))  # -40 dB -> 0 over 250 ms
+    x = 0.08 * (old * release + new * attack)
+    est = [round(f.onset_time, 3) for f in Analyzer().feed(x.astype(np.float32)) if f.onset and f.time > 0.3]
+    assert len(est) >= 1 and abs(est[0] - 2.0) <= 0.05 and all(e > 1.9 for e in est), est
+
+
+def test_a_held_chord_stopping_into_silence_gives_no_onset():
+    """A release into silence (a phrase's end) is no change: the release path needs sound left (RELEASE_LEFT)."""
+    t = np.arange(4 * SR) / SR
+    chord = sum(harmonic(2 * np.pi * 440 * 2 ** ((m - 69) / 12) * t) for m in (48, 55, 64, 67))
+    for tau in (0.03, 0.08, 0.2):
+        stop = np.where(t < 2.0, np.minimum(1.0, t / 0.05), 10 ** (-np.maximum(t - 2.0, 0.0) / tau))
+        x = 0.08 * chord * stop
+        assert [f.time for f in Analyzer().feed(x.astype(np.float32)) if f.onset and f.time > 0.3] == [], tau
