@@ -67,9 +67,10 @@ SOFT_FAST_HOPS = 3
 # RELEASE_STEADY_HOPS + 1 hops before the last RELEASE_FALL_HOPS) and loud (within RELEASE_TOP of that time's
 # loudest band) have fallen, each beyond RELEASE_BAND_MIN (6 dB: a tremolo's dip stays under it; without it a
 # 3.5 dB tremolo on a 3-voice chord summed over its many bands to a report), by RELEASE_SUM log units in all
-# since: a whole chord letting go together, deeper and more concerted than a tremolo's dip or one voice ending. It is stamped where the falling bands (those down by
-# RELEASE_BAND_FALL) were last within RELEASE_START of their plateau: the report comes ~50 ms after the fall's
-# start, its onset time points back to it. Re-armed once the fall sum is under half of RELEASE_SUM, and at most one
+# since: a whole chord letting go together, deeper and more concerted than a tremolo's dip or one voice ending. It
+# is stamped where the falling bands (those down by RELEASE_BAND_FALL) were last within RELEASE_START of their
+# plateau: the report comes ~100 ms after the fall's start (RELEASE_WAIT_HOPS included), its onset time points
+# back to it. Re-armed once the fall sum is under half of RELEASE_SUM, and at most one
 # every RELEASE_GAP_HOPS; it reports only where no other path did in the last 0.1 s (as the slow path).
 RELEASE_STEADY_HOPS = 6
 RELEASE_FALL_HOPS = 6
