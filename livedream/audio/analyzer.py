@@ -213,6 +213,7 @@ class Analyzer:
             float(self._bands.beat_kick),
             float(self._bands.beat_snare),
             self._chroma,
+            extra if onset else None,  # the onset, stamped back by its path's extra delay (beat_phase.PHASE_ONSET)
         )
         beat_phase, bar_phase = self._beats.phases(t)
 

@@ -1,4 +1,5 @@
-"""The beat tracker's phase fit: the phase signal (ODF, bass, chord change, drums, harmony) and the comb over it."""
+"""The beat tracker's phase fit: the phase signal (ODF, bass, chord change, drums, harmony, onsets) and the comb over
+it."""
 
 from __future__ import annotations
 
@@ -25,6 +26,29 @@ PHASE_ODF_POW = 0.8  # the ODF is raised to this power (then over its mean) in t
 #   0.65 -> 0.71), no clip lower in F (cpebach's AMLt 0.62 -> 0.47); 0.6-0.7 gain a little more but lower ttsong,
 #   ultimate_run and the menuetto, 0.9 gains 0.005. Plainly weighing the ODF less (0.6-0.8) gives F 0.788-0.789: the
 #   compression is what helps. Tempo and the bar accents keep the ODF as it is
+PHASE_ONSET = 0.5  # weight of the onsets (1 each, over their mean, see onset_signal) at their stamped times in the
+#   phase fit. A slow attack's ODF peaks late, 30-50 ms after the note starts, and the beats sat there (wide median
+#   offsets, beats within a quarter beat of the truth: Haydn's menuetto +52 ms, the organ +31 ms, K. 80 +183 ms on a
+#   grid 0.4 of its beat off; +-5 ms on plucked, piano and drum clips), while the onset paths stamp their reports back
+#   (the slow and pitch paths' 20-25 ms, the release path's more). With PHASE_ONSET_PLAIN: wide F / AMLt / CMLt
+#   0.801 / 0.807 / 0.767 -> 0.860 / 0.875 / 0.811, no clip lower in any (the menuetto 0.82 -> 0.95, offset +34 ms;
+#   K. 80 0.12 -> 0.65, AMLt 0.09 -> 0.91, offset +3 ms; cpebach 0.61 -> 0.88, the Gloria 0.36 -> 0.73, Corelli 0.10
+#   -> 0.30, the Haydn winds 0.71 -> 0.76). The same rows at the report hops (not stamped back): F 0.812 (K. 80 0,
+#   the menuetto 0.82, the winds 0.47): the stamps are what helps. All of it here (1.0, none plain): F 0.865, AMLt
+#   0.857 (the Gloria's AMLt 0.58 -> 0.33, the jig's 0.79 -> 0.53), but the plucked bass notes under louder off-beat
+#   chords (tests/audio/test_beats_bands.py) went to the off-beats from 0.6 on: the pluck's second, false report 0.1 s
+#   after each note fed the 2/3 tap of the off-beat. All of it plain: F 0.852, the winds 0.71 -> 0.47-0.65. Here
+#   0.4-0.6 (plain 0.5-0.7) give F 0.861, AMLt 0.868. Weighed by the ODF at the report instead of 1: F 0.802-0.805
+#   (the loud off-beats again); only the slow, pitch and release paths' onsets: the harp, the mazurka and the pads
+#   lose (0.97 / 1.00 / 0.96 -> 0.84 / 0.82 / 0.87)
+PHASE_ONSET_PLAIN = 0.3  # ... and this much more added to the comb's fit without the PHASE_TAPS (the false reports
+#   a third of a beat off do not move the swing taps); 0.5-0.7: AMLt 0.868 (the jig's 0.79 -> 0.68)
+ONSET_FLOOR = 0.5  # onsets a beat the onset row's mean is floored at: in sparse music one onset weighs at most 2
+#   beats' mean (0.25: K. 80 0.65 -> 0.61; 1.0: the Gloria 0.73 -> 0.64)
+ONSET_KIT = 0.7  # kick hits a beat (the kick row's mean) at which the onset row has faded out (linearly from none):
+#   where a kit plays, the onsets count the hats and the off-beat hits while the kick and snare rows mark the beat;
+#   without the fade ttsong 1.00 -> 0.97, blupi_music001 0.79 -> 0.68. Kicks a beat on wide: 0-0.1 without drums (the
+#   jig's guitar notes 0.19, Blupi's pitched part 0.48), band mixes 0.15-1.9. 0.5 the same, 1.0 F 0.864, AMLt 0.872
 DRUM_LAG = REPORT_HOPS[:2]  # the kick and snare bands report a hit this many hops after the ODF shows it
 PHASE_HARM = 0.7  # weight of the harmonic novelty in the phase fit (harmony.py: the chroma of the 0.2 s before a hop
 #   against the 0.2 s after it). Chords change on the beat even where the off-beat's notes are the louder ones;
@@ -46,7 +70,7 @@ THIRD_HARM = 1.2  # the same for the phases a third of a beat either side: a 3/4
 
 
 def harm_signal(hist: np.ndarray, chord_lag: int) -> np.ndarray:
-    """[n] the harmonic novelty row of the history [6, n] over its mean, moved back onto the ODF's time."""
+    """[n] the harmonic novelty row of the history [7, n] over its mean, moved back onto the ODF's time."""
     n = hist.shape[1]
     out = np.zeros(n)
     if chord_lag < n:
@@ -55,9 +79,9 @@ def harm_signal(hist: np.ndarray, chord_lag: int) -> np.ndarray:
 
 
 def phase_signal(hist: np.ndarray, p: float, chord_lag: int) -> np.ndarray:
-    """[n] the phase signal of the history [6, n] for a period of p hops: the ODF plus the bass, chord, kick, snare and
+    """[n] the phase signal of the history [7, n] for a period of p hops: the ODF plus the bass, chord, kick, snare and
     harmony rows (each over its mean), the late ones moved back onto the ODF's time (chord_lag: hops)."""
-    means = hist.mean(axis=1)  # [6]
+    means = hist.mean(axis=1)  # [7]
     odf = hist[0] ** PHASE_ODF_POW  # [n]
     sig = odf / max(float(odf.mean()), 1e-9) + PHASE_BASS * hist[1] / max(means[1], 1e-9)  # [n]
     late = (  # (row, weight over its mean, hops it comes after the ODF)
@@ -73,6 +97,14 @@ def phase_signal(hist: np.ndarray, p: float, chord_lag: int) -> np.ndarray:
     return sig
 
 
+def onset_signal(hist: np.ndarray, p: float) -> np.ndarray:
+    """[n] the onset row of the history [7, n] (1 an onset at its stamped time) over its mean (floored at ONSET_FLOOR
+    a beat), faded out as the kick band's hits a beat reach ONSET_KIT (p: the period in hops)."""
+    kicks, onsets = float(hist[3].mean()), float(hist[6].mean())
+    fade = min(max(1.0 - kicks * p / ONSET_KIT, 0.0), 1.0)
+    return hist[6] * (fade / max(onsets, ONSET_FLOOR / p, 1e-9))
+
+
 def comb_fit(smooth: np.ndarray, p: float, phis: np.ndarray | None = None) -> np.ndarray:
     """[P] the fit of a comb of PHASE_BEATS past beats for a latest beat 0, 0.5, 1, ... hops back from now (or phis
     [P] hops back)."""
@@ -85,17 +117,19 @@ def comb_fit(smooth: np.ndarray, p: float, phis: np.ndarray | None = None) -> np
     return (vals * w).sum(axis=1)
 
 
-def best_phase(sig: np.ndarray, p: float, harm: np.ndarray | None = None) -> float:
+def best_phase(sig: np.ndarray, p: float, harm: np.ndarray | None = None, plain: np.ndarray | None = None) -> float:
     """Hops back from now to the latest beat (a multiple of 0.5) whose comb, with the PHASE_TAPS, best fits sig [n];
     with harm [n] (harm_signal) the best phase or the one half or a third of a beat from it, whichever wins with the
-    novelty's fit added (HALF_HARM, THIRD_HARM)."""
-    return _best_phase(sig, p, harm)[0]
+    novelty's fit added (HALF_HARM, THIRD_HARM); plain [n] (onset_signal) adds its comb without the taps."""
+    return _best_phase(sig, p, harm, plain)[0]
 
 
-def phase_lead(sig: np.ndarray, p: float, harm: np.ndarray | None, cur: float) -> tuple[float, float]:
+def phase_lead(
+    sig: np.ndarray, p: float, harm: np.ndarray | None, cur: float, plain: np.ndarray | None = None
+) -> tuple[float, float]:
     """best_phase, and its lead over cur (hops back to the latest beat the tracker follows) as a share of its own
     score: the fit, plus the novelty's fit where best_phase's choice would weigh it (half or a third of a beat)."""
-    phi, fit, smooth_harm = _best_phase(sig, p, harm)
+    phi, fit, smooth_harm = _best_phase(sig, p, harm, plain)
     d = ((cur - phi) / p + 0.5) % 1.0 - 0.5  # beats from the chosen phase to cur
     w = HALF_HARM if abs(d) > 0.4 else THIRD_HARM if abs(d) > 0.25 else 0.0
     at = np.array((phi, cur % p))  # [2]
@@ -105,7 +139,9 @@ def phase_lead(sig: np.ndarray, p: float, harm: np.ndarray | None, cur: float) -
     return phi, float((score[0] - score[1]) / max(abs(float(score[0])), 1e-9))
 
 
-def _best_phase(sig: np.ndarray, p: float, harm: np.ndarray | None) -> tuple[float, np.ndarray, np.ndarray | None]:
+def _best_phase(
+    sig: np.ndarray, p: float, harm: np.ndarray | None, plain: np.ndarray | None = None
+) -> tuple[float, np.ndarray, np.ndarray | None]:
     """best_phase's choice, the fit [P] it was made on and the smoothed novelty [n] (None without harm)."""
     smooth = np.convolve(sig, (0.25, 0.5, 0.25), mode="same")
     phis = np.arange(0.0, p, 0.5)  # [P] hops back from now to the latest beat
@@ -114,6 +150,8 @@ def _best_phase(sig: np.ndarray, p: float, harm: np.ndarray | None) -> tuple[flo
     steps = np.arange(len(phis))  # [P]
     for share, weight in PHASE_TAPS:  # + the fit of the phase share of a beat later (phi smaller)
         fit += weight * comb[(steps - int(round(share * len(phis)))) % len(phis)]
+    if plain is not None:  # the onsets' share without the taps (PHASE_ONSET_PLAIN)
+        fit += comb_fit(np.convolve(plain, (0.25, 0.5, 0.25), mode="same"), p)
     i = int(np.argmax(fit))
     if harm is None:
         return float(phis[i]), fit, None

@@ -6,7 +6,16 @@ from __future__ import annotations
 import numpy as np
 
 from livedream.audio.bars import BarTracker
-from livedream.audio.beat_phase import CHORD_LAG_S, harm_signal, phase_lead, phase_signal, sub_fits
+from livedream.audio.beat_phase import (
+    CHORD_LAG_S,
+    PHASE_ONSET,
+    PHASE_ONSET_PLAIN,
+    harm_signal,
+    onset_signal,
+    phase_lead,
+    phase_signal,
+    sub_fits,
+)
 from livedream.audio.harmony import HarmonicNovelty
 
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
@@ -79,9 +88,10 @@ class BeatTracker:
         self.delay_s = delay_s
         self.n_hist = int(round(HISTORY_S / hop_s))
         self.fft_n = 1 << int(np.ceil(np.log2(2 * self.n_hist)))
-        # [6, n_hist] ring of the newest ODF values, bass onset strengths, chord changes, kick and snare hits (0/1)
-        # and harmonic novelties (each filled in once the 0.2 s after it has been heard, 0 until then)
-        self.rings = np.zeros((6, self.n_hist), np.float64)
+        # [7, n_hist] ring of the newest ODF values, bass onset strengths, chord changes, kick and snare hits (0/1),
+        # harmonic novelties (each filled in once the 0.2 s after it has been heard, 0 until then) and onsets (1 each
+        # at its stamped time, see stamp)
+        self.rings = np.zeros((7, self.n_hist), np.float64)
         self.harmony = HarmonicNovelty(self.n_hist, hop_s)
         self.chord_lag = int(round(CHORD_LAG_S / hop_s))
         self.pos = 0
@@ -117,13 +127,13 @@ class BeatTracker:
         return 60.0 / (self.period * self.hop_s) if self.period > 0 else 0.0
 
     def _history(self) -> np.ndarray:
-        """[6, n] the rings' values, oldest first (only what has been heard)."""
+        """[7, n] the rings' values, oldest first (only what has been heard)."""
         self.harmony.fill(self.rings[5], self.count)
         h = np.concatenate((self.rings[:, self.pos :], self.rings[:, : self.pos]), axis=1)  # np.roll without its Python
         return h[:, -min(self.count, self.n_hist) :]
 
     def _tempo(self, hist: np.ndarray) -> None:
-        """Period (hops) and confidence from the history [6, n] (the ODF's autocorrelation; the phase signal for
+        """Period (hops) and confidence from the history [7, n] (the ODF's autocorrelation; the phase signal for
         the 3+3+2 test)."""
         acf = self._acf(hist[0])
         if acf is None:  # silence, DC, a steady tone: nothing repeats, so no tempo (and no beats) from it
@@ -213,15 +223,22 @@ class BeatTracker:
         return c
 
     def _phase(self, hist: np.ndarray) -> None:
-        """Fit the beat phase on the history [6, n]: the ODF, bass onsets, chord changes, drum hits, harmonic novelty."""
-        self._fit_phase(phase_signal(hist, self.period, self.chord_lag), self.period, harm_signal(hist, self.chord_lag))
+        """Fit the beat phase on the history [7, n]: the ODF, bass onsets, chord changes, drum hits, harmonic novelty,
+        onsets."""
+        p = self.period
+        sig, harm = phase_signal(hist, p, self.chord_lag), harm_signal(hist, self.chord_lag)
+        onsets = onset_signal(hist, p)  # [n] (not in the 3+3+2 test's phase signal)
+        self._fit_phase(sig + PHASE_ONSET * onsets, p, harm, PHASE_ONSET_PLAIN * onsets)
 
-    def _fit_phase(self, h: np.ndarray, p: float, harm: np.ndarray | None = None) -> None:
-        """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks."""
+    def _fit_phase(
+        self, h: np.ndarray, p: float, harm: np.ndarray | None = None, onsets: np.ndarray | None = None
+    ) -> None:
+        """Move next_beat toward the phase that best lines a comb of past beats up with the ODF peaks (h [n]; harm [n]
+        the harmonic novelty, onsets [n] a row whose comb is added without the swing taps)."""
         now = self.elapsed_s
         period_s = p * self.hop_s
         cur = (now + period_s - self.next_beat) / self.hop_s  # hops back to the latest beat the PLL follows
-        phi, lead = phase_lead(h, p, harm, cur)
+        phi, lead = phase_lead(h, p, harm, cur, onsets)
         est = now - phi * self.hop_s + period_s  # the next beat, by this fit
         if self.last_beat is None and self.next_beat == 0.0:
             self.next_beat = est
@@ -246,11 +263,15 @@ class BeatTracker:
         kick: float = 0.0,
         snare: float = 0.0,
         chroma: np.ndarray | None = None,
+        onset_back_s: float | None = None,
     ) -> tuple[bool, bool]:
-        """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1), chroma [12] of the newest hop
-        -> (beat, downbeat) in this hop."""
+        """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1), chroma [12] of the newest hop and,
+        where an onset is reported in it, how much before the hop's ODF time it is stamped (s) -> (beat, downbeat) in
+        this hop."""
         self.bars.accent(odf, chord)
-        self.rings[:, self.pos] = (odf, bass, chord, kick, snare, 0.0)
+        self.rings[:, self.pos] = (odf, bass, chord, kick, snare, 0.0, 0.0)
+        if onset_back_s is not None:
+            self.stamp(onset_back_s)
         if chroma is not None:
             self.harmony.chromas[self.pos] = chroma
         self.pos = (self.pos + 1) % self.n_hist
@@ -280,6 +301,15 @@ class BeatTracker:
         self.next_beat += period_s
         self.beat_index += 1
         return True, self.bars.beat(self.beat_index)
+
+    def stamp(self, back_s: float) -> None:
+        """Count an onset reported in the newest hop at its stamped time, back_s before that hop's ODF time, in the
+        onset ring (split between the two hops around it): a slow attack's ODF peaks late, its stamp does not."""
+        back = min(max(back_s / self.hop_s, 0.0), self.n_hist - 2.0)
+        k = int(back)
+        frac = back - k
+        self.rings[6, (self.pos - k) % self.n_hist] += 1.0 - frac
+        self.rings[6, (self.pos - k - 1) % self.n_hist] += frac
 
     def phases(self, now: float) -> tuple[float, float]:
         """(beat phase, bar phase) in [0, 1) at audio time now."""
