@@ -148,9 +148,9 @@ class BarTracker:
             err = np.sqrt(var * m / len(idx))[:, None]  # [N_CUES, 1] standard error of a slot's mean
             err = np.maximum(err, PHASE_FLOOR * np.abs(mean))
             score[m] = (dev / np.maximum(err, 1e-9)).sum(axis=0)  # [m]
-        top = {m: float(score[m].max()) for m in METERS}
-        best = max(METERS, key=lambda m: top[m])
-        if best != self.meter and top[best] > top[self.meter] + METER_LEAD and sharp[best] > METER_MIN_SHARP + 0.01:
+        tops = {m: float(score[m].max()) for m in METERS}  # each meter's top slot score
+        best = max(METERS, key=lambda m: tops[m])
+        if best != self.meter and tops[best] > tops[self.meter] + METER_LEAD and sharp[best] > METER_MIN_SHARP + 0.01:
             self.meter = best
             self.downbeat_pos = int(np.argmax(score[best]))
         sc = score[self.meter]
