@@ -203,8 +203,6 @@ class Analyzer:
         bass_onset = float(np.maximum(low - self._prev_low, 0.0).sum())
         self._prev_low = low
         level = self._n_level(rms)
-        # what the bar tracker hears on the one besides the ODF and the chord change: the kick, the chord, the bass
-        self._beats.bars.listen(float(self._bands.beat_kick), self._chroma, self._bass_norm)
         # the beat tracker hears loudness too: log flux alone hardly tells an accented beat from a soft off-beat
         beat, downbeat = self._beats(
             odf * level,
@@ -214,6 +212,7 @@ class Analyzer:
             float(self._bands.beat_snare),
             self._chroma,
             extra if onset else None,  # the onset, stamped back by its path's extra delay (beat_phase.PHASE_ONSET)
+            self._bass_norm,  # the bars hear the bass move on the one
         )
         beat_phase, bar_phase = self._beats.phases(t)
 

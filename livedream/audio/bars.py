@@ -55,8 +55,8 @@ def _moved(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class BarTracker:
-    """Per hop the kick, chroma and bass chroma in (listen(), from the analyzer) and the ODF and chord change in
-    (accent(), from the beat tracker); per beat its index in (beat()); meter and downbeat out.
+    """Per hop the ODF, chord change, kick, chroma and bass chroma in (accent(), from the beat tracker); per beat its
+    index in (beat()); meter and downbeat out.
 
     A beat's cues are complete when the next beat comes, so the bar is read from the beats before the newest, and
     each beat's downbeat flag from the bar in force when it falls (nothing waits). Costs a few sums a hop and two
@@ -68,8 +68,6 @@ class BarTracker:
         self.downbeat_pos = 0  # the beat_index residue (mod meter) of the downbeats
         self._cues = np.zeros((BAR_HISTORY, N_CUES))  # [H, N_CUES] cues of each recent beat
         self._beat_idx = np.full(BAR_HISTORY, -1)  # [H] its beat_index (-1: none yet)
-        # this hop's kick, chroma [12], bass chroma [12] (listen())
-        self._notes: tuple[float, np.ndarray | None, np.ndarray | None] = (0.0, None, None)
         self._last = -1  # beat_index of the beat whose interval is being heard (-1: none yet)
         self._hops = 0  # hops heard since it
         self._peaks = np.zeros(3)  # [3] ODF, chord change and kick peaks in its first ACCENT_HOPS hops
@@ -77,16 +75,18 @@ class BarTracker:
         self._prev_sums: np.ndarray | None = None  # [2, 12] the same for the beat before it
         self._held: tuple | None = None  # the newest hop's ODF, chord change, kick, chroma, bass chroma
 
-    def listen(self, kick: float, chroma: np.ndarray | None, bass: np.ndarray | None) -> None:
-        """This hop's kick hit (0/1), chroma [12] and bass chroma [12], before accent() is called for it."""
-        self._notes = (kick, chroma, bass)
-
-    def accent(self, odf: float, chord: float) -> None:
-        """One hop's ODF and chord change (and what listen() gave): held for a hop, then into the cues of the beat
-        being heard (the hop a beat is reported in is that beat's first)."""
+    def accent(
+        self,
+        odf: float,
+        chord: float,
+        kick: float = 0.0,
+        chroma: np.ndarray | None = None,
+        bass: np.ndarray | None = None,
+    ) -> None:
+        """One hop's ODF, chord change, kick hit (0/1), chroma [12] and bass chroma [12]: held for a hop, then into
+        the cues of the beat being heard (the hop a beat is reported in is that beat's first)."""
         held = self._held
-        self._held = (odf, chord, *self._notes)
-        self._notes = (0.0, None, None)
+        self._held = (odf, chord, kick, chroma, bass)
         if held is None:
             return
         odf, chord, kick, chroma, bass = held

@@ -264,11 +264,12 @@ class BeatTracker:
         snare: float = 0.0,
         chroma: np.ndarray | None = None,
         onset_back_s: float | None = None,
+        bass_chroma: np.ndarray | None = None,
     ) -> tuple[bool, bool]:
         """ODF, bass onset strength, chord change (0..1), kick and snare hits (0/1), chroma [12] of the newest hop and,
-        where an onset is reported in it, how much before the hop's ODF time it is stamped (s) -> (beat, downbeat) in
-        this hop."""
-        self.bars.accent(odf, chord)
+        where an onset is reported in it, how much before the hop's ODF time it is stamped (s), and its bass chroma [12]
+        (for the bars) -> (beat, downbeat) in this hop."""
+        self.bars.accent(odf, chord, kick, chroma, bass_chroma)
         self.rings[:, self.pos] = (odf, bass, chord, kick, snare, 0.0, 0.0)
         if onset_back_s is not None:
             self.stamp(onset_back_s)
