@@ -1,5 +1,5 @@
-"""Causal beat tracking: tempo from a comb over the ODF's autocorrelation, phase by a long comb (beat_phase.py) and a
-PLL; bars in bars.py."""
+"""Causal beat tracking: tempo candidates from a comb over the ODF's autocorrelation (beat_tempo.py) and the rules for
+switching between them, phase by a long comb (beat_phase.py) and a PLL; bars in bars.py."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from livedream.audio.beat_phase import (
     onset_signal,
     phase_lead,
     phase_signal,
-    sub_fits,
 )
+from livedream.audio.beat_tempo import autocorr, candidate_periods, comb_score, refine, three_two, with_harmony
 from livedream.audio.harmony import HarmonicNovelty
 
 HISTORY_S = 8.0  # ODF kept for the autocorrelation
@@ -23,10 +23,6 @@ UPDATE_S = 0.1  # re-fit the phase this often
 TEMPO_EVERY = 2  # and re-estimate the tempo every this many phase fits (the autocorrelation is most of the cost)
 SETTLE_S = 4.0  # (but at every fit in the first seconds: the tracker settles sooner)
 MIN_HISTORY_S = 1.5  # first estimate after this much audio
-BPM_LO, BPM_HI = 56.0, 220.0  # beat tempi considered: the slowest felt beats are ~60 bpm (a 4/2 half note)
-PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.75  # log-gaussian tempo prior (centre, std in octaves)
-COMB = (1.0, 1.0, 1.0, 1.0)  # weights of ACF at 1..4 beat periods: the beat level the music repeats at
-REFINE_BEATS = 8  # the chosen period is refined (within 3 %) on a comb over this many periods: a 1 % error drifts
 PLL_GAIN = 0.6  # share of a small phase error corrected per update
 PLL_JUMP = 0.2  # errors above this share of a beat are only taken after JUMP_VOTES updates in a row
 JUMP_VOTES = 2
@@ -50,30 +46,7 @@ KEEP_VOTES = 30  # ... that wins this many tempo updates in a row (~6 s: a new s
 #   0.53; Corelli's 60 -> 140, held-out blupi_music008 96 -> 128 and Monteverdi m3_2 96 -> 154). Only 3/2: wide
 #   AMLt 0.798 for 0.802; from 3 or 6 s the same, at 20 votes the Haydn takes 156 at 14.7 s
 BREAK_RATIO = 0.1  # recent ODF mean below this share of the long-term mean: a break, hold tempo and phase
-TEMPO_HARM = 0.5  # weight of the harmonic novelty's ACF in the tempo comb where the ODF's ACF peaks at FLAT_HI or
-#   less over the tempo range (full weight at FLAT_LO): slow legato choirs and strings have no clear onsets but
-#   change chords on the beat (Palestrina 164 -> 64 bpm for 60, the Gloria 81 -> 64 for 64). Not in the first
-#   FLAT_AFTER_S (the ODF's ACF is short and low there), and a tempo the mix picks must beat the one followed by
-#   HARM_SWITCH (at 1.1 a harp's flat bar took 85 for 96 bpm for a second); at 1.0 it moved clear clips too
-FLAT_LO, FLAT_HI = 0.2, 0.3
-FLAT_AFTER_S = 4.0
 HARM_SWITCH = 2.0
-FUNDAMENTAL = 0.5  # the comb is multiplied by ACF(period) to this power: the period itself must repeat
-BAR_COMB = 0.5  # weight of the bar's repetition (ACF at 3 and 6 or at 4 and 8 periods, the larger): 2/3 of a 4/4 beat
-#   (a dotted quarter, the 3+3+2 of band music) repeats at 1.5 and 3 beats but not at the 4-beat bar
-# The 3+3+2 figure of band music (a dotted quarter twice, then a quarter) makes the ODF repeat at 1.5 beats as much as
-# at the beat, and the comb then takes 2/3 of the tempo. Its tell: the slower grid's phase fit has notes a third and
-# two thirds of its period after its beat (the beats and the figure's accents, in turn) but none half-way, the faster
-# grid's fit is fed on its half (the eighths), and the ODF repeats at 4 faster beats (the bar) more than at 2 slower
-# ones (3 beats: no bar). A 6/8 jig's even eighths repeat at every level and fail the bar test. (4 slower beats as well
-# in the bar test: the rule fired 5 s later on the wide band mix, at 6 beats the ACF has few products early on.)
-LEVEL_SCORE = 0.7  # the faster level's comb score must reach this share of the slower one's
-LEVEL_HOLD = 0.5  # ... or this share once the faster level is followed: a dip for a bar does not drop it
-LEVEL_BAR = 0.08  # ACF at 4 faster beats over ACF at 2 slower beats by this
-LEVEL_OFF, LEVEL_ON = 0.15, 0.5  # phase-fit at a sub-beat (over the fit's floor, as a share of its peak): none, a note
-
-
-_SMOOTH = np.convolve((1, 4, 6, 4, 1), (1, 4, 6, 4, 1)) / 256.0  # [9] binomial, sigma ~1.4 hops
 
 
 class BeatTracker:
@@ -97,9 +70,7 @@ class BeatTracker:
         self.pos = 0
         self.count = 0
         self.every = max(1, int(round(UPDATE_S / hop_s)))
-        self.lags = np.arange(60.0 / (BPM_HI * hop_s), 60.0 / (BPM_LO * hop_s), 0.25)  # [L] candidate periods, hops
-        bpm = 60.0 / (self.lags * hop_s)
-        self.prior = np.exp(-0.5 * (np.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)  # [L]
+        self.lags, self.prior = candidate_periods(hop_s)  # [L] candidate periods (hops), [L] their prior
         self.period = 0.0  # hops; 0 = no tempo yet
         self.next_beat = 0.0  # ODF time (s) of the next beat
         self.last_beat: float | None = None
@@ -135,22 +106,17 @@ class BeatTracker:
     def _tempo(self, hist: np.ndarray) -> None:
         """Period (hops) and confidence from the history [7, n] (the ODF's autocorrelation; the phase signal for
         the 3+3+2 test)."""
-        acf = self._acf(hist[0])
+        acf = autocorr(hist[0], self.fft_n)
         if acf is None:  # silence, DC, a steady tone: nothing repeats, so no tempo (and no beats) from it
             return
-        grid = np.arange(len(acf))
-        comb_acf = self._with_harmony(hist, acf)  # the ACF the comb reads: the ODF's, or a mix where it is flat
-        at = {k: np.interp(self.lags * k, grid, comb_acf, right=0.0) for k in (1, 2, 3, 4, 6, 8)}  # [L] at k periods
-        score = sum(w * at[k] for k, w in enumerate(COMB, start=1))  # [L]
-        score = score + BAR_COMB * np.maximum(at[3] + at[6], at[4] + at[8])
-        if score.max() < 1e-6:  # one transient (a tone's start) and nothing after it: no period to follow
+        # the ACF the comb reads: the ODF's, or a mix with the harmonic novelty's where it is flat
+        comb_acf = with_harmony(acf, hist[5], self.harmony.w, self.lags, self.elapsed_s, self.fft_n)
+        score = comb_score(comb_acf, self.lags, self.prior)  # [L]
+        if score is None:
             return
-        # 1.5 beats in 3/4 hits the bar at its 2nd and 4th multiples: without its own repetition it is no beat
-        score *= at[1] ** FUNDAMENTAL
-        score *= self.prior
         best = float(self.lags[int(np.argmax(score))])
         at_lag = lambda lag: float(np.interp(lag, self.lags, score))  # noqa: E731
-        faster = self._three_two(hist, best, at_lag, acf)
+        faster = three_two(hist, best, at_lag, acf, self.lags, self.period, self.chord_lag)
         best = faster or best
         if self.period == 0:
             self.period = best
@@ -174,53 +140,8 @@ class BeatTracker:
                 self._switch = (0.0, 0)
                 self._since = self._tempo_at = self.elapsed_s
         if self.period > 0:
-            periods = np.clip(self.period * (1.0 + np.linspace(-0.03, 0.03, 25)), self.lags[0], self.lags[-1])  # [C]
-            fine = np.zeros_like(periods)
-            for k in range(1, REFINE_BEATS + 1):
-                inside = periods * k < len(acf) - 1  # [C]
-                fine[inside] += np.interp(periods[inside] * k, np.arange(len(acf)), acf)
-            self.period = float(periods[int(np.argmax(fine))])
+            self.period = refine(self.period, acf, self.lags)
         self.confidence = float(np.clip(2.0 * np.interp(self.period, np.arange(len(acf)), acf), 0.0, 1.0))
-
-    def _acf(self, h: np.ndarray) -> np.ndarray | None:
-        """[n] the unbiased autocorrelation of h [n], smoothed first, over its value at lag 0; None if h is flat."""
-        # smoothed first: a spiky ODF sampled per hop makes the ACF peaky at whole-hop lags, whatever the tempo
-        x = np.convolve(h, _SMOOTH, mode="same")
-        x = x - x.mean()
-        spec = np.fft.rfft(x, self.fft_n)
-        acf = np.fft.irfft(spec * np.conj(spec), self.fft_n)[: len(x)]
-        acf = acf / np.maximum(len(x) - np.arange(len(x)), 1)  # unbiased: later lags have fewer products
-        if acf[0] < 1e-10:
-            return None
-        return np.maximum(acf / max(acf[0], 1e-12), 0.0)
-
-    def _with_harmony(self, hist: np.ndarray, acf: np.ndarray) -> np.ndarray:
-        """acf [n], or, where it is flat over the tempo range (legato music: the ODF's peaks are noise), a mix with
-        the harmonic novelty's ACF, where that one repeats at least as clearly (see TEMPO_HARM)."""
-        w, grid = self.harmony.w, np.arange(len(acf))
-        peak = float(np.interp(self.lags, grid, acf).max())
-        g = TEMPO_HARM * min(max((FLAT_HI - peak) / (FLAT_HI - FLAT_LO), 0.0), 1.0)
-        if g == 0 or self.elapsed_s < FLAT_AFTER_S or hist.shape[1] <= 3 * w:
-            return acf
-        harm = self._acf(hist[5, :-w])  # [n - w] (its newest w hops are not filled in yet)
-        if harm is None or float(np.interp(self.lags, grid[: len(harm)], harm, right=0.0).max()) < peak:
-            return acf
-        return (1 - g) * acf + g * np.concatenate((harm, np.zeros(w)))
-
-    def _three_two(self, hist: np.ndarray, best: float, at_lag, acf: np.ndarray) -> float:
-        """2/3 of the period best where best is the dotted beat of a 3+3+2 figure (see LEVEL_*), else 0."""
-        c = best * 2 / 3
-        held = self.period > 0 and abs(c / self.period - 1) < 0.04  # the faster level is the one followed now
-        if c < self.lags[0] or at_lag(c) < (LEVEL_HOLD if held else LEVEL_SCORE) * at_lag(best):
-            return 0.0
-        grid = np.arange(len(acf))
-        if np.interp(4 * c, grid, acf, right=0.0) < np.interp(2 * best, grid, acf) + LEVEL_BAR:
-            return 0.0
-        sig = np.convolve(phase_signal(hist, best, self.chord_lag), (0.25, 0.5, 0.25), mode="same")  # [n]
-        half, third, two_thirds = sub_fits(sig, best)
-        if half > LEVEL_OFF or min(third, two_thirds) < LEVEL_ON or sub_fits(sig, c)[0] < LEVEL_ON:
-            return 0.0
-        return c
 
     def _phase(self, hist: np.ndarray) -> None:
         """Fit the beat phase on the history [7, n]: the ODF, bass onsets, chord changes, drum hits, harmonic novelty,
