@@ -40,7 +40,7 @@ def test_one_chord_onset_alone_does_not_turn_the_held_gate_off():
     """A pad's chord onset is one spike in a second of smooth swells: a swell back to a recent level is still held;
     with a second spike (a plucked or band context) the gate stays off and a repeated note counts; a click's
     transient is no past level to return to."""
-    from livedream.audio.onset import HeldToneGate
+    from livedream.audio.onset_held import HeldToneGate
 
     hop_s, bands = 256 / SR, 8
     rng = np.random.default_rng(0)
