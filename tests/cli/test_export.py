@@ -94,10 +94,14 @@ def test_flashes_land_on_the_beats_and_the_picture_moves(song, tmp_path):
 
 
 def test_same_seed_same_video_other_seed_other_video(song, tmp_path):
+    """Lossless H.264 (--crf 0), as the distributed tests: lossy x264's macroblock-tree rate control encodes the same
+    frames a little differently from run to run on this machine (about one run in three, frames 7-9 of these 15),
+    so only lossless output compares livedream's own pixels byte for byte."""
     path, _ = song
     outs = [tmp_path / f"{name}.mp4" for name in "abc"]
     for out, seed in zip(outs, (3, 3, 4), strict=True):
-        assert run_cli("export", path, "-o", out, "--duration", "0.5", "--size", "64x64", "--seed", seed, "-q") == 0
+        args = ("--duration", "0.5", "--size", "64x64", "--seed", seed, "--crf", "0", "-q")
+        assert run_cli("export", path, "-o", out, *args) == 0
     a, b, c = (read_video(o).frames for o in outs)
     assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert np.abs(a[0].astype(int) - c[0].astype(int)).mean() > 5
