@@ -2,9 +2,9 @@
 
 The eval sets are rendered from MIDI; a VJ plays mastered recordings (reverb, compression, dense mixes). This runs
 the CLI (`livedream analyze --start --duration --json`, the user's command) on a 30 s window of each track and
-compares what it heard with librosa's offline `beat_track` and `onset_detect` (look-ahead allowed) on the same
-window. librosa is a reference, not truth: agreement is the figure, and where the two part the tempo ratio says how
-(the same beat, twice or half it, or a 3:2 / 4:3 error, which the issue asks the tracker to avoid).
+compares what it heard with librosa's offline `beat_track`, `onset_detect` and `chroma_cqt` (look-ahead allowed) on
+the same window. librosa is a reference, not truth: agreement is the figure, and where the two part the tempo ratio
+says how (the same beat, twice or half it, or a 3:2 / 4:3 error, which the issue asks the tracker to avoid).
 
     /tmp/ana-venv/bin/python bench/bench_recorded.py [TRACK ...] [--json bench/results/recorded.json]
 
@@ -45,6 +45,7 @@ SOUNDTRACKS = (
 START_S, DURATION_S = 30.0, 30.0  # the window of each track (from 0 where a track is shorter than START_S + 40 s)
 SETTLE_S = 5.0  # beats and tempo are compared after this (the tracker's settling time, the issue's ~4 s)
 STEADY = 0.1  # a beat interval within this share of the median one is steady
+CHROMA_HOP = 2048  # librosa's chroma_cqt frames (93 ms at 22.05 kHz; a multiple of 2^6 as its 7 octaves need)
 RATIOS = {"same": 1.0, "x2": 2.0, "x0.5": 0.5, "x1.5": 1.5, "x0.67": 2 / 3, "x1.33": 4 / 3, "x0.75": 0.75, "x3": 3.0}
 
 
@@ -67,19 +68,45 @@ def ours(track: str, start: float, livedream: str) -> dict:
 def reference(track: str, start: float, cache: dict) -> dict:
     """librosa's tempo, beats and onsets of the window (from cache where it has them: they do not depend on us)."""
     key = f"{track}@{start}"
-    if key in cache:
+    if "chroma" in cache.get(key, {}):
         return {k: np.asarray(v) if isinstance(v, list) else v for k, v in cache[key].items()}
     import librosa
 
     y, sr = librosa.load(track, sr=22050, mono=True, offset=start, duration=DURATION_S)
     tempo, beats = librosa.beat.beat_track(y=y, sr=sr, units="time")
     onsets = librosa.onset.onset_detect(y=y, sr=sr, units="time")
-    cache[key] = {"tempo": float(np.atleast_1d(tempo)[0]), "beats": beats.tolist(), "onsets": onsets.tolist()}
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=CHROMA_HOP)  # [12, frames], frame j at j * hop
+    cache[key] = {
+        "tempo": float(np.atleast_1d(tempo)[0]),
+        "beats": beats.tolist(),
+        "onsets": onsets.tolist(),
+        "chroma": np.round(chroma.T, 4).tolist(),
+    }
     return reference(track, start, cache)
 
 
+def chroma_agreement(a: dict, ref: dict) -> tuple[float, float]:
+    """(mean cosine, share of frames whose strongest pitch class is the same) of our chroma (at the sound it
+    describes: chroma_delay_s before its report) and librosa's chroma_cqt, over the frames after SETTLE_S where both
+    have some. librosa's is much flatter (its harmonics and the CQT's low-frequency smear stay in): the cosine
+    rewards a flat chroma, the strongest pitch class does not."""
+    ours_t = np.asarray(a["chroma"]["times"]) - a.get("chroma_delay_s", 0.085)
+    ours = np.asarray(a["chroma"]["values"])  # [hops, 12]
+    theirs = np.asarray(ref["chroma"])  # [frames, 12]
+    t = np.arange(len(theirs)) * CHROMA_HOP / 22050
+    keep = (t >= SETTLE_S) & (t <= ours_t[-1])
+    mine = ours[np.clip(np.searchsorted(ours_t, t[keep]), 0, len(ours) - 1)]  # [kept, 12]
+    num = (mine * theirs[keep]).sum(axis=1)
+    den = np.linalg.norm(mine, axis=1) * np.linalg.norm(theirs[keep], axis=1)
+    ok = den > 0
+    if not ok.any():
+        return 0.0, 0.0
+    same = np.argmax(mine[ok], axis=1) == np.argmax(theirs[keep][ok], axis=1)
+    return float(np.mean(num[ok] / den[ok])), float(np.mean(same))
+
+
 def compare(a: dict, ref: dict) -> dict:
-    """One track's figures: tempo ratio, beat agreement after SETTLE_S, onset rate and agreement."""
+    """One track's figures: tempo ratio, beat agreement after SETTLE_S, onset rate and agreement, chroma agreement."""
     tb = a["tempo_bpm"]
     t, v = np.asarray(tb["times"]), np.asarray(tb["values"])
     tempo = float(np.median(v[t >= SETTLE_S])) if (t >= SETTLE_S).any() else 0.0
@@ -105,6 +132,9 @@ def compare(a: dict, ref: dict) -> dict:
         "onsets_per_s": round(len(onsets) / DURATION_S, 2),
         "librosa_onsets_per_s": round(len(ref["onsets"]) / DURATION_S, 2),
         "onset_F_vs_librosa": round(float(f_on), 3),
+        **dict(
+            zip(("chroma_cos_vs_librosa", "chroma_top_vs_librosa"), np.round(chroma_agreement(a, ref), 3), strict=True)
+        ),
     }
 
 
@@ -138,6 +168,7 @@ def main() -> None:
             f" beat F {r['beat_F']:.2f} AMLt {r['beat_AMLt']:.2f}  onsets/s {r['onsets_per_s']:5.2f}"
             f" / {r['librosa_onsets_per_s']:5.2f}  F {r['onset_F_vs_librosa']:.2f}"
             f"  steady {r['steady_beats']:.2f} trusted {r['trusted_time']:.2f} switches {r['tempo_switches']}"
+            f"  chroma {r['chroma_cos_vs_librosa']:.2f} / {r['chroma_top_vs_librosa']:.2f}"
         )
     if a.reference_cache:
         with open(a.reference_cache, "w") as f:
@@ -147,7 +178,8 @@ def main() -> None:
         ratios[r["ratio"]] = ratios.get(r["ratio"], 0) + 1
     keys = ("beat_F", "beat_F_level", "beat_AMLt", "steady_beats", "trusted_time", "tempo_switches")
     mean = {k: round(float(np.mean([r[k] for r in rows.values()])), 3) for k in keys}
-    mean["onset_F_vs_librosa"] = round(float(np.mean([r["onset_F_vs_librosa"] for r in rows.values()])), 3)
+    for k in ("onset_F_vs_librosa", "chroma_cos_vs_librosa", "chroma_top_vs_librosa"):
+        mean[k] = round(float(np.mean([r[k] for r in rows.values()])), 3)
     print(f"{len(rows)} tracks; tempo against librosa: {ratios}; means {mean}")
     if a.json:
         with open(a.json, "w") as f:

@@ -27,7 +27,8 @@ def analyze_file(
     """Run the same causal analysis as export/live over a file: (report dict, every hop's features).
 
     Times in the report are seconds from `start`; onsets are delay-corrected (when they happened),
-    chroma and rms are at the hop's report time. sample_rate is the source file's rate.
+    chroma and rms are at the hop's report time (the chroma describes the sound chroma_delay_s before it: its long
+    window's centre). sample_rate is the source file's rate.
     """
     if normalize not in NORMALIZE_MODES:
         raise LivedreamError(f"unknown normalize mode {normalize!r}; choose one of {', '.join(NORMALIZE_MODES)}")
@@ -46,6 +47,7 @@ def analyze_file(
         "duration_s": n / ANALYSIS_RATE,
         "onsets": [round(f.onset_time, 4) for f in feats if f.onset and f.onset_time is not None],
         "onset_delay_s": an.onset_delay_s,
+        "chroma_delay_s": an.chroma_delay_s,
         "chroma": {"times": times, "values": [[round(float(v), 4) for v in f.chroma_norm] for f in feats]},
         "bass_chroma": {"times": times, "values": [[round(float(v), 4) for v in f.bass_chroma] for f in feats]},
         "rms": {"times": times, "values": [round(f.rms, 6) for f in feats]},

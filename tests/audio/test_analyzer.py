@@ -153,6 +153,7 @@ def test_analyze_file_report(tmp_path):
         "duration_s",
         "onsets",
         "onset_delay_s",
+        "chroma_delay_s",
         "chroma",
         "rms",
         "tempo_bpm",

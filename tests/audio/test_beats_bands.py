@@ -142,6 +142,27 @@ def test_bass_chroma_sits_on_the_root(root, third, fifth):
     assert set(np.argsort(full)[-3:].tolist()) == {root % 12, third % 12, fifth % 12}, full.round(2)
 
 
+@pytest.mark.parametrize("root,cents", [(40, 23), (39, -30), (41, 30), (28, 30), (43, 30), (46, -30), (51, -30)])
+def test_a_bass_note_off_the_bin_grid_keeps_its_pitch_class(root, cents):
+    """A low note a quarter to a third of a semitone off 440 Hz tuning (as recordings are): below ~150 Hz the chroma
+    spectrum's 5.4 Hz bins are up to a semitone wide, and at its bin's frequency such a note read as its neighbour
+    (an E2 23 cents sharp, 83.5 Hz, as F). Each peak counts at its interpolated frequency."""
+    feats = Analyzer().feed(chord((root,), 1.5, cents=cents))
+    bass = np.mean([f.bass_chroma for f in feats[40:]], axis=0)
+    full = np.mean([f.chroma_norm for f in feats[40:]], axis=0)
+    assert int(np.argmax(bass)) == root % 12, bass.round(2)
+    assert int(np.argmax(full)) == root % 12, full.round(2)
+
+
+def test_a_chord_tuned_sharp_keeps_its_pitch_classes():
+    """E major with its root on E2, the whole chord 25 cents sharp: bass on E, the chroma on E, G# and B."""
+    feats = Analyzer().feed(chord((40, 56, 59), 1.5, cents=25))
+    bass = np.mean([f.bass_chroma for f in feats[40:]], axis=0)
+    full = np.mean([f.chroma_norm for f in feats[40:]], axis=0)
+    assert int(np.argmax(bass)) == 4, bass.round(2)
+    assert set(np.argsort(full)[-3:].tolist()) == {4, 8, 11}, full.round(2)
+
+
 def pattern(beat_s: float, subdivisions: int, accents, seconds: float, start: float = 0.37):
     """[n] clicks every beat_s / subdivisions with cycling accents, and the beat times."""
     x = np.zeros(int(seconds * SR), np.float32)

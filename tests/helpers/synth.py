@@ -36,12 +36,13 @@ def click_track(
     return x
 
 
-def chord(midis: Iterable[int], seconds: float, sr: int = ANALYSIS_RATE) -> np.ndarray:
-    """[n] float32: a sustained chord of harmonic tones (4 harmonics each) on MIDI notes `midis`."""
+def chord(midis: Iterable[int], seconds: float, sr: int = ANALYSIS_RATE, cents: float = 0.0) -> np.ndarray:
+    """[n] float32: a sustained chord of harmonic tones (4 harmonics each) on MIDI notes `midis`, all `cents` off
+    equal temperament at A4 = 440 Hz (a recording tuned a little sharp or flat)."""
     notes = list(midis)
     t = np.arange(int(seconds * sr)) / sr
     y = sum(
-        a * np.sin(2 * np.pi * k * 440 * 2 ** ((m - 69) / 12) * t)
+        a * np.sin(2 * np.pi * k * 440 * 2 ** ((m - 69 + cents / 100) / 12) * t)
         for m in notes
         for k, a in ((1, 1), (2, 0.4), (3, 0.2), (4, 0.1))
     )
