@@ -45,6 +45,7 @@ SOUNDTRACKS = (
 START_S, DURATION_S = 30.0, 30.0  # the window of each track (from 0 where a track is shorter than START_S + 40 s)
 SETTLE_S = 5.0  # beats and tempo are compared after this (the tracker's settling time, the issue's ~4 s)
 STEADY = 0.1  # a beat interval within this share of the median one is steady
+LIBROSA_RATE = 22050  # Hz: librosa's analyses of the window
 CHROMA_HOP = 2048  # librosa's chroma_cqt frames (93 ms at 22.05 kHz; a multiple of 2^6 as its 7 octaves need)
 RATIOS = {"same": 1.0, "x2": 2.0, "x0.5": 0.5, "x1.5": 1.5, "x0.67": 2 / 3, "x1.33": 4 / 3, "x0.75": 0.75, "x3": 3.0}
 
@@ -66,23 +67,23 @@ def ours(track: str, start: float, livedream: str) -> dict:
 
 
 def reference(track: str, start: float, cache: dict) -> dict:
-    """librosa's tempo, beats and onsets of the window (from cache where it has them: they do not depend on us)."""
+    """librosa's tempo, beats, onsets and chroma of the window (from cache where it has them: they do not depend on
+    us); lists in the cache, arrays out."""
     key = f"{track}@{start}"
-    if "chroma" in cache.get(key, {}):
-        return {k: np.asarray(v) if isinstance(v, list) else v for k, v in cache[key].items()}
-    import librosa
+    if "chroma" not in cache.get(key, {}):
+        import librosa
 
-    y, sr = librosa.load(track, sr=22050, mono=True, offset=start, duration=DURATION_S)
-    tempo, beats = librosa.beat.beat_track(y=y, sr=sr, units="time")
-    onsets = librosa.onset.onset_detect(y=y, sr=sr, units="time")
-    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=CHROMA_HOP)  # [12, frames], frame j at j * hop
-    cache[key] = {
-        "tempo": float(np.atleast_1d(tempo)[0]),
-        "beats": beats.tolist(),
-        "onsets": onsets.tolist(),
-        "chroma": np.round(chroma.T, 4).tolist(),
-    }
-    return reference(track, start, cache)
+        y, sr = librosa.load(track, sr=LIBROSA_RATE, mono=True, offset=start, duration=DURATION_S)
+        tempo, beats = librosa.beat.beat_track(y=y, sr=sr, units="time")
+        onsets = librosa.onset.onset_detect(y=y, sr=sr, units="time")
+        chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=CHROMA_HOP)  # [12, frames], frame j at j * hop
+        cache[key] = {
+            "tempo": float(np.atleast_1d(tempo)[0]),
+            "beats": beats.tolist(),
+            "onsets": onsets.tolist(),
+            "chroma": np.round(chroma.T, 4).tolist(),
+        }
+    return {k: np.asarray(v) if isinstance(v, list) else v for k, v in cache[key].items()}
 
 
 def chroma_agreement(a: dict, ref: dict) -> tuple[float, float]:
@@ -93,7 +94,7 @@ def chroma_agreement(a: dict, ref: dict) -> tuple[float, float]:
     ours_t = np.asarray(a["chroma"]["times"]) - a.get("chroma_delay_s", 0.085)
     ours = np.asarray(a["chroma"]["values"])  # [hops, 12]
     theirs = np.asarray(ref["chroma"])  # [frames, 12]
-    t = np.arange(len(theirs)) * CHROMA_HOP / 22050
+    t = np.arange(len(theirs)) * CHROMA_HOP / LIBROSA_RATE
     keep = (t >= SETTLE_S) & (t <= ours_t[-1])
     mine = ours[np.clip(np.searchsorted(ours_t, t[keep]), 0, len(ours) - 1)]  # [kept, 12]
     num = (mine * theirs[keep]).sum(axis=1)
