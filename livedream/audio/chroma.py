@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from livedream.audio.hpss import leading_edge_window
-from livedream.audio.spectrum import MagnitudeSpectrum
+from livedream.audio.spectrum import PEAK_LOCAL_BINS, MagnitudeSpectrum, peaks_over_local
 
 # Tuned on the shared eval clips (bench/README-analysis.md): 60 Hz - 2 kHz keeps the fundamentals of
 # bass to melody and drops most upper harmonics, which otherwise smear energy onto fifths and thirds.
@@ -26,7 +26,6 @@ def pitch_class_weights(midi: np.ndarray, width: float = CHROMA_WIDTH) -> np.nda
 OFFSET_STEPS = 16  # a peak's interpolated position is taken to 1/16 of a bin (0.07 semitone at 80 Hz)
 BASS_FMIN, BASS_FMAX = 30.0, 220.0  # bass chroma: the lowest line (roots), apart from the chords above it
 PEAK_OVER_LOCAL = 1.5  # a spectral peak counts only if it stands this far above the local mean (noise, drums)
-LOCAL_BINS = 15
 # The window falls over its newest 1/8 only (as the onset spectrum's): a chord counts ~30 ms sooner than with a
 # Hann window of the same length and frequency resolution, and the same spectrum serves the pitch novelty.
 CHROMA_FALL = 8  # the window falls over n_fft // CHROMA_FALL samples
@@ -55,9 +54,8 @@ class StreamingChroma:
         # Only the bins a peak in [fmin, fmax] can sit in are peak-picked (one more each side: a peak's frequency
         # moves by up to half a bin), with a margin that keeps their local means exact.
         first, last = max(1, int(fmin / self.df) - 1), min(n_fft // 2 - 1, int(np.ceil(fmax / self.df)) + 1)
-        margin = LOCAL_BINS // 2 + 1
+        margin = PEAK_LOCAL_BINS // 2 + 1
         self.lo, self.hi = max(0, first - margin), min(n_fft // 2 + 1, last + 1 + margin)
-        self.kernel = np.ones(LOCAL_BINS, np.float32) / LOCAL_BINS
         # The weights of a peak at every position in the picked bins, in steps of 1 / OFFSET_STEPS of a bin (a look-up
         # costs less than the gaussian per peak), zero outside each chroma's frequency range.
         pos = self.lo + 1 + np.arange((self.hi - self.lo - 2) * OFFSET_STEPS + 1) / OFFSET_STEPS - 0.5  # [positions]
@@ -78,11 +76,8 @@ class StreamingChroma:
         magnitudes)."""
         self.mag = mag
         m = mag[self.lo : self.hi]  # [used bins + margins]
-        local = np.convolve(m, self.kernel, mode="same")
         c = m[1:-1]  # [used bins]
-        inner = c >= np.maximum(m[:-2], m[2:])  # a local maximum (no NaN here: as c >= left and c >= right)
-        inner &= c > PEAK_OVER_LOCAL * local[1:-1]  # that stands out of its surroundings
-        at = np.flatnonzero(inner)  # [peaks] positions in c (bin lo + 1 + at)
+        at = np.flatnonzero(peaks_over_local(m, PEAK_OVER_LOCAL))  # [peaks] positions in c (bin lo + 1 + at)
         # the parabola through the log magnitudes of each peak and its neighbours: its bend (< 0 at a maximum) and
         # slope; its vertex is within half a bin of the peak bin, as the peak is a local maximum
         bend, slope = self._parabola @ np.log(m[at + self._sides] + np.float32(1e-12))  # [peaks] each

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from livedream.audio.spectrum import peaks_over_local
+
 # Tuned once on the wide eval set, for all music (bench/README-analysis.md).
 BANDS_PER_OCTAVE = 24
 FB_FMIN, FB_FMAX = 40.0, 11000.0  # Hz: DC and rumble below, nothing above the 22.05 kHz analysis Nyquist
@@ -57,11 +59,11 @@ PITCH_FMIN, PITCH_FMAX = 60.0, 4000.0  # Hz: bass fundamentals to the upper part
 PITCH_MARGIN = 0.4
 # Noise has no pitch, but its spectrum's random peaks move from update to update, which the pitch novelty read as
 # new notes (white and pink noise: 2-9 reports in 3.5 s). The novelty counts only where the spectrum is tonal: the
-# share of its magnitude in local maxima that stand PITCH_PEAK times over the mean of the PITCH_LOCAL_BINS around
-# them (steady noise <= 0.03, the reports in choir and string clips >= 0.10), held with a decay of PITCH_TONAL_HALF_S:
-# a chord after a rest starts with a broadband attack, and counts as the music before it was tonal.
+# share of its magnitude in local maxima that stand PITCH_PEAK times over the mean of the bins around them
+# (spectrum.peaks_over_local; steady noise <= 0.03, the reports in choir and string clips >= 0.10), held with a decay
+# of PITCH_TONAL_HALF_S: a chord after a rest starts with a broadband attack, and counts as the music before it was
+# tonal.
 PITCH_PEAK = 2.5
-PITCH_LOCAL_BINS = 15
 PITCH_TONAL = 0.06
 PITCH_TONAL_HALF_S = 1.0
 # Soft entries under held chords: a quiet voice entering under a loud chord (a choir's next part, a string section's
@@ -164,7 +166,6 @@ class PitchNovelty:
         self.past = np.zeros((max(setting.lag, self.n_entry), len(self.starts)), np.float32)
         self.pos = 0
         self.entry = 0.0  # the soft-entry novelty of the newest update (see ENTRY_S)
-        self.kernel = np.full(PITCH_LOCAL_BINS, 1.0 / PITCH_LOCAL_BINS, np.float32)
         self.tonal = 0.0  # the tonal share of the recent spectra (held, decaying)
         self.tonal_decay = 0.5 ** (update_s / PITCH_TONAL_HALF_S)
 
@@ -181,7 +182,7 @@ class PitchNovelty:
         self.past[self.pos] = log_spec
         self.pos = (self.pos + 1) % n
         c = m[1:-1]  # [bins - 2]
-        tall = (c >= np.maximum(m[:-2], m[2:])) & (c > PITCH_PEAK * np.convolve(m, self.kernel, mode="same")[1:-1])
+        tall = peaks_over_local(m, PITCH_PEAK)  # [bins - 2]
         self.tonal = max(self.tonal * self.tonal_decay, float(c[tall].sum()) / max(float(m.sum()), 1e-12))
         if self.tonal < PITCH_TONAL:
             self.entry = 0.0

@@ -36,6 +36,21 @@ class MagnitudeSpectrum:
         return np.abs(spec)
 
 
+PEAK_LOCAL_BINS = 15  # a spectral peak is judged against the mean of this many bins around it
+
+
+def peaks_over_local(m: np.ndarray, over: float) -> np.ndarray:
+    """m [bins] magnitudes -> [bins - 2] for m[1:-1]: a local maximum that stands `over` times above the mean of the
+    PEAK_LOCAL_BINS around it. Tones make a few tall peaks, broadband noise (drums, hiss) many small ones: the
+    chroma counts only such peaks, and the pitch novelty how much of the spectrum is in them."""
+    c = m[1:-1]
+    local = np.convolve(m, _LOCAL_MEAN, mode="same")[1:-1]  # [bins - 2]
+    return (c >= np.maximum(m[:-2], m[2:])) & (c > over * local)  # no NaN: c >= its neighbours and > the mean
+
+
+_LOCAL_MEAN = np.full(PEAK_LOCAL_BINS, 1.0 / PEAK_LOCAL_BINS, np.float32)  # [PEAK_LOCAL_BINS]
+
+
 def strided_view(a: np.ndarray, shape: tuple[int, ...], steps: tuple[int, ...], start: int = 0) -> np.ndarray:
     """A read-only view of C-contiguous a: element [i0, i1, ...] is a.flat[start + i0 * steps[0] + i1 * steps[1] ...].
 

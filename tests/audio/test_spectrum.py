@@ -1,4 +1,5 @@
-"""The analyzer's fast spectral parts give numpy's own numbers to the bit: spectra, medians, strided views."""
+"""The analyzer's fast spectral parts give numpy's own numbers to the bit (spectra, medians, strided views), and its
+peak test finds a chord's tones in noise, and little in the noise alone."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from livedream.audio.hpss import leading_edge_window, median_of_9
-from livedream.audio.spectrum import MagnitudeSpectrum, strided_view
+from livedream.audio.spectrum import MagnitudeSpectrum, peaks_over_local, strided_view
 
 
 @pytest.mark.parametrize("n", [1024, 4096])
@@ -48,3 +49,25 @@ def test_strided_view_reads_frames_and_refuses_what_does_not_fit():
         strided_view(a, (4, 8), (4, 1), 2)  # the last frame would end past the array
     with pytest.raises(ValueError):
         strided_view(a[::2], (2, 2), (1, 1))  # not contiguous
+
+
+def test_peaks_over_local_finds_the_tones_not_the_noise():
+    sr, n = 22050, 4096
+    rng = np.random.default_rng(3)
+    t = np.arange(n) / sr
+    freqs = (220.0, 277.18, 329.63)  # an A major triad
+    noise = (0.05 * rng.standard_normal(n)).astype(np.float32)
+    chord = sum(0.3 * np.sin(2 * np.pi * f * t) for f in freqs).astype(np.float32) + noise
+    spec = MagnitudeSpectrum(leading_edge_window(n, n // 8))
+
+    def tall(x):  # -> (Hz of the peaks found, their share of the magnitude)
+        m = spec(x)
+        at = np.flatnonzero(peaks_over_local(m, 2.5))  # positions in m[1:-1]
+        return (at + 1) * sr / n, float(m[at + 1].sum() / m.sum())
+
+    hz, share = tall(chord)
+    for f in freqs:  # each tone is a peak, within a bin
+        assert np.min(np.abs(hz - f)) <= sr / n
+    assert share > 0.1  # the pitch novelty calls a spectrum tonal from 0.06 (PITCH_TONAL)
+    hz, share = tall(noise)  # white noise: a few random peaks only, a tiny share of the spectrum
+    assert len(hz) < 20 and share < 0.02
