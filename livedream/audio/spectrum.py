@@ -37,6 +37,7 @@ class MagnitudeSpectrum:
 
 
 PEAK_LOCAL_BINS = 15  # a spectral peak is judged against the mean of this many bins around it
+_LOCAL_MEAN = np.full(PEAK_LOCAL_BINS, 1.0 / PEAK_LOCAL_BINS, np.float32)  # [PEAK_LOCAL_BINS] that mean's kernel
 
 
 def peaks_over_local(m: np.ndarray, over: float) -> np.ndarray:
@@ -46,9 +47,6 @@ def peaks_over_local(m: np.ndarray, over: float) -> np.ndarray:
     c = m[1:-1]
     local = np.convolve(m, _LOCAL_MEAN, mode="same")[1:-1]  # [bins - 2]
     return (c >= np.maximum(m[:-2], m[2:])) & (c > over * local)  # no NaN: c >= its neighbours and > the mean
-
-
-_LOCAL_MEAN = np.full(PEAK_LOCAL_BINS, 1.0 / PEAK_LOCAL_BINS, np.float32)  # [PEAK_LOCAL_BINS]
 
 
 def strided_view(a: np.ndarray, shape: tuple[int, ...], steps: tuple[int, ...], start: int = 0) -> np.ndarray:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from livedream.audio.hpss import leading_edge_window, median_of_9
+from livedream.audio.onset_odf import PITCH_PEAK
 from livedream.audio.spectrum import MagnitudeSpectrum, peaks_over_local, strided_view
 
 
@@ -62,7 +63,7 @@ def test_peaks_over_local_finds_the_tones_not_the_noise():
 
     def tall(x):  # -> (Hz of the peaks found, their share of the magnitude)
         m = spec(x)
-        at = np.flatnonzero(peaks_over_local(m, 2.5))  # positions in m[1:-1]
+        at = np.flatnonzero(peaks_over_local(m, PITCH_PEAK))  # positions in m[1:-1]
         return (at + 1) * sr / n, float(m[at + 1].sum() / m.sum())
 
     hz, share = tall(chord)
